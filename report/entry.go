@@ -1,0 +1,85 @@
+// Package report is a run's write-ahead journal: an NDJSON file (mode 0600)
+// in which every input record ends with exactly one final line. It is the only
+// source of a run's counts, summary, progress and exit code, and what --resume
+// reads back. It works offline and never imports the Management API client.
+package report
+
+import "time"
+
+// Status is the status field of a report line.
+type Status string
+
+// Final statuses: each input record ends with exactly one of these.
+const (
+	Created  Status = "created"
+	Updated  Status = "updated"
+	Imported Status = "imported"
+	Skipped  Status = "skipped"
+	Invalid  Status = "invalid"
+	Failed   Status = "failed"
+)
+
+// Intermediate statuses, written before a request so that a crash leaves a
+// trace of what may have reached the tenant.
+const (
+	// Queued: the record is in import chunk Chunk, about to be submitted.
+	Queued Status = "queued"
+	// Submitted: chunk Chunk became import job JobID (a chunk-level line:
+	// no file or line).
+	Submitted Status = "submitted"
+	// Sending: a per-user create or update is about to be sent.
+	Sending Status = "sending"
+)
+
+// Verification-email statuses: lines of their own, beside a record's final line.
+const (
+	VerificationSent   Status = "verification_sent"
+	VerificationFailed Status = "verification_failed"
+)
+
+// FinalStatuses lists the final statuses in the order summaries print them.
+var FinalStatuses = []Status{Created, Updated, Imported, Skipped, Invalid, Failed}
+
+// IsFinal reports whether s ends a record's story.
+func (s Status) IsFinal() bool {
+	switch s {
+	case Created, Updated, Imported, Skipped, Invalid, Failed:
+		return true
+	}
+	return false
+}
+
+// Succeeded reports whether s counts as success for the exit code.
+func (s Status) Succeeded() bool {
+	switch s {
+	case Created, Updated, Imported, Skipped:
+		return true
+	}
+	return false
+}
+
+// Entry is one line of the report. All fields but Chunk are the contract's and
+// always present, as in its example line;
+// Chunk ties queued records to their import chunk. Passwords, hashes, tokens
+// and secrets have no field here, by construction.
+type Entry struct {
+	File   string    `json:"file"`
+	Line   int       `json:"line"`
+	Email  string    `json:"email"`
+	Status Status    `json:"status"`
+	UserID string    `json:"user_id"`
+	JobID  string    `json:"job_id"`
+	Code   string    `json:"code"`
+	Reason string    `json:"reason"`
+	At     time.Time `json:"at"`
+	Chunk  int       `json:"chunk,omitempty"`
+}
+
+// Key identifies an input record across runs of the same input.
+type Key struct {
+	File string
+	Line int
+}
+
+// Key returns the record key of a record-level entry.
+func (e *Entry) Key() Key { return Key{File: e.File, Line: e.Line} }
