@@ -1,0 +1,255 @@
+package management
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/oauth2"
+	"golang.org/x/oauth2/clientcredentials"
+
+	"github.com/a0bulk/a0bulk/clock"
+	"github.com/a0bulk/a0bulk/throttle"
+)
+
+// Config says which tenant to talk to and how. New validates it before any
+// network call.
+type Config struct {
+	// Domain: "acme.eu.auth0.com", "https://acme.eu.auth0.com", or a loopback
+	// "127.0.0.1:8787" / "localhost:8787" / "[::1]:8787", which means plain
+	// HTTP (the sandbox). "http://" to any other host is refused.
+	Domain string
+	// ClientID and ClientSecret for the client-credentials grant.
+	ClientID, ClientSecret string
+	// Token is a ready Management API token; when set, it is used as is and
+	// ClientID/ClientSecret are ignored.
+	Token string
+	// Audience defaults to https://DOMAIN/api/v2/ (http for loopback).
+	Audience string
+	// CustomDomain is the Auth0-Custom-Domain value, sent only on the
+	// endpoints that accept it.
+	CustomDomain string
+	// Base is the innermost transport; default: a clone of http.DefaultTransport.
+	Base http.RoundTripper
+	// Throttle paces and retries API calls. Its Permanent hook is extended
+	// to stop retrying the import-job-limit 429 (a scheduling signal).
+	Throttle throttle.Options
+	// Clock times token refreshes; default Throttle.Clock, else the wall clock.
+	Clock clock.Clock
+	// Logger, when set, gets one line per API request (no secrets, no
+	// bodies). Pass one only in verbose mode: lines are logged at Info.
+	Logger *slog.Logger
+	// Version goes into the User-Agent: a0bulk/VERSION.
+	Version string
+}
+
+// Client is a typed Management API client. It is safe for concurrent use.
+type Client struct {
+	base     tenantURL
+	http     *http.Client
+	throttle *throttle.Transport
+	tokens   *tokenCache
+
+	mu    sync.Mutex
+	conns map[string]*Connection
+}
+
+// maxResponse bounds what is read of any response: the API's answers are
+// small; a runaway body must not exhaust memory.
+const maxResponse = 32 << 20
+
+// New validates cfg and builds the client. It makes no network call.
+func New(cfg Config) (*Client, error) {
+	tenant, err := parseDomain(cfg.Domain)
+	if err != nil {
+		return nil, err
+	}
+	custom, err := parseCustomDomain(cfg.CustomDomain)
+	if err != nil {
+		return nil, err
+	}
+	static := strings.TrimSpace(cfg.Token)
+	if static == "" && (cfg.ClientID == "" || cfg.ClientSecret == "") {
+		return nil, configError("need a token, or a client id and client secret")
+	}
+	audience := cfg.Audience
+	if audience == "" {
+		audience = tenant.String() + "/api/v2/"
+	} else if u, err := url.Parse(audience); err != nil || u.Scheme == "" || u.Host == "" {
+		return nil, configError("audience %q is not a URL", audience)
+	}
+	base := cfg.Base
+	if base == nil {
+		base = http.DefaultTransport.(*http.Transport).Clone()
+	}
+	clk := cfg.Clock
+	if clk == nil {
+		clk = cfg.Throttle.Clock
+	}
+	if clk == nil {
+		clk = clock.Real{}
+	}
+	version := cfg.Version
+	if version == "" {
+		version = "dev"
+	}
+	ua := &userAgentTransport{next: base, ua: "a0bulk/" + version}
+
+	var cc *clientcredentials.Config
+	if static == "" {
+		cc = &clientcredentials.Config{
+			ClientID:       cfg.ClientID,
+			ClientSecret:   cfg.ClientSecret,
+			TokenURL:       tenant.String() + "/oauth/token",
+			EndpointParams: url.Values{"audience": {audience}},
+			AuthStyle:      oauth2.AuthStyleInParams,
+		}
+	}
+	// The token goes through its own client, not the throttle: the
+	// Authentication API has its own limit and must not spend API tokens.
+	tokenHTTP := &http.Client{Transport: ua, CheckRedirect: noRedirects}
+	tokens := newTokenCache(static, cc, tokenHTTP, clk)
+
+	opts := cfg.Throttle
+	opts.Permanent = permanent(cfg.Throttle.Permanent)
+	if opts.Clock == nil {
+		opts.Clock = clk
+	}
+	thr := throttle.New(ua, opts)
+
+	var rt http.RoundTripper = thr
+	if cfg.Logger != nil {
+		rt = &logTransport{next: rt, log: cfg.Logger}
+	}
+	rt = &customDomainTransport{next: rt, domain: custom}
+	rt = &authTransport{next: rt, tokens: tokens}
+
+	return &Client{
+		base:     tenant,
+		http:     &http.Client{Transport: rt, CheckRedirect: noRedirects},
+		throttle: thr,
+		tokens:   tokens,
+		conns:    map[string]*Connection{},
+	}, nil
+}
+
+// noRedirects: the API does not redirect, and following one would carry the
+// bearer token to wherever it points.
+func noRedirects(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+
+// permanent tells the throttle not to retry the job-limit 429: waiting for a
+// job slot is the scheduler's decision, not a rate-limit backoff.
+func permanent(user func(*http.Response, []byte) bool) func(*http.Response, []byte) bool {
+	return func(resp *http.Response, body []byte) bool {
+		if resp != nil && resp.StatusCode == http.StatusTooManyRequests {
+			var e APIError
+			if json.Unmarshal(body, &e) == nil {
+				e.StatusCode = resp.StatusCode
+				if e.IsJobLimit() {
+					return true
+				}
+			}
+		}
+		return user != nil && user(resp, body)
+	}
+}
+
+// Headroom is the rate-limit state the throttle last saw.
+func (c *Client) Headroom() (limit, remaining int, reset time.Time, ok bool) {
+	return c.throttle.Headroom()
+}
+
+// CurrentRate is the throttle's current pace in requests per second.
+func (c *Client) CurrentRate() float64 { return c.throttle.CurrentRate() }
+
+// TokenInfo reports the scopes and expiry of the token in use, fetching one
+// if needed.
+func (c *Client) TokenInfo(ctx context.Context) (*TokenInfo, error) {
+	return c.tokens.info(ctx)
+}
+
+// IsUnknownFate: a POST or PATCH may or may not have taken effect; settle it
+// by reading the tenant back, never by sending it again blindly.
+func IsUnknownFate(err error) bool {
+	var u *throttle.UnknownFateError
+	return errors.As(err, &u)
+}
+
+// request is one API call: method, path (already escaped where needed),
+// optional query and body.
+type request struct {
+	method      string
+	path        string
+	query       url.Values
+	body        []byte
+	contentType string
+}
+
+// do sends r and returns the status and body of a 2xx response; anything
+// else becomes an *APIError.
+func (c *Client) do(ctx context.Context, r request) (int, []byte, error) {
+	u := c.base.String() + r.path
+	if len(r.query) > 0 {
+		u += "?" + r.query.Encode()
+	}
+	var body io.Reader
+	if r.body != nil {
+		body = bytes.NewReader(r.body) // sets GetBody: the 401 retry and the throttle resend it
+	}
+	req, err := http.NewRequestWithContext(ctx, r.method, u, body)
+	if err != nil {
+		return 0, nil, err
+	}
+	req.Header.Set("Accept", "application/json")
+	if r.contentType != "" {
+		req.Header.Set("Content-Type", r.contentType)
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return 0, nil, err
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(io.LimitReader(resp.Body, maxResponse))
+	if err != nil {
+		return resp.StatusCode, nil, fmt.Errorf("reading response: %w", err)
+	}
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		return resp.StatusCode, nil, decodeAPIError(resp.StatusCode, resp.Header.Get("Content-Type"), data)
+	}
+	return resp.StatusCode, data, nil
+}
+
+// decodeAPIError reads the API's error body; a body that is not one (a
+// proxy's HTML page, say) is summarised without quoting it.
+func decodeAPIError(status int, contentType string, body []byte) *APIError {
+	var e APIError
+	if err := json.Unmarshal(body, &e); err != nil || (e.Err == "" && e.Message == "" && e.StatusCode == 0) {
+		e = APIError{Message: fmt.Sprintf("unexpected non-JSON error response (%d bytes)", len(body))}
+		if ct := strings.TrimSpace(strings.SplitN(contentType, ";", 2)[0]); ct != "" {
+			e.Message = fmt.Sprintf("unexpected %s error response (%d bytes)", ct, len(body))
+		}
+	}
+	// The HTTP status is the truth; some bodies omit or disagree with it.
+	e.StatusCode = status
+	if e.Err == "" {
+		e.Err = http.StatusText(status)
+	}
+	return &e
+}
+
+// decodeJSON reads a 2xx body into v, naming what was expected on failure.
+func decodeJSON(data []byte, v any, what string) error {
+	if err := json.Unmarshal(data, v); err != nil {
+		return fmt.Errorf("decoding %s: %w", what, err)
+	}
+	return nil
+}
