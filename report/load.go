@@ -1,0 +1,253 @@
+package report
+
+import (
+	"bufio"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"time"
+)
+
+// wireLine is any report line: a record or chunk line (the Entry fields) or
+// the header (status "run" with the run object).
+type wireLine struct {
+	Entry
+	Run *RunHeader `json:"run,omitempty"`
+}
+
+// headerLine is how the header and resumed lines are written: without the
+// record fields, which mean nothing there.
+type headerLine struct {
+	Status Status     `json:"status"`
+	At     time.Time  `json:"at"`
+	Run    *RunHeader `json:"run,omitempty"`
+}
+
+// scanResult is what scanning a report found besides its lines.
+type scanResult struct {
+	header RunHeader
+	// goodLen is the length of the file's complete, parseable lines: where a
+	// resumed writer appends.
+	goodLen int64
+	// needNewline: the last line parsed but its newline was never written.
+	needNewline bool
+	torn        bool
+	resumes     int
+	lines       int
+}
+
+// scan reads the report at path line by line, calling fn for every record or
+// chunk line. Only the last line may be unparseable (a torn write); a bad
+// line anywhere else is an error naming its line number.
+func scan(path string, fn func(e *Entry, lineNo int) error) (scanResult, error) {
+	var res scanResult
+	f, err := os.Open(path)
+	if err != nil {
+		return res, fmt.Errorf("read report: %w", err)
+	}
+	defer f.Close()
+	r := bufio.NewReaderSize(f, 64<<10)
+	var (
+		buf     []byte
+		pending error // parse error of the previous line: fatal unless it was the last
+		lineNo  int
+	)
+	for {
+		buf, err = readLine(r, buf[:0])
+		if len(buf) == 0 && err == io.EOF {
+			break
+		}
+		if err != nil && err != io.EOF {
+			return res, fmt.Errorf("read report %s: %w", path, err)
+		}
+		if pending != nil {
+			return res, pending
+		}
+		lineNo++
+		terminated := err == nil
+		var wl wireLine
+		if jerr := json.Unmarshal(buf, &wl); jerr != nil {
+			pending = fmt.Errorf("report %s line %d: %w", path, lineNo, jerr)
+			if !terminated {
+				break
+			}
+			continue
+		}
+		if err := applyLine(&res, &wl, lineNo, fn); err != nil {
+			return res, fmt.Errorf("report %s line %d: %w", path, lineNo, err)
+		}
+		res.goodLen += int64(len(buf))
+		res.lines = lineNo
+		if !terminated {
+			res.needNewline = true
+			break
+		}
+	}
+	if pending != nil {
+		res.torn = true
+	}
+	if res.lines == 0 {
+		return res, fmt.Errorf("report %s has no header line", path)
+	}
+	return res, nil
+}
+
+func applyLine(res *scanResult, wl *wireLine, lineNo int, fn func(*Entry, int) error) error {
+	switch wl.Status {
+	case statusRun:
+		if lineNo != 1 || wl.Run == nil {
+			return errors.New("unexpected run header")
+		}
+		res.header = *wl.Run
+		return nil
+	case statusResumed:
+		if lineNo == 1 {
+			return errors.New("first line is not the run header")
+		}
+		res.resumes++
+		return nil
+	}
+	if lineNo == 1 {
+		return errors.New("first line is not the run header")
+	}
+	if err := validate(&wl.Entry); err != nil {
+		return err
+	}
+	return fn(&wl.Entry, lineNo)
+}
+
+// readLine appends the next line, newline included, to buf. Lines longer
+// than the reader's buffer are fine. err is io.EOF for an unterminated last
+// line.
+func readLine(r *bufio.Reader, buf []byte) ([]byte, error) {
+	for {
+		chunk, err := r.ReadSlice('\n')
+		buf = append(buf, chunk...)
+		if err == bufio.ErrBufferFull {
+			continue
+		}
+		return buf, err
+	}
+}
+
+// State is what a resume needs from a report.
+type State struct {
+	Header RunHeader
+	// Final holds each record's final line (the first, should a buggy
+	// report hold two: see Duplicates).
+	Final map[Key]Entry
+	// Queued maps chunk seq → its records still without a final line, for
+	// chunks not yet settled. A record queued again by a resume belongs to
+	// its latest chunk only.
+	Queued map[int][]Key
+	// Submitted maps chunk seq → import job id, for every submitted chunk.
+	Submitted map[int]string
+	// Sending holds creates sent with no final line yet.
+	Sending map[Key]Entry
+	// Verified holds each record's last verification line.
+	Verified map[Key]Entry
+	// LastChunk is the highest chunk seq seen; a resume numbers from it + 1.
+	LastChunk int
+	// Torn: the last line was incomplete and is ignored.
+	Torn bool
+	// Resumes counts earlier resumes of this report.
+	Resumes int
+	// Duplicates lists records with more than one final line (a bug).
+	Duplicates []Key
+
+	tr  *tracker
+	res scanResult
+}
+
+// Load reads a report for --resume.
+func Load(path string) (*State, error) {
+	s := &State{
+		Final:     make(map[Key]Entry),
+		Queued:    make(map[int][]Key),
+		Submitted: make(map[int]string),
+		Sending:   make(map[Key]Entry),
+		Verified:  make(map[Key]Entry),
+		tr:        newTracker(),
+	}
+	res, err := scan(path, func(e *Entry, lineNo int) error {
+		prev, had := s.tr.chunkOf[e.Key()]
+		requeued := e.Status == Queued && had && prev == e.Chunk
+		if _, dup := s.tr.apply(e, lineNo); dup {
+			s.Duplicates = append(s.Duplicates, e.Key())
+			return nil
+		}
+		k := e.Key()
+		switch {
+		case e.Status.IsFinal():
+			s.Final[k] = *e
+			delete(s.Sending, k)
+		case e.Status == Queued:
+			if _, done := s.Final[k]; !done && !requeued {
+				s.Queued[e.Chunk] = append(s.Queued[e.Chunk], k)
+			}
+		case e.Status == Submitted:
+			s.Submitted[e.Chunk] = e.JobID
+		case e.Status == Sending:
+			if _, done := s.Final[k]; !done {
+				s.Sending[k] = *e
+			}
+		case e.Status == VerificationSent, e.Status == VerificationFailed:
+			s.Verified[k] = *e
+		}
+		if e.Chunk > s.LastChunk {
+			s.LastChunk = e.Chunk
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.Header, s.Torn, s.Resumes, s.res = res.header, res.torn, res.resumes, res
+	// Keep, per chunk, the records that are still its own and unsettled.
+	for seq, keys := range s.Queued {
+		kept := keys[:0]
+		for _, k := range keys {
+			if c, ok := s.tr.chunkOf[k]; ok && c == seq {
+				kept = append(kept, k)
+			}
+		}
+		if len(kept) == 0 {
+			delete(s.Queued, seq)
+			continue
+		}
+		s.Queued[seq] = kept
+	}
+	return s, nil
+}
+
+// Done reports whether the record has its final line.
+func (s *State) Done(k Key) bool {
+	_, ok := s.Final[k]
+	return ok
+}
+
+// Tally returns the report's counts.
+func (s *State) Tally() Tally { return s.tr.tally.clone() }
+
+// InFlightChunk is an import chunk that was queued and not fully settled.
+// With a JobID it is settled by reading that job; without one it never
+// reached (or was never acknowledged by) the tenant and is sent again.
+type InFlightChunk struct {
+	Seq   int
+	JobID string
+	// Keys are the chunk's records still without a final line.
+	Keys []Key
+}
+
+// InFlightChunks lists the unsettled chunks in seq order.
+func (s *State) InFlightChunks() []InFlightChunk {
+	out := make([]InFlightChunk, 0, len(s.Queued))
+	for seq, keys := range s.Queued {
+		out = append(out, InFlightChunk{Seq: seq, JobID: s.Submitted[seq], Keys: keys})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Seq < out[j].Seq })
+	return out
+}

@@ -1,0 +1,83 @@
+package report
+
+// Summary is what `a0bulk report summary` prints.
+type Summary struct {
+	Header RunHeader `json:"run"`
+	// Final counts records per final status; every final status is present.
+	Final map[Status]int `json:"final"`
+	// Records is the number of distinct records with a final line.
+	Records            int `json:"records"`
+	VerificationSent   int `json:"verification_sent"`
+	VerificationFailed int `json:"verification_failed"`
+	ChunksSubmitted    int `json:"chunks_submitted"`
+	JobsFinished       int `json:"jobs_finished"`
+	// InFlight counts records queued or sending with no final line: the run
+	// was interrupted and can be resumed.
+	InFlight int `json:"in_flight"`
+	Resumes  int `json:"resumes"`
+	// Torn: the last line was incomplete (the run was killed mid-write).
+	Torn bool `json:"torn"`
+	// Duplicates lists records with more than one final line, which breaks
+	// the report's invariant and means a bug.
+	Duplicates []Duplicate `json:"duplicates,omitempty"`
+}
+
+// Duplicate is a record with more than one final line.
+type Duplicate struct {
+	File string `json:"file"`
+	Line int    `json:"line"`
+	// ReportLines are the report's line numbers of its final lines, in order.
+	ReportLines []int    `json:"report_lines"`
+	Statuses    []Status `json:"statuses"`
+}
+
+// AllSucceeded reports whether every record succeeded (exit code 0).
+func (s Summary) AllSucceeded() bool {
+	return Tally{Final: s.Final}.AllSucceeded()
+}
+
+// Complete reports whether nothing is left to resume.
+func (s Summary) Complete() bool { return s.InFlight == 0 }
+
+// Summarize reads a report and counts it. It holds one small entry per
+// record (not the lines), so large reports are fine.
+func Summarize(path string) (Summary, error) {
+	tr := newTracker()
+	dups := make(map[Key]int) // key → index in Duplicates
+	var sum Summary
+	res, err := scan(path, func(e *Entry, lineNo int) error {
+		first, dup := tr.apply(e, lineNo)
+		if !dup {
+			return nil
+		}
+		k := e.Key()
+		i, ok := dups[k]
+		if !ok {
+			i = len(sum.Duplicates)
+			dups[k] = i
+			sum.Duplicates = append(sum.Duplicates, Duplicate{
+				File: k.File, Line: k.Line,
+				ReportLines: []int{first.line}, Statuses: []Status{first.status},
+			})
+		}
+		d := &sum.Duplicates[i]
+		d.ReportLines = append(d.ReportLines, lineNo)
+		d.Statuses = append(d.Statuses, e.Status)
+		return nil
+	})
+	if err != nil {
+		return Summary{}, err
+	}
+	t := tr.tally
+	sum.Header = res.header
+	sum.Final = make(map[Status]int, len(FinalStatuses))
+	for _, st := range FinalStatuses {
+		sum.Final[st] = t.Final[st]
+	}
+	sum.Records = t.Records
+	sum.VerificationSent, sum.VerificationFailed = t.VerificationSent, t.VerificationFailed
+	sum.ChunksSubmitted, sum.JobsFinished = t.ChunksSubmitted, t.JobsFinished
+	sum.InFlight = tr.inFlight()
+	sum.Resumes, sum.Torn = res.resumes, res.torn
+	return sum, nil
+}

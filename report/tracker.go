@@ -1,0 +1,205 @@
+package report
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Header-only statuses: they never appear in an Entry given to Record.
+const (
+	statusRun     Status = "run"
+	statusResumed Status = "resumed"
+)
+
+// ErrAlreadyFinal is wrapped by Record when an entry would give a record a
+// second final line, or would send again a record that is already final.
+var ErrAlreadyFinal = errors.New("record already has a final line")
+
+// Tally is the run's counts so far: the single source of the summary,
+// progress and exit code.
+type Tally struct {
+	// Final counts records per final status.
+	Final map[Status]int
+	// Records is the number of distinct records with a final line.
+	Records            int
+	VerificationSent   int
+	VerificationFailed int
+	// ChunksSubmitted counts submitted lines (import jobs created).
+	ChunksSubmitted int
+	// JobsFinished counts submitted chunks all of whose queued records now
+	// have a final line.
+	JobsFinished int
+}
+
+// Total is the number of records settled so far.
+func (t Tally) Total() int {
+	n := 0
+	for _, c := range t.Final {
+		n += c
+	}
+	return n
+}
+
+// AllSucceeded reports whether no record ended invalid or failed (exit code
+// 0). Verification lines do not count: they are not a record's outcome.
+func (t Tally) AllSucceeded() bool {
+	for st, c := range t.Final {
+		if c > 0 && !st.Succeeded() {
+			return false
+		}
+	}
+	return true
+}
+
+func (t Tally) clone() Tally {
+	c := t
+	c.Final = make(map[Status]int, len(t.Final))
+	for k, v := range t.Final {
+		c.Final[k] = v
+	}
+	return c
+}
+
+// finalRef remembers where a record's final line is, for duplicate reports.
+type finalRef struct {
+	line   int
+	status Status
+}
+
+// tracker follows the journal line by line. The Writer and Load share it so
+// that a resumed Writer continues exactly the counts the file holds.
+type tracker struct {
+	files     map[string]string // interned file names: one copy per input file
+	final     map[Key]finalRef
+	chunkOf   map[Key]int      // queued records without a final line → chunk
+	pending   map[int]int      // chunk → its queued records without a final line
+	submitted map[int]struct{} // chunks with a submitted line
+	sending   map[Key]struct{} // sending records without a final line
+	tally     Tally
+	lines     int // lines applied, header included
+}
+
+func newTracker() *tracker {
+	return &tracker{
+		files:     make(map[string]string),
+		final:     make(map[Key]finalRef),
+		chunkOf:   make(map[Key]int),
+		pending:   make(map[int]int),
+		submitted: make(map[int]struct{}),
+		sending:   make(map[Key]struct{}),
+		tally:     Tally{Final: make(map[Status]int)},
+	}
+}
+
+// intern makes e.File share the one copy of its file name, so that millions
+// of keys do not each hold their own.
+func (t *tracker) intern(e *Entry) {
+	if s, ok := t.files[e.File]; ok {
+		e.File = s
+		return
+	}
+	t.files[e.File] = e.File
+}
+
+// validate checks the shape of a record or chunk line.
+func validate(e *Entry) error {
+	switch {
+	case e.Status == Submitted:
+		if e.Chunk < 1 || e.JobID == "" {
+			return fmt.Errorf("submitted line needs chunk >= 1 and a job_id (chunk %d)", e.Chunk)
+		}
+		return nil
+	case e.Status == Queued:
+		if e.Chunk < 1 {
+			return fmt.Errorf("queued line for %s:%d needs chunk >= 1", e.File, e.Line)
+		}
+	case e.Status.IsFinal(), e.Status == Sending,
+		e.Status == VerificationSent, e.Status == VerificationFailed:
+	default:
+		return fmt.Errorf("unknown status %q", e.Status)
+	}
+	if e.Line < 1 {
+		return fmt.Errorf("%s line for %q needs line >= 1", e.Status, e.File)
+	}
+	return nil
+}
+
+// check refuses what would break "exactly one final line per record": a
+// second final, or sending again a record that is already final.
+func (t *tracker) check(e *Entry) error {
+	if e.Status.IsFinal() || e.Status == Queued || e.Status == Sending {
+		if ref, ok := t.final[e.Key()]; ok {
+			return fmt.Errorf("%s %s:%d (final %s on report line %d): %w",
+				e.Status, e.File, e.Line, ref.status, ref.line, ErrAlreadyFinal)
+		}
+	}
+	return nil
+}
+
+// apply counts a validated line numbered lineNo. It returns the first final
+// line of the record when e is a second final (a duplicate).
+func (t *tracker) apply(e *Entry, lineNo int) (dupOf finalRef, dup bool) {
+	t.lines = lineNo
+	if e.Status != Submitted {
+		t.intern(e)
+	}
+	k := e.Key()
+	switch {
+	case e.Status.IsFinal():
+		if ref, ok := t.final[k]; ok {
+			return ref, true
+		}
+		t.final[k] = finalRef{line: lineNo, status: e.Status}
+		t.tally.Final[e.Status]++
+		t.tally.Records++
+		delete(t.sending, k)
+		if c, ok := t.chunkOf[k]; ok {
+			delete(t.chunkOf, k)
+			t.settleOne(c)
+		}
+	case e.Status == Queued:
+		if _, ok := t.final[k]; ok {
+			return finalRef{}, false
+		}
+		if old, ok := t.chunkOf[k]; ok {
+			// Re-queued by a resume: the record now belongs to the new chunk.
+			if old == e.Chunk {
+				return finalRef{}, false
+			}
+			t.pending[old]--
+			if t.pending[old] <= 0 {
+				delete(t.pending, old)
+			}
+		}
+		t.chunkOf[k] = e.Chunk
+		t.pending[e.Chunk]++
+	case e.Status == Submitted:
+		if _, ok := t.submitted[e.Chunk]; !ok {
+			t.submitted[e.Chunk] = struct{}{}
+			t.tally.ChunksSubmitted++
+		}
+	case e.Status == Sending:
+		if _, ok := t.final[k]; !ok {
+			t.sending[k] = struct{}{}
+		}
+	case e.Status == VerificationSent:
+		t.tally.VerificationSent++
+	case e.Status == VerificationFailed:
+		t.tally.VerificationFailed++
+	}
+	return finalRef{}, false
+}
+
+func (t *tracker) settleOne(chunk int) {
+	t.pending[chunk]--
+	if t.pending[chunk] > 0 {
+		return
+	}
+	delete(t.pending, chunk)
+	if _, ok := t.submitted[chunk]; ok {
+		t.tally.JobsFinished++
+	}
+}
+
+// inFlight is the number of records sent or queued without a final line.
+func (t *tracker) inFlight() int { return len(t.chunkOf) + len(t.sending) }
