@@ -1,0 +1,89 @@
+package throttle
+
+import (
+	"math/rand/v2"
+	"net/http"
+	"time"
+
+	"github.com/a0bulk/a0bulk/clock"
+)
+
+// Defaults: Auth0's smallest published Management API bucket (Free: burst 2,
+// 2 per second) is safe on every tenant; the pacer learns the real one.
+const (
+	DefaultRate       = 2.0
+	DefaultBurst      = 2
+	DefaultMaxRetries = 5
+
+	backoffBase = 250 * time.Millisecond
+	backoffCap  = 30 * time.Second
+	// maxServerWait: a Retry-After or reset further away than this is not a
+	// short-term rate limit; the caller gets the response instead of a hang.
+	maxServerWait = 5 * time.Minute
+)
+
+// Options configures a Transport. The zero value is usable.
+type Options struct {
+	// Rate is the pace (requests/s) to start from; 0 means DefaultRate.
+	Rate float64
+	// Burst is the start burst; 0 means DefaultBurst.
+	Burst int
+	// MaxRate is a hard ceiling (the user gave --rate); 0 means none.
+	// Adaptation never exceeds it.
+	MaxRate float64
+	// MaxRetries bounds retries per request: 0 means DefaultMaxRetries,
+	// negative means none.
+	MaxRetries int
+	// Clock drives every wait; default clock.Real{}.
+	Clock clock.Clock
+	// Rand is the jitter source, in [0,1); default math/rand/v2.
+	Rand func() float64
+	// Permanent marks a response the caller must see as is, never retried
+	// (management uses it for the import-job-limit 429). body is the
+	// already-read response body; the response keeps a readable body.
+	Permanent func(resp *http.Response, body []byte) bool
+	// OnRetry, if set, is called before each retry wait.
+	OnRetry func(RetryEvent)
+}
+
+// RetryEvent describes one retry about to happen.
+type RetryEvent struct {
+	Method, URL string        // URL without user info or query
+	Attempt     int           // the retry about to be made: 1 for the first retry
+	Status      int           // the status that caused it; 0 for a transport error
+	Err         error         // the transport error, if any
+	Wait        time.Duration // how long the throttle waits before it
+}
+
+// Stats are cumulative counters of a Transport.
+type Stats struct {
+	Requests    int64         // attempts handed to the base RoundTripper
+	Retries     int64         // attempts that were retries
+	RateLimited int64         // 429 responses seen (job-limit 429s included)
+	Waited      time.Duration // time spent waiting: pacing plus retry waits
+}
+
+func (o Options) withDefaults() Options {
+	if o.Rate <= 0 {
+		o.Rate = DefaultRate
+	}
+	if o.MaxRate > 0 && o.Rate > o.MaxRate {
+		o.Rate = o.MaxRate
+	}
+	if o.Burst <= 0 {
+		o.Burst = DefaultBurst
+	}
+	switch {
+	case o.MaxRetries == 0:
+		o.MaxRetries = DefaultMaxRetries
+	case o.MaxRetries < 0:
+		o.MaxRetries = 0
+	}
+	if o.Clock == nil {
+		o.Clock = clock.Real{}
+	}
+	if o.Rand == nil {
+		o.Rand = rand.Float64
+	}
+	return o
+}
