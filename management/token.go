@@ -99,6 +99,9 @@ func newTokenCache(static string, conf *clientcredentials.Config, hc *http.Clien
 }
 
 func (tc *tokenCache) acquire(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return err // select would pick at random between a free lock and Done
+	}
 	select {
 	case tc.lock <- struct{}{}:
 		return nil
