@@ -1,0 +1,284 @@
+// Package jobs runs Auth0 jobs: the bulk-import scheduler (slots, polling,
+// settling each record from the job's error union) and verification emails.
+// It talks to the tenant only through the interfaces defined here.
+package jobs
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/a0bulk/a0bulk/clock"
+	"github.com/a0bulk/a0bulk/importer"
+	"github.com/a0bulk/a0bulk/management"
+	"github.com/a0bulk/a0bulk/report"
+)
+
+// Journal is the write-ahead report: the only place outcomes go.
+type Journal interface {
+	Record(report.Entry) error
+}
+
+// ImportAPI is the part of the Management API the scheduler uses.
+type ImportAPI interface {
+	ImportUsers(ctx context.Context, r management.ImportRequest) (*management.Job, error)
+	Job(ctx context.Context, id string) (*management.Job, error)
+	JobErrors(ctx context.Context, id string) (*management.JobErrors, error)
+}
+
+// ErrNoSlot: the tenant's import-job limit stayed full for SlotWait. The
+// chunk's records stay queued, so a later --resume sends them.
+var ErrNoSlot = errors.New("no import job slot became free in time (the tenant runs its maximum of import jobs)")
+
+// Defaults for the zero values of Scheduler's tuning fields.
+const (
+	DefaultMaxJobs  = 2
+	DefaultSlotWait = 30 * time.Minute
+	DefaultPollMin  = time.Second
+	DefaultPollMax  = 30 * time.Second
+)
+
+// Scheduler submits import chunks as jobs, at most MaxJobs at once, and
+// settles every record of every chunk in the journal.
+type Scheduler struct {
+	API     ImportAPI
+	Journal Journal
+	Clock   clock.Clock
+
+	ConnectionID        string
+	Upsert              bool
+	ExternalID          string
+	SendCompletionEmail bool
+
+	// MaxJobs bounds how many of this run's jobs are in flight (default 2).
+	MaxJobs int
+	// SlotWait bounds the wait for a free tenant slot when the tenant
+	// answers the job-limit 429 (default 30m); then ErrNoSlot.
+	SlotWait time.Duration
+	// PollMin and PollMax bound the poll backoff (default 1s..30s).
+	PollMin, PollMax time.Duration
+	// Logf, when set, receives diagnostics (never secrets).
+	Logf func(format string, args ...any)
+
+	mu         sync.Mutex
+	mismatches []SummaryMismatch
+}
+
+// Run submits every chunk from chunks and settles it. It returns when chunks
+// is closed and every chunk is settled, when ctx is cancelled (ctx.Err()), or
+// after a fatal error (the first one, joined with any others). After a fatal
+// error Run stops receiving from chunks but lets the jobs in flight finish:
+// the producer must stop on its own context. Records without a final line
+// stay queued or submitted in the journal, for --resume.
+func (s *Scheduler) Run(ctx context.Context, chunks <-chan importer.Chunk) error {
+	s.defaults()
+	runCtx, stop := context.WithCancel(ctx)
+	defer stop()
+
+	var (
+		wg    sync.WaitGroup
+		errMu sync.Mutex
+		errs  []error
+		fatal = make(chan struct{})
+		once  sync.Once
+	)
+	fail := func(err error) {
+		errMu.Lock()
+		errs = append(errs, err)
+		errMu.Unlock()
+		once.Do(func() { close(fatal) })
+	}
+
+	slots := make(chan struct{}, s.MaxJobs)
+loop:
+	for {
+		// Take a slot before reading the next chunk, so that the chunker
+		// is held back while MaxJobs of our jobs are in flight.
+		select {
+		case slots <- struct{}{}:
+		case <-runCtx.Done():
+			break loop
+		case <-fatal:
+			break loop
+		}
+		var (
+			c  importer.Chunk
+			ok bool
+		)
+		select {
+		case c, ok = <-chunks:
+		case <-runCtx.Done():
+		case <-fatal:
+		}
+		if !ok {
+			<-slots
+			break
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer func() { <-slots }()
+			if err := s.runChunk(runCtx, c); err != nil {
+				fail(err)
+			}
+		}()
+	}
+	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	errMu.Lock()
+	defer errMu.Unlock()
+	return errors.Join(errs...)
+}
+
+// Settle finishes a chunk that an earlier run submitted as jobID (resume):
+// it polls the job and writes each record's final line. c.Body may be nil.
+func (s *Scheduler) Settle(ctx context.Context, c importer.Chunk, jobID string) error {
+	s.defaults()
+	if err := s.await(ctx, c, jobID, false); err != nil {
+		return fmt.Errorf("importing chunk %d (%s): %w", c.Seq, jobID, err)
+	}
+	return nil
+}
+
+// Mismatches returns every disagreement found so far between a job's
+// summary and what the journal got for its chunk.
+func (s *Scheduler) Mismatches() []SummaryMismatch {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]SummaryMismatch(nil), s.mismatches...)
+}
+
+func (s *Scheduler) defaults() {
+	if s.MaxJobs <= 0 {
+		s.MaxJobs = DefaultMaxJobs
+	}
+	if s.SlotWait <= 0 {
+		s.SlotWait = DefaultSlotWait
+	}
+	if s.PollMin <= 0 {
+		s.PollMin = DefaultPollMin
+	}
+	if s.PollMax < s.PollMin {
+		s.PollMax = max(DefaultPollMax, s.PollMin)
+	}
+	if s.Clock == nil {
+		s.Clock = clock.Real{}
+	}
+}
+
+func (s *Scheduler) logf(format string, args ...any) {
+	if s.Logf != nil {
+		s.Logf(format, args...)
+	}
+}
+
+// runChunk journals the chunk's records as queued, submits it, and settles
+// it. A returned error is fatal for the run.
+func (s *Scheduler) runChunk(ctx context.Context, c importer.Chunk) error {
+	for _, r := range c.Records {
+		if err := s.write(report.Entry{File: r.File, Line: r.Line, Email: r.Email, Status: report.Queued, Chunk: c.Seq}); err != nil {
+			return fmt.Errorf("importing chunk %d: %w", c.Seq, err)
+		}
+	}
+	job, err := s.submit(ctx, c)
+	if err != nil {
+		return s.submitFailed(ctx, c, err)
+	}
+	if err := s.write(report.Entry{Status: report.Submitted, Chunk: c.Seq, JobID: job.ID}); err != nil {
+		return fmt.Errorf("importing chunk %d (%s): %w", c.Seq, job.ID, err)
+	}
+	s.logf("chunk %d: %d users submitted as %s", c.Seq, len(c.Records), job.ID)
+	if err := s.await(ctx, c, job.ID, true); err != nil {
+		return fmt.Errorf("importing chunk %d (%s): %w", c.Seq, job.ID, err)
+	}
+	return nil
+}
+
+// submit POSTs the chunk, waiting for a tenant slot while the tenant answers
+// with the job-limit 429: those slots may be held by jobs of other runs.
+func (s *Scheduler) submit(ctx context.Context, c importer.Chunk) (*management.Job, error) {
+	req := management.ImportRequest{
+		ConnectionID:        s.ConnectionID,
+		Users:               c.Body,
+		Upsert:              s.Upsert,
+		ExternalID:          s.ExternalID,
+		SendCompletionEmail: s.SendCompletionEmail,
+	}
+	deadline := s.Clock.Now().Add(s.SlotWait)
+	wait := s.PollMin
+	for {
+		job, err := s.API.ImportUsers(ctx, req)
+		if err == nil {
+			if job == nil || job.ID == "" {
+				return nil, errors.New("the tenant accepted the import but returned no job id")
+			}
+			return job, nil
+		}
+		if !management.IsJobLimit(err) {
+			return nil, err
+		}
+		left := deadline.Sub(s.Clock.Now())
+		if left <= 0 {
+			return nil, fmt.Errorf("%w (waited %s): %w", ErrNoSlot, s.SlotWait, err)
+		}
+		s.logf("chunk %d: the tenant's import job limit is reached; retrying in %s", c.Seq, min(wait, left))
+		if err := s.sleep(ctx, min(wait, left)); err != nil {
+			return nil, err
+		}
+		wait = min(2*wait, s.PollMax)
+	}
+}
+
+// submitFailed settles or keeps a chunk whose POST did not return a job.
+func (s *Scheduler) submitFailed(ctx context.Context, c importer.Chunk, err error) error {
+	wrapped := fmt.Errorf("importing chunk %d: %w", c.Seq, err)
+	if ctx.Err() != nil || IsUnknownFate(err) || errors.Is(err, ErrNoSlot) {
+		// Nothing final: the records stay queued and resume sends them
+		// again (without upsert a DUPLICATED_USER then means "already in").
+		return wrapped
+	}
+	apiErr, ok := management.AsAPIError(err)
+	if !ok || apiErr.StatusCode < 400 || apiErr.StatusCode >= 500 ||
+		apiErr.IsUnauthorized() || apiErr.StatusCode == 403 || apiErr.StatusCode == 429 {
+		// Not about this chunk (auth, scope, rate, tenant down): every
+		// chunk would fail alike, so stop and leave the records queued.
+		if ms, ok := AsMissingScope(err); ok {
+			return fmt.Errorf("importing chunk %d: %w", c.Seq, ms)
+		}
+		return wrapped
+	}
+	code, reason := codeOf(apiErr), reasonOf(apiErr)
+	if apiErr.IsTooLarge() {
+		code = "PAYLOAD_TOO_LARGE"
+		reason = fmt.Sprintf("the chunk (%d bytes) was refused as too large: %s", len(c.Body), reasonOf(apiErr))
+	}
+	s.logf("chunk %d refused: %v", c.Seq, err)
+	for _, r := range c.Records {
+		if err := s.write(report.Entry{File: r.File, Line: r.Line, Email: r.Email, Status: report.Failed, Code: code, Reason: reason, Chunk: c.Seq}); err != nil {
+			return fmt.Errorf("importing chunk %d: %w", c.Seq, err)
+		}
+	}
+	return nil
+}
+
+func (s *Scheduler) write(e report.Entry) error {
+	e.At = s.Clock.Now().UTC()
+	if err := s.Journal.Record(e); err != nil {
+		return fmt.Errorf("writing the report: %w", err)
+	}
+	return nil
+}
+
+// sleep waits d on the clock, or until ctx is done.
+func (s *Scheduler) sleep(ctx context.Context, d time.Duration) error {
+	select {
+	case <-s.Clock.After(d):
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
