@@ -157,7 +157,9 @@ func (f *fakeImportAPI) JobErrors(ctx context.Context, id string) (*management.J
 // unknownFate stands in for throttle's UnknownFateError.
 type unknownFate struct{}
 
-func (unknownFate) Error() string     { return "POST /api/v2/jobs/users-imports: connection reset after the request was sent" }
+func (unknownFate) Error() string {
+	return "POST /api/v2/jobs/users-imports: connection reset after the request was sent"
+}
 func (unknownFate) UnknownFate() bool { return true }
 
 func jobLimitErr() error {
