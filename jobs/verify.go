@@ -1,0 +1,143 @@
+package jobs
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+
+	"github.com/a0bulk/a0bulk/clock"
+	"github.com/a0bulk/a0bulk/management"
+	"github.com/a0bulk/a0bulk/report"
+)
+
+// VerifyAPI is the part of the Management API the Verifier uses. The client
+// behind it carries the Auth0-Custom-Domain header, when one is configured.
+type VerifyAPI interface {
+	SendVerificationEmail(ctx context.Context, r management.VerificationEmailRequest) (*management.Job, error)
+	UsersByEmail(ctx context.Context, email string) ([]management.User, error)
+}
+
+// Codes of verification_failed lines a0bulk writes itself.
+const (
+	CodeUserNotFound = "USER_NOT_FOUND"
+	CodeAmbiguous    = "AMBIGUOUS_USER"
+	CodeUnknownFate  = "UNKNOWN_FATE"
+)
+
+// Verifier sends verification emails, one job per user, and journals each as
+// verification_sent or verification_failed. Safe for concurrent use.
+type Verifier struct {
+	API     VerifyAPI
+	Journal Journal
+	// ClientID selects the application whose email template and links the
+	// email uses (optional).
+	ClientID string
+	// Connection, when set, picks the user of that connection when an email
+	// belongs to several users (optional).
+	Connection string
+	// Clock stamps the lines (default: the wall clock).
+	Clock clock.Clock
+
+	mu    sync.Mutex
+	cache map[string][]management.User
+}
+
+// Send sends one verification email. With userID "" the user is looked up by
+// email (results are cached). Per-user failures are journalled and Send
+// returns nil; it returns an error only when the run must stop: a
+// *CustomDomainError, a *MissingScopeError, a journal failure, or ctx.
+func (v *Verifier) Send(ctx context.Context, key report.Key, email, userID string) error {
+	line := report.Entry{File: key.File, Line: key.Line, Email: email, UserID: userID}
+	if userID == "" {
+		id, code, reason, err := v.resolve(ctx, email)
+		if err != nil {
+			return err
+		}
+		if id == "" {
+			return v.write(line, report.VerificationFailed, "", code, reason)
+		}
+		userID, line.UserID = id, id
+	}
+	job, err := v.API.SendVerificationEmail(ctx, management.VerificationEmailRequest{UserID: userID, ClientID: v.ClientID})
+	if err == nil {
+		return v.write(line, report.VerificationSent, job.ID, "", "")
+	}
+	if err := v.fatal(ctx, err); err != nil {
+		return fmt.Errorf("sending a verification email to %s: %w", email, err)
+	}
+	if IsUnknownFate(err) {
+		// Sending again could email the user twice; say so instead.
+		return v.write(line, report.VerificationFailed, "", CodeUnknownFate, "no answer from the tenant: the email may or may not have been sent")
+	}
+	if apiErr, ok := management.AsAPIError(err); ok {
+		return v.write(line, report.VerificationFailed, "", codeOf(apiErr), reasonOf(apiErr))
+	}
+	return v.write(line, report.VerificationFailed, "", "REQUEST_FAILED", err.Error())
+}
+
+// fatal returns the error that must stop the run, if err is one.
+func (v *Verifier) fatal(ctx context.Context, err error) error {
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	if cd, ok := AsCustomDomainError(err); ok {
+		return cd
+	}
+	if ms, ok := AsMissingScope(err); ok {
+		return ms
+	}
+	return nil
+}
+
+// resolve finds the user id for email: ("", code, reason, nil) when there is
+// no single answer.
+func (v *Verifier) resolve(ctx context.Context, email string) (id, code, reason string, err error) {
+	key := strings.ToLower(email)
+	v.mu.Lock()
+	users, cached := v.cache[key]
+	v.mu.Unlock()
+	if !cached {
+		users, err = v.API.UsersByEmail(ctx, key)
+		if err != nil {
+			if f := v.fatal(ctx, err); f != nil {
+				return "", "", "", fmt.Errorf("looking up %s: %w", email, f)
+			}
+			return "", "LOOKUP_FAILED", "looking the user up by email: " + err.Error(), nil
+		}
+		v.mu.Lock()
+		if v.cache == nil {
+			v.cache = map[string][]management.User{}
+		}
+		v.cache[key] = users
+		v.mu.Unlock()
+	}
+	switch {
+	case len(users) == 0:
+		return "", CodeUserNotFound, "user not found", nil
+	case len(users) == 1:
+		return users[0].UserID, "", "", nil
+	}
+	if v.Connection != "" {
+		for _, u := range users {
+			for _, idn := range u.Identities {
+				if idn.Connection == v.Connection {
+					return u.UserID, "", "", nil
+				}
+			}
+		}
+	}
+	return "", CodeAmbiguous, fmt.Sprintf("%d users have this email", len(users)), nil
+}
+
+func (v *Verifier) write(e report.Entry, st report.Status, jobID, code, reason string) error {
+	c := v.Clock
+	if c == nil {
+		c = clock.Real{}
+	}
+	e.Status, e.JobID, e.Code, e.Reason, e.At = st, jobID, code, reason, c.Now().UTC()
+	if err := v.Journal.Record(e); err != nil {
+		return fmt.Errorf("writing the report: %w", err)
+	}
+	return nil
+}
