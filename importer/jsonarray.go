@@ -80,6 +80,7 @@ func newJSONArrayReader(r io.Reader, file string, o Options) (*jsonArrayReader, 
 		}
 		return nil, &InputError{File: file, Line: lc.lineAt(j.dec.InputOffset()), Reason: "want a JSON array of users" + hint}
 	}
+	lc.mark = j.dec.InputOffset()
 	return j, nil
 }
 
@@ -89,7 +90,7 @@ func (j *jsonArrayReader) fatal(err error) error {
 	case errors.As(err, &se):
 		return &InputError{File: j.file, Line: j.lc.lineAt(se.Offset), Reason: "malformed JSON: " + jsonErr(err) + "; the rest of the file cannot be read", Err: err}
 	case errors.Is(err, errElementTooLarge):
-		return &InputError{File: j.file, Line: j.lc.lineAt(j.lc.mark), Reason: fmt.Sprintf("array element larger than %d bytes; the rest of the file cannot be read", j.o.maxRecord()), Err: err}
+		return &InputError{File: j.file, Line: j.lc.lineAt(j.lc.mark), Reason: fmt.Sprintf("the array element starting on or after this line is larger than %d bytes; the rest of the file cannot be read", j.o.maxRecord()), Err: err}
 	case errors.Is(err, io.ErrUnexpectedEOF):
 		return &InputError{File: j.file, Line: j.lc.lineAt(j.lc.read), Reason: "truncated JSON: the array is not closed", Err: err}
 	}
