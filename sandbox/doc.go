@@ -1,0 +1,45 @@
+// Package sandbox is a local Auth0 tenant: an http.Handler that speaks the
+// subset of the Management API v2 that a0bulk uses, faithful to the recorded
+// shapes in auth0-facts.md (field names, status codes, messages), so that a
+// whole migration can run with no Auth0 account and every test can run
+// against it.
+//
+// Served:
+//
+//	POST  /oauth/token                       client credentials (JSON, form or Basic auth)
+//	GET   /api/v2/connections                ?name= &strategy= &include_totals=true
+//	POST  /api/v2/jobs/users-imports         multipart; 202, 413, 429 job limit
+//	GET   /api/v2/jobs/{id}                  pending → processing → completed|failed
+//	GET   /api/v2/jobs/{id}/errors           per-user list, failure object, or 204 / 200 []
+//	POST  /api/v2/jobs/verification-email    201, completes at once
+//	POST  /api/v2/users                      201, 409, PasswordStrengthError
+//	GET   /api/v2/users/{id}, PATCH /api/v2/users/{id}
+//	GET   /api/v2/users-by-email?email=      exact match on the lower-cased email
+//	GET   /sandbox/users, /sandbox/stats     what happened; no token, no rate limit
+//
+// Every /api/v2 request goes through, in order: the rate limit (a storm
+// window, then the token bucket of docs/ARCHITECTURE.md, with the
+// x-ratelimit-* headers on every response), the bearer token (a real HS256
+// JWT whose payload carries scope, exp, iat and aud), routing and scope, the
+// 503 and reset-before faults, the Auth0-Custom-Domain header, the handler,
+// and the reset-after fault (the action happened, the client sees a dropped
+// connection).
+//
+// Time is read from Config.Clock on each request and nothing runs in the
+// background: an import job is pending for JobDelay, processing for JobDelay,
+// and is processed (validation against the import schema and its prose
+// rules, duplicates, insert or upsert) by the first request at or after its
+// end. A clock.Fake therefore drives jobs, the bucket, the storm, held slots
+// and token expiry.
+//
+// Fault decisions are a hash of (seed, fault kind, method, path and query,
+// body content, how many times that exact request was seen), so a seed
+// reproduces the same faults whatever the goroutine scheduling. Ids come
+// from a generator seeded the same way.
+//
+// Deviations worth knowing: the sandbox keeps no passwords or hashes (only
+// whether one was given); the Auth0-Custom-Domain header on any route the
+// official SDKs strip it from (including users-imports, where only auth0.net
+// sends it) is served but recorded as a violation in the stats; job data
+// disappears 24 hours after creation, like Auth0's.
+package sandbox

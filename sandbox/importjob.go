@@ -1,0 +1,111 @@
+package sandbox
+
+import (
+	"maps"
+	"strings"
+	"time"
+
+	"github.com/a0bulk/a0bulk/importer"
+	"github.com/a0bulk/a0bulk/management"
+)
+
+// finish runs an import job to its end at j.doneAt: the injected failure,
+// or per-user validation, duplicate detection, insert and upsert. Invalid
+// users never fail the job; they count in summary.failed. Callers hold s.mu.
+func (s *Server) finish(j *job) {
+	if j.typ != typeImport {
+		j.final = management.JobCompleted
+		return
+	}
+	if n := s.cfg.Faults.FailEveryNthJob; n > 0 && j.seq%n == 0 {
+		j.final, j.details = management.JobFailed, FailedJobDetails
+		j.users = nil
+		return
+	}
+	sum := &management.JobSummary{Total: len(j.users)}
+	seen := map[string]bool{}
+	at := j.doneAt.UTC().Truncate(time.Millisecond)
+	for _, raw := range j.users {
+		u, echo, probs := validateImportUser(raw)
+		fail := func(ps ...problem) {
+			j.errors = append(j.errors, userError{User: echo, Errors: ps})
+			sum.Failed++
+		}
+		if len(probs) > 0 {
+			fail(probs...)
+			continue
+		}
+		key := strings.ToLower(u.Email)
+		if seen[key] {
+			fail(problem{Code: "DUPLICATED_USER", Message: "The user is duplicated in the same import file"})
+			continue
+		}
+		seen[key] = true
+		existing := s.findByEmail(j.connName, u.Email)
+		if u.Username != "" {
+			if other := s.findByUsername(j.connName, u.Username); other != nil && other != existing {
+				fail(problem{Code: "CONFLICT_USERNAME", Message: "The username provided is in use already."})
+				continue
+			}
+		}
+		switch {
+		case existing != nil && !j.upsert:
+			fail(problem{Code: "DUPLICATED_USER", Message: DuplicatedUserMessage})
+		case existing != nil:
+			upsertUser(existing, u, at)
+			sum.Updated++
+		default:
+			id := "auth0|" + u.UserID
+			if u.UserID == "" {
+				id = "auth0|" + s.hex(24)
+			}
+			if s.byID[id] != nil {
+				fail(problem{Code: "CONFLICT", Message: "The user_id is already in use by another user."})
+				continue
+			}
+			s.store(newImportedUser(u, id, j.connName, at))
+			sum.Inserted++
+		}
+	}
+	j.final, j.summary, j.users = management.JobCompleted, sum, nil
+}
+
+func newImportedUser(u *importer.User, id, connection string, at time.Time) *storedUser {
+	email := strings.ToLower(u.Email)
+	mu := management.User{
+		UserID: id, Email: email, EmailVerified: boolPtr(u.EmailVerified != nil && *u.EmailVerified),
+		Username: u.Username, PhoneNumber: u.PhoneNumber, GivenName: u.GivenName, FamilyName: u.FamilyName,
+		Name: orDefault(u.Name, email), Nickname: orDefault(u.Nickname, strings.SplitN(email, "@", 2)[0]),
+		Picture: u.Picture, Blocked: u.Blocked, CreatedAt: &at, UpdatedAt: &at,
+		Identities:   []management.Identity{identityFor(id, connection)},
+		UserMetadata: maps.Clone(u.UserMetadata), AppMetadata: maps.Clone(u.AppMetadata),
+	}
+	return &storedUser{user: mu, connection: connection, hasPassword: u.PasswordHash != "" || u.CustomPasswordHash != nil}
+}
+
+// upsertUser applies an import upsert: given attributes replace the stored
+// ones and metadata objects are overwritten, not merged. Password hashes are
+// insert-only and ignored here.
+func upsertUser(su *storedUser, u *importer.User, at time.Time) {
+	m := &su.user
+	setIf(&m.Username, u.Username)
+	setIf(&m.PhoneNumber, u.PhoneNumber)
+	setIf(&m.GivenName, u.GivenName)
+	setIf(&m.FamilyName, u.FamilyName)
+	setIf(&m.Name, u.Name)
+	setIf(&m.Nickname, u.Nickname)
+	setIf(&m.Picture, u.Picture)
+	if u.EmailVerified != nil {
+		m.EmailVerified = boolPtr(*u.EmailVerified)
+	}
+	if u.Blocked != nil {
+		m.Blocked = boolPtr(*u.Blocked)
+	}
+	if u.UserMetadata != nil {
+		m.UserMetadata = maps.Clone(u.UserMetadata)
+	}
+	if u.AppMetadata != nil {
+		m.AppMetadata = maps.Clone(u.AppMetadata)
+	}
+	m.UpdatedAt = &at
+}
