@@ -130,6 +130,9 @@ func TestResumeAppends(t *testing.T) {
 		Entry{Status: Submitted, Chunk: 1, JobID: "job_1"},
 	)
 	w.Close()
+	if err := os.Chmod(path, 0o644); err != nil {
+		t.Fatal(err)
+	}
 	w, st, err := Append(path, clk)
 	if err != nil {
 		t.Fatal(err)

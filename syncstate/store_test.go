@@ -177,6 +177,12 @@ func TestMode0600(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "state.db")
 	s := open(t, path, clock.NewFake(t0))
 	s.Close()
+	// A state someone loosened is tightened again on the next Open.
+	if err := os.Chmod(path, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s = open(t, path, clock.NewFake(t0))
+	s.Close()
 	for _, p := range []string{path, path + ".lock"} {
 		fi, err := os.Stat(p)
 		if err != nil {
