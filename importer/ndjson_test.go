@@ -57,9 +57,9 @@ func TestNDJSONLongLineAtEOF(t *testing.T) {
 
 func TestSniffAndDetect(t *testing.T) {
 	for in, want := range map[string]Format{
-		"  \n[{\"email\":\"a@x.io\"}]": FormatJSON,
+		"  \n[{\"email\":\"a@x.io\"}]":       FormatJSON,
 		"\xEF\xBB\xBF{\"email\":\"a@x.io\"}": FormatNDJSON,
-		"email\na@x.io\n":           FormatCSV,
+		"email\na@x.io\n":                    FormatCSV,
 	} {
 		recs, err := readAll(t, in, FormatAuto, Options{})
 		if err != nil || len(recs) != 1 || recs[0].User.Email != "a@x.io" {
