@@ -215,6 +215,11 @@ func (c *Client) do(ctx context.Context, r request) (int, []byte, error) {
 	}
 	resp, err := c.http.Do(req)
 	if err != nil {
+		var ue *url.Error
+		if errors.As(err, &ue) && len(r.query) > 0 {
+			// The query may hold an email address; errors end up in reports.
+			err = &url.Error{Op: ue.Op, URL: c.base.String() + r.path, Err: ue.Err}
+		}
 		return 0, nil, err
 	}
 	defer resp.Body.Close()

@@ -87,7 +87,6 @@ type tokenCache struct {
 	hasExp  bool
 	expiry  time.Time // from expires_in, on clock
 	refresh time.Time // expiry minus the margin
-	fetches int       // for tests and diagnostics
 }
 
 func newTokenCache(static string, conf *clientcredentials.Config, hc *http.Client, clk clock.Clock) *tokenCache {
@@ -141,7 +140,6 @@ func (tc *tokenCache) invalidate(ctx context.Context, used string) {
 }
 
 func (tc *tokenCache) fetchLocked(ctx context.Context) (string, error) {
-	tc.fetches++
 	t, err := tc.conf.Token(context.WithValue(ctx, oauth2.HTTPClient, tc.http))
 	if err != nil {
 		return "", tc.scrub(err)

@@ -3,6 +3,7 @@ package management
 import (
 	"bytes"
 	"context"
+	"errors"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -180,5 +181,21 @@ func TestRedirectsAreNotFollowed(t *testing.T) {
 	_, err := c.Job(context.Background(), "job_1")
 	if e, ok := AsAPIError(err); !ok || e.StatusCode != http.StatusFound {
 		t.Fatalf("err = %v", err) // and the stub fails on the request to evil.example.com
+	}
+}
+
+func TestTransportErrorHidesQuery(t *testing.T) {
+	s := apiStub(t)
+	c, _ := newTestClient(t, s, func(c *Config) {
+		c.Base = rtFunc(func(r *http.Request) (*http.Response, error) {
+			if r.URL.Path == "/oauth/token" {
+				return s.RoundTrip(r)
+			}
+			return nil, errors.New("connection refused")
+		})
+	})
+	_, err := c.UsersByEmail(context.Background(), "query-marker@example.com")
+	if err == nil || strings.Contains(err.Error(), "query-marker") || !strings.Contains(err.Error(), "connection refused") {
+		t.Fatalf("err = %v", err)
 	}
 }

@@ -76,9 +76,10 @@ type ImportErrorItem struct {
 type JobErrorsKind int
 
 const (
-	// JobErrorsNone: 204 No Content or an empty 200 body: nothing failed.
+	// JobErrorsNone: 204 No Content, an empty 200 body, or an empty array:
+	// nothing failed.
 	JobErrorsNone JobErrorsKind = iota
-	// JobErrorsUsers: a list of per-user import errors (possibly empty).
+	// JobErrorsUsers: a non-empty list of per-user import errors.
 	JobErrorsUsers
 	// JobErrorsFailure: the whole job failed; Failure says why.
 	JobErrorsFailure
