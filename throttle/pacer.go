@@ -24,6 +24,7 @@ const (
 	maxSaneRate     = 1000.0
 	minPoll         = 10 * time.Millisecond
 	maxPoll         = time.Second
+	mirrorMargin    = 0.98 // the mirror refills at most this share of the estimate
 )
 
 // sample is one point of the refill estimate: y = remaining + consumed.
@@ -43,17 +44,20 @@ type pacer struct {
 	mu       sync.Mutex
 	lim      *rate.Limiter
 	rate     float64
-	inflight int // sent and not yet answered
+	inflight int    // sent and not yet answered
+	sent     uint64 // sequence number of the last request let through
 
 	// The latest observation and the budget derived from it.
 	known  bool
 	obs    bucketHeaders
 	obsAt  time.Time
+	obsSeq uint64  // which request the observation answered
 	budget float64 // tokens new sends may take, as of obsAt (conservative)
 
 	// Refill estimation.
-	consumed    int64 // responses with headers that took a token
-	est         float64
+	consumed    int64   // responses with headers that took a token
+	est         float64 // least-squares refill rate: the pace
+	estLow      float64 // its lower confidence bound: the mirror's refill
 	win         []sample
 	satSince    time.Time
 	lastGrow    time.Time
@@ -71,9 +75,9 @@ func newPacer(o Options) *pacer {
 }
 
 // acquire waits until a request may be sent and counts it as in flight; the
-// caller must call release exactly once afterwards. It returns the time spent
-// waiting.
-func (p *pacer) acquire(ctx context.Context) (time.Duration, error) {
+// caller must call release exactly once afterwards with the returned ticket.
+// It also returns the time spent waiting.
+func (p *pacer) acquire(ctx context.Context) (ticket uint64, waited time.Duration, err error) {
 	start := p.clk.Now()
 	p.mu.Lock()
 	res := p.lim.ReserveN(start, 1)
@@ -85,7 +89,7 @@ func (p *pacer) acquire(ctx context.Context) (time.Duration, error) {
 	if delay > 0 {
 		if err := sleep(ctx, p.clk, delay); err != nil {
 			res.CancelAt(p.clk.Now())
-			return p.clk.Now().Sub(start), err
+			return 0, p.clk.Now().Sub(start), err
 		}
 	}
 	for {
@@ -95,12 +99,14 @@ func (p *pacer) acquire(ctx context.Context) (time.Duration, error) {
 		if ok {
 			p.budget--
 			p.inflight++
+			p.sent++
+			ticket = p.sent
 			p.mu.Unlock()
-			return now.Sub(start), nil
+			return ticket, now.Sub(start), nil
 		}
 		p.mu.Unlock()
 		if err := sleep(ctx, p.clk, wake.Sub(now)); err != nil {
-			return p.clk.Now().Sub(start), err
+			return 0, p.clk.Now().Sub(start), err
 		}
 	}
 }
@@ -112,8 +118,8 @@ func (p *pacer) gate(now time.Time) (time.Time, bool) {
 		return time.Time{}, true
 	}
 	avail := p.budget
-	if p.est > 0 {
-		avail += p.est * now.Sub(p.obsAt).Seconds()
+	if p.estLow > 0 {
+		avail += p.estLow * now.Sub(p.obsAt).Seconds()
 	}
 	// With nothing left, the reset header is the time of the next whole
 	// token: by then the tenant has given at least one more.
@@ -137,8 +143,8 @@ func (p *pacer) gate(now time.Time) (time.Time, bool) {
 		return time.Time{}, true
 	}
 	wake := now.Add(min(max(secs(1/p.rate), minPoll), maxPoll))
-	if p.est > 0 {
-		if at := p.obsAt.Add(secs((1 - p.budget) / p.est)); at.After(now) && at.Before(wake) {
+	if p.estLow > 0 {
+		if at := p.obsAt.Add(secs((1 - p.budget) / p.estLow)); at.After(now) && at.Before(wake) {
 			wake = at
 		}
 	}
@@ -150,7 +156,7 @@ func (p *pacer) gate(now time.Time) (time.Time, bool) {
 
 // release ends a request started by acquire. h is the response header (nil
 // when there was no response); rateLimited is a 429 that took no token.
-func (p *pacer) release(h http.Header, rateLimited bool) {
+func (p *pacer) release(ticket uint64, h http.Header, rateLimited bool) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.inflight--
@@ -168,12 +174,18 @@ func (p *pacer) release(h http.Header, rateLimited bool) {
 	if !p.known || b.limit != p.obs.limit {
 		p.lim.SetBurstAt(now, p.burstFor(b.limit))
 	}
+	p.learn(now, b, rateLimited)
+	// Answers to concurrent requests arrive in any order: one to a request
+	// sent before the one behind the mirror describes an older bucket.
+	if p.known && ticket < p.obsSeq {
+		return
+	}
 	p.known = true
 	p.obs = b
 	p.obsAt = now
+	p.obsSeq = ticket
 	// Conservatively, none of the others in flight has been counted yet.
 	p.budget = float64(b.remaining - p.inflight)
-	p.learn(now, b, rateLimited)
 }
 
 // burstFor: once the bucket size is known the limiter may spend it, except
@@ -214,8 +226,14 @@ func (p *pacer) learn(now time.Time, b bucketHeaders, rateLimited bool) {
 	if len(p.win) < estMinSamples || now.Sub(p.win[0].t) < estMinSpan {
 		return
 	}
-	if est, ok := slope(p.win); ok {
+	if est, se, ok := slope(p.win); ok {
 		p.est = max(est, minRate)
+		// The mirror must not run ahead of the tenant: a refill predicted a
+		// hair early is a 429 when requests land on whole-token instants.
+		// A floor error below one token over the span bounds the slope's
+		// error by about 1/span, whatever the residuals look like.
+		span := now.Sub(p.win[0].t).Seconds()
+		p.estLow = max(min(est-2*se, est*mirrorMargin, est-1/span), p.est/2)
 		p.setRate(now, p.est)
 	}
 }
@@ -229,8 +247,9 @@ func (p *pacer) setRate(now time.Time, r float64) {
 	p.lim.SetLimitAt(now, rate.Limit(r))
 }
 
-// slope is the least-squares slope of y over t, in units per second.
-func slope(win []sample) (float64, bool) {
+// slope is the least-squares slope of y over t, in units per second, with its
+// standard error.
+func slope(win []sample) (b, se float64, ok bool) {
 	t0 := win[0].t
 	n := float64(len(win))
 	var st, sy float64
@@ -245,10 +264,16 @@ func slope(win []sample) (float64, bool) {
 		sxx += dt * dt
 		sxy += dt * (s.y - my)
 	}
-	if sxx == 0 {
-		return 0, false
+	if sxx == 0 || len(win) < 3 {
+		return 0, 0, false
 	}
-	return sxy / sxx, true
+	b = sxy / sxx
+	var rss float64
+	for _, s := range win {
+		r := s.y - my - b*(s.t.Sub(t0).Seconds()-mt)
+		rss += r * r
+	}
+	return b, math.Sqrt(rss / (n - 2) / sxx), true
 }
 
 func (p *pacer) currentRate() float64 {

@@ -88,7 +88,7 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 
 	for attempt := 0; ; attempt++ {
-		waited, err := t.pacer.acquire(ctx)
+		ticket, waited, err := t.pacer.acquire(ctx)
 		t.addWait(waited)
 		if err != nil {
 			if attempt == 0 && hasBody {
@@ -100,7 +100,7 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		if attempt > 0 && hasBody {
 			body, err := req.GetBody()
 			if err != nil {
-				t.pacer.release(nil, false)
+				t.pacer.release(ticket, nil, false)
 				return nil, fmt.Errorf("throttle: rewinding the body of %s %s: %w", method, target, err)
 			}
 			r = req.WithContext(ctx)
@@ -123,7 +123,7 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		var wait time.Duration
 		var status int
 		if err != nil {
-			t.pacer.release(nil, false)
+			t.pacer.release(ticket, nil, false)
 			if wrote.Load() && !idempotent(method) {
 				return nil, &UnknownFateError{Method: method, URL: target, Err: err}
 			}
@@ -139,7 +139,7 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 			wait = t.backoff(attempt)
 		} else {
 			status = resp.StatusCode
-			retry, fate := t.judge(method, resp)
+			retry, fate := t.judge(ticket, method, resp)
 			if fate != nil {
 				drain(resp)
 				fate.URL = target
@@ -172,10 +172,10 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 
 // judge classifies a response, releasing its pacer slot: retry it, hand it
 // to the caller (retry false, fate nil), or report an unknown fate.
-func (t *Transport) judge(method string, resp *http.Response) (retry bool, fate *UnknownFateError) {
+func (t *Transport) judge(ticket uint64, method string, resp *http.Response) (retry bool, fate *UnknownFateError) {
 	status := resp.StatusCode
 	if status != http.StatusTooManyRequests && status < 500 {
-		t.pacer.release(resp.Header, false)
+		t.pacer.release(ticket, resp.Header, false)
 		return false, nil
 	}
 	if status == http.StatusTooManyRequests {
@@ -186,7 +186,7 @@ func (t *Transport) judge(method string, resp *http.Response) (retry bool, fate 
 		body := peekBody(resp)
 		permanent = t.opts.Permanent(resp, body)
 	}
-	t.pacer.release(resp.Header, status == http.StatusTooManyRequests && !permanent)
+	t.pacer.release(ticket, resp.Header, status == http.StatusTooManyRequests && !permanent)
 	switch {
 	case permanent:
 		return false, nil
