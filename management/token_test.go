@@ -263,3 +263,21 @@ func TestTokenInfo(t *testing.T) {
 		}
 	})
 }
+
+func TestConcurrentCallsFetchOneToken(t *testing.T) {
+	s := newStub(t).handle("POST /oauth/token", tokenHandler(t, 86400, "")).
+		handle("GET /api/v2/jobs/job_1", writeRaw(200, `{"id":"job_1"}`))
+	c, _ := newTestClient(t, s, nil)
+	errs := make(chan error, 20)
+	for i := 0; i < cap(errs); i++ {
+		go func() { _, err := c.Job(context.Background(), "job_1"); errs <- err }()
+	}
+	for i := 0; i < cap(errs); i++ {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := s.count("POST /oauth/token"); n != 1 {
+		t.Fatalf("token fetched %d times, want 1", n)
+	}
+}
