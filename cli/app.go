@@ -1,0 +1,144 @@
+// Package cli wires a0bulk's commands: flags → an options struct → run(ctx,
+// opts) over the library packages. Nothing here does the work itself, and
+// nothing imports this package.
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+
+	ucli "github.com/urfave/cli/v2"
+)
+
+// Version is set at build time (-ldflags "-X github.com/a0bulk/a0bulk/cli.Version=…").
+var Version = "dev"
+
+// Main runs a0bulk with args and returns the process exit code.
+func Main(args []string, s *IOStreams) int {
+	args, err := loadConfigFile(args, s)
+	if err != nil {
+		fmt.Fprintln(s.ErrOut, "a0bulk:", err)
+		return ExitUsage
+	}
+	ctx, sig := signalContext(context.Background())
+	defer sig.stop()
+
+	app := NewApp(s)
+	err = app.RunContext(ctx, args)
+	if got := sig.received(); got != 0 && err != nil {
+		var se *SignalError
+		if errors.As(err, &se) {
+			se.Signal = got
+		} else {
+			err = &SignalError{Signal: got}
+		}
+	}
+	code := ExitCode(err)
+	if err != nil && !errors.Is(err, errSilent) {
+		fmt.Fprintln(s.ErrOut, "a0bulk:", err)
+	}
+	return code
+}
+
+// errSilent marks an error whose message was already shown (the summary of an
+// incomplete run, a help page for an unknown command).
+var errSilent = errors.New("")
+
+// NewApp builds the command tree.
+func NewApp(s *IOStreams) *ucli.App {
+	app := &ucli.App{
+		Name:    "a0bulk",
+		Usage:   "move users into an Auth0 tenant in bulk, safely enough for cron",
+		Version: Version,
+		Description: `Streams users from CSV, JSON arrays or NDJSON, validates each record, and
+imports them as bulk-import jobs (import) or per-user creates (create), with a
+resumable NDJSON report of every record's outcome.
+
+Try it with no Auth0 account:
+   a0bulk sandbox &                                   # a local tenant on 127.0.0.1:8787
+   a0bulk import --domain 127.0.0.1:8787 --client-id x --client-secret y \
+       --connection Username-Password-Authentication --input fixtures/small.csv
+
+Exit codes: 0 all records succeeded, 1 the run could not complete, 2 usage or
+configuration error, 3 completed with invalid or failed records, 130/143
+stopped by SIGINT/SIGTERM (resumable).`,
+		Reader:               s.In,
+		Writer:               s.Out,
+		ErrWriter:            s.ErrOut,
+		EnableBashCompletion: false,
+		HideHelpCommand:      true,
+		// Flag errors must become exit 2, before any call to the tenant.
+		OnUsageError: func(c *ucli.Context, err error, _ bool) error {
+			return &UsageError{Err: err}
+		},
+		CommandNotFound: func(c *ucli.Context, name string) {
+			fmt.Fprintf(s.ErrOut, "a0bulk: unknown command %q (see a0bulk --help)\n", name)
+		},
+		ExitErrHandler: func(*ucli.Context, error) {}, // exit codes are ours (ExitCode)
+		Commands: []*ucli.Command{
+			importCommand(s),
+			createCommand(s),
+			verifyCommand(s),
+			syncCommand(s),
+			checkCommand(s),
+			jobsCommand(s),
+			validateCommand(s),
+			reportCommand(s),
+			sandboxCommand(s),
+		},
+	}
+	for _, cmd := range app.Commands {
+		setUsageHandler(cmd)
+	}
+	return app
+}
+
+func setUsageHandler(cmd *ucli.Command) {
+	cmd.OnUsageError = func(c *ucli.Context, err error, _ bool) error { return &UsageError{Err: err} }
+	for _, sub := range cmd.Subcommands {
+		setUsageHandler(sub)
+	}
+}
+
+// signalState turns SIGINT/SIGTERM into a cancelled context and remembers
+// which one arrived, so the exit code can say so (130/143).
+type signalState struct {
+	ch   chan os.Signal
+	got  chan syscall.Signal
+	stop func()
+}
+
+func signalContext(parent context.Context) (context.Context, *signalState) {
+	ctx, cancel := context.WithCancelCause(parent)
+	st := &signalState{ch: make(chan os.Signal, 2), got: make(chan syscall.Signal, 1)}
+	signal.Notify(st.ch, syscall.SIGINT, syscall.SIGTERM)
+	done := make(chan struct{})
+	go func() {
+		select {
+		case s := <-st.ch:
+			st.got <- s.(syscall.Signal)
+			cancel(&SignalError{Signal: s.(syscall.Signal)})
+		case <-done:
+		}
+	}()
+	st.stop = func() {
+		signal.Stop(st.ch)
+		close(done)
+		cancel(nil)
+	}
+	return ctx, st
+}
+
+func (st *signalState) received() syscall.Signal {
+	select {
+	case s := <-st.got:
+		st.got <- s
+		return s
+	default:
+		return 0
+	}
+}

@@ -1,0 +1,265 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	ucli "github.com/urfave/cli/v2"
+
+	"github.com/a0bulk/a0bulk/clock"
+	"github.com/a0bulk/a0bulk/create"
+	"github.com/a0bulk/a0bulk/importer"
+	"github.com/a0bulk/a0bulk/jobs"
+)
+
+// createOptions are the flags of `a0bulk create`.
+type createOptions struct {
+	tenant         tenantOptions
+	input          inputOptions
+	meaning        runMeaning
+	RandomPassword bool
+	VerifyEmail    bool
+	AppClientID    string
+	Concurrency    int
+	ReportPath     string
+	Resume         *resumable
+	DryRun         bool
+}
+
+func createCommand(s *IOStreams) *ucli.Command {
+	return &ucli.Command{
+		Name:  "create",
+		Usage: "create users one by one (POST /api/v2/users), throttled to the tenant's rate limit",
+		Description: `Creates each user with POST /api/v2/users through a worker pool that never
+outruns the tenant's rate limit. A user that exists is skipped, or updated with
+--upsert. No user is emailed unless --verify-email is given.
+
+Examples:
+   a0bulk create --connection Username-Password-Authentication --input users.csv --random-password
+   a0bulk create --connection DB --input users.ndjson --upsert --concurrency 8 --rate 10
+   a0bulk create --connection DB --input users.csv --verify-email --custom-domain login.acme.com
+   a0bulk create --resume a0bulk-create-20261125T100000Z.ndjson`,
+		Flags: concat(tenantFlags(), inputFlags(), outputFlags(), []ucli.Flag{
+			&ucli.StringFlag{Name: "connection", Usage: "database connection `NAME`", EnvVars: []string{"A0BULK_CONNECTION"}},
+			&ucli.BoolFlag{Name: "upsert", Usage: "update users that already exist (PATCH what the input sets)"},
+			&ucli.BoolFlag{Name: "random-password", Usage: "give users without a password a strong random one (never written anywhere)"},
+			&ucli.IntFlag{Name: "concurrency", Value: 8, Usage: "requests in flight at once"},
+			&ucli.BoolFlag{Name: "verify-email", Usage: "send a verification email to each created user whose email is not verified"},
+			&ucli.StringFlag{Name: "custom-domain", Usage: "send Auth0-Custom-Domain: `HOST` on create and verification requests", EnvVars: []string{"AUTH0_CUSTOM_DOMAIN"}},
+			&ucli.StringFlag{Name: "app-client-id", Usage: "application whose settings the verification email uses"},
+			&ucli.StringFlag{Name: "report", Usage: "report `FILE` (default a0bulk-create-TIME.ndjson)"},
+			&ucli.StringFlag{Name: "resume", Usage: "continue the run recorded in `REPORT`"},
+			&ucli.BoolFlag{Name: "dry-run", Usage: "validate and estimate the duration; send nothing but the connection lookup"},
+		}),
+		Action: func(c *ucli.Context) error {
+			g, err := readGlobal(c)
+			if err != nil {
+				return err
+			}
+			o, err := readCreateOptions(c, s)
+			if err != nil {
+				return err
+			}
+			if o.DryRun {
+				return runDryCreate(c.Context, s, g, o)
+			}
+			return runCreate(c.Context, s, g, o)
+		},
+	}
+}
+
+func readCreateOptions(c *ucli.Context, s *IOStreams) (createOptions, error) {
+	o := createOptions{
+		meaning:        runMeaning{Mode: "create", Connection: c.String("connection"), Upsert: c.Bool("upsert")},
+		RandomPassword: c.Bool("random-password"),
+		VerifyEmail:    c.Bool("verify-email"),
+		AppClientID:    c.String("app-client-id"),
+		Concurrency:    c.Int("concurrency"),
+		ReportPath:     c.String("report"),
+		DryRun:         c.Bool("dry-run"),
+	}
+	if c.NArg() > 0 {
+		return o, usagef("unexpected argument %q (inputs go in --input)", c.Args().First())
+	}
+	if err := positiveInt("concurrency", o.Concurrency); err != nil {
+		return o, err
+	}
+	in, err := readInputOptions(c.StringSlice("input"), c.String("format"), c.String("map"), importer.ModeCreate)
+	if err != nil {
+		return o, err
+	}
+	if path := c.String("resume"); path != "" {
+		if o.ReportPath != "" {
+			return o, usagef("--resume appends to its report; do not give --report too")
+		}
+		if o.Resume, err = loadResume(path, &o.meaning, &in, c.IsSet); err != nil {
+			return o, err
+		}
+		if in, err = readInputOptions(in.Paths, in.Format, in.MapFile, importer.ModeCreate); err != nil {
+			return o, err
+		}
+	}
+	o.input = in
+	if o.meaning.Connection == "" {
+		return o, usagef("--connection is required")
+	}
+	if o.tenant, err = readTenant(c, s); err != nil {
+		return o, err
+	}
+	return o, nil
+}
+
+func runCreate(ctx context.Context, s *IOStreams, g globalOptions, o createOptions) error {
+	log := g.logger(s)
+	client, err := o.tenant.client(log, g.Verbose)
+	if err != nil {
+		return err
+	}
+	journal, state, err := openJournal(o.meaning, o.input, o.ReportPath, o.Resume, clock.Real{})
+	if err != nil {
+		return err
+	}
+	defer journal.Close()
+	conn, err := client.ConnectionByName(ctx, o.meaning.Connection)
+	if err != nil {
+		return fmt.Errorf("looking up connection %q: %w", o.meaning.Connection, err)
+	}
+	if !conn.IsDatabase() {
+		return fmt.Errorf("connection %q has strategy %q: a0bulk creates users in database connections only", conn.Name, conn.Strategy)
+	}
+
+	counter := &byteCounter{}
+	prog := newProgress(s, g, "create", o.input.totalBytes(), counter.Load)
+	journal.Observe(prog.Observe)
+	defer prog.Stop()
+
+	// A resumed run keeps the original start: a user whose create was in
+	// flight when the earlier run died was created after it, and is ours.
+	started := time.Now()
+	if state != nil {
+		started = state.Header.StartedAt
+	}
+	runner := &create.Runner{
+		API: client, Journal: journal, Clock: clock.Real{},
+		Connection: conn.Name, Upsert: o.meaning.Upsert, RandomPassword: o.RandomPassword,
+		Concurrency: o.Concurrency, RunStarted: started, VerifyEmail: o.VerifyEmail,
+	}
+	if o.VerifyEmail {
+		runner.Verifier = &jobs.Verifier{API: client, Journal: journal, ClientID: o.AppClientID}
+	}
+
+	workCtx, stopWork := graceContext(ctx, 10*time.Second)
+	defer stopWork()
+	records := make(chan importer.Record)
+	runDone := make(chan error, 1)
+	go func() { runDone <- runner.Run(workCtx, records) }()
+
+	plan := newResumePlan(state)
+	readErr := o.input.stream(ctx, s, counter, func(rec importer.Record) error {
+		prog.RecordRead()
+		if plan.skip(rec) {
+			return nil
+		}
+		select {
+		case records <- rec:
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		case err := <-runDone:
+			runDone <- err
+			return fmt.Errorf("create stopped: %w", err)
+		}
+	})
+	close(records)
+	runErr := <-runDone
+	prog.Stop()
+	sum := newRunSummary("create", journal.Path(), journal.Tally())
+	return finishRun(ctx, s, g, journal, sum, resumeHint("create", journal.Path()), readErr, runErr)
+}
+
+// createPlan is what `create --dry-run` prints.
+type createPlan struct {
+	Records    int             `json:"records"`
+	Valid      int             `json:"valid"`
+	Invalid    int             `json:"invalid"`
+	Requests   int             `json:"requests"`
+	Rate       float64         `json:"rate_per_second"`
+	RateSource string          `json:"rate_source"`
+	Duration   string          `json:"estimated_duration"`
+	Connection string          `json:"connection"`
+	Problems   []recordProblem `json:"invalid_records,omitempty"`
+}
+
+func runDryCreate(ctx context.Context, s *IOStreams, g globalOptions, o createOptions) error {
+	plan := &createPlan{}
+	err := o.input.stream(ctx, s, nil, func(rec importer.Record) error {
+		plan.Records++
+		if rec.Password == "" && !o.RandomPassword && rec.Valid() {
+			rec.Errors = append(rec.Errors, importer.FieldError{Field: "password", Reason: "required for a database connection (or use --random-password)"})
+		}
+		if !rec.Valid() {
+			plan.Invalid++
+			if len(plan.Problems) < maxListedProblems {
+				plan.Problems = append(plan.Problems, recordProblem{File: rec.File, Line: rec.Line, Reason: describeErrors(rec.Errors)})
+			}
+			return nil
+		}
+		plan.Valid++
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	client, err := o.tenant.client(g.logger(s), g.Verbose)
+	if err != nil {
+		return err
+	}
+	conn, err := client.ConnectionByName(ctx, o.meaning.Connection)
+	if err != nil {
+		return fmt.Errorf("looking up connection %q: %w", o.meaning.Connection, err)
+	}
+	plan.Connection = fmt.Sprintf("%s (%s, strategy %s)", conn.Name, conn.ID, conn.Strategy)
+	plan.Requests = plan.Valid
+	if o.VerifyEmail {
+		plan.Requests *= 2
+	}
+	plan.Rate, plan.RateSource = estimateRate(o.tenant.Rate, client)
+	plan.Duration = (time.Duration(float64(plan.Requests)/plan.Rate*float64(time.Second)) + time.Second - 1).Truncate(time.Second).String()
+	if g.JSON {
+		if err := printJSON(s.Out, plan); err != nil {
+			return err
+		}
+	} else {
+		for _, p := range plan.Problems {
+			fmt.Fprintf(s.Out, "%s:%d: %s\n", p.File, p.Line, p.Reason)
+		}
+		fmt.Fprintf(s.Out, "records: %d (valid %d, invalid %d)\nconnection: %s\n", plan.Records, plan.Valid, plan.Invalid, plan.Connection)
+		fmt.Fprintf(s.Out, "estimate: %d requests at %.1f/s (%s) ≈ %s, plus a look-up per existing user\n", plan.Requests, plan.Rate, plan.RateSource, plan.Duration)
+	}
+	if plan.Invalid > 0 {
+		return &IncompleteError{Invalid: plan.Invalid}
+	}
+	return nil
+}
+
+// rateReader is what estimates need of the client.
+type rateReader interface {
+	Headroom() (limit, remaining int, reset time.Time, ok bool)
+	CurrentRate() float64
+}
+
+// estimateRate says at what pace a run will go and how that was decided.
+func estimateRate(flagRate float64, c rateReader) (float64, string) {
+	learned := c.CurrentRate()
+	limit, _, _, ok := c.Headroom()
+	switch {
+	case flagRate > 0 && (learned <= 0 || flagRate <= learned):
+		return flagRate, "--rate"
+	case ok && learned > 0:
+		return learned, fmt.Sprintf("learned from the tenant's x-ratelimit headers, bucket of %d", limit)
+	case learned > 0:
+		return learned, "a0bulk's safe default (no rate-limit headers seen yet)"
+	}
+	return 2, "Auth0's smallest published limit, 2/s"
+}

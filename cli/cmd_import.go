@@ -1,0 +1,268 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	ucli "github.com/urfave/cli/v2"
+
+	"github.com/a0bulk/a0bulk/clock"
+	"github.com/a0bulk/a0bulk/importer"
+	"github.com/a0bulk/a0bulk/jobs"
+	"github.com/a0bulk/a0bulk/report"
+)
+
+// importOptions are the flags of `a0bulk import`.
+type importOptions struct {
+	tenant              tenantOptions
+	input               inputOptions
+	meaning             runMeaning
+	SendCompletionEmail bool
+	ChunkBytes          int
+	MaxJobs             int
+	ReportPath          string
+	Resume              *resumable
+	DryRun              bool
+	SlotWait            time.Duration
+}
+
+// maxImportFile is Auth0's cap on an import file (facts: 500 KB, treated as
+// 512,000 bytes).
+const maxImportFile = 512000
+
+func importCommand(s *IOStreams) *ucli.Command {
+	return &ucli.Command{
+		Name:      "import",
+		Usage:     "import users with bulk-import jobs (files of at most 500 KB, 2 jobs at a time)",
+		ArgsUsage: " ",
+		Description: `Examples:
+   a0bulk import --connection Username-Password-Authentication --input users.csv
+   a0bulk import --connection DB --input export.ndjson --upsert --report run.ndjson
+   a0bulk import --resume run.ndjson            # continue a stopped or failed run
+   a0bulk import --connection DB --input users.json --dry-run`,
+		Flags: concat(tenantFlags(), inputFlags(), outputFlags(), []ucli.Flag{
+			&ucli.StringFlag{Name: "connection", Usage: "database connection `NAME`", EnvVars: []string{"A0BULK_CONNECTION"}},
+			&ucli.BoolFlag{Name: "upsert", Usage: "update users that already exist (Auth0 overwrites their metadata)"},
+			&ucli.BoolFlag{Name: "send-completion-email", Usage: "let Auth0 email the job's completion (off by default)"},
+			&ucli.StringFlag{Name: "external-id", Usage: "external_id passed to every import job"},
+			&ucli.IntFlag{Name: "chunk-bytes", Value: 500000, Usage: "largest import file, in bytes (at most 512000)"},
+			&ucli.IntFlag{Name: "max-jobs", Value: 2, Usage: "import jobs in flight at once (Auth0 allows 2 per tenant)"},
+			&ucli.StringFlag{Name: "report", Usage: "report `FILE` (default a0bulk-import-TIME.ndjson)"},
+			&ucli.StringFlag{Name: "resume", Usage: "continue the run recorded in `REPORT`"},
+			&ucli.BoolFlag{Name: "dry-run", Usage: "validate, plan the chunks and look up the connection; send nothing"},
+			&ucli.DurationFlag{Name: "slot-wait", Value: 30 * time.Minute, Usage: "give up when no import slot frees up for this long"},
+		}),
+		Action: func(c *ucli.Context) error {
+			g, err := readGlobal(c)
+			if err != nil {
+				return err
+			}
+			o, err := readImportOptions(c, s)
+			if err != nil {
+				return err
+			}
+			if o.DryRun {
+				return runDryImport(c.Context, s, g, o)
+			}
+			return runImport(c.Context, s, g, o)
+		},
+	}
+}
+
+func readImportOptions(c *ucli.Context, s *IOStreams) (importOptions, error) {
+	o := importOptions{
+		meaning: runMeaning{
+			Mode: "import", Connection: c.String("connection"),
+			Upsert: c.Bool("upsert"), ExternalID: c.String("external-id"),
+		},
+		SendCompletionEmail: c.Bool("send-completion-email"),
+		ChunkBytes:          c.Int("chunk-bytes"),
+		MaxJobs:             c.Int("max-jobs"),
+		ReportPath:          c.String("report"),
+		DryRun:              c.Bool("dry-run"),
+		SlotWait:            c.Duration("slot-wait"),
+	}
+	if c.NArg() > 0 {
+		return o, usagef("unexpected argument %q (inputs go in --input)", c.Args().First())
+	}
+	if o.ChunkBytes <= 2 || o.ChunkBytes > maxImportFile {
+		return o, usagef("--chunk-bytes must be between 3 and %d, got %d", maxImportFile, o.ChunkBytes)
+	}
+	if err := positiveInt("max-jobs", o.MaxJobs); err != nil {
+		return o, err
+	}
+	in, err := readInputOptions(c.StringSlice("input"), c.String("format"), c.String("map"), importer.ModeImport)
+	if err != nil {
+		return o, err
+	}
+	if path := c.String("resume"); path != "" {
+		if o.ReportPath != "" {
+			return o, usagef("--resume appends to its report; do not give --report too")
+		}
+		if o.Resume, err = loadResume(path, &o.meaning, &in, c.IsSet); err != nil {
+			return o, err
+		}
+		if in, err = readInputOptions(in.Paths, in.Format, in.MapFile, importer.ModeImport); err != nil {
+			return o, err
+		}
+	}
+	o.input = in
+	if o.meaning.Connection == "" {
+		return o, usagef("--connection is required")
+	}
+	if o.tenant, err = readTenant(c, s); err != nil {
+		return o, err
+	}
+	return o, nil
+}
+
+func runImport(ctx context.Context, s *IOStreams, g globalOptions, o importOptions) error {
+	log := g.logger(s)
+	client, err := o.tenant.client(log, g.Verbose)
+	if err != nil {
+		return err
+	}
+	journal, state, err := openJournal(o.meaning, o.input, o.ReportPath, o.Resume, clock.Real{})
+	if err != nil {
+		return err
+	}
+	defer journal.Close()
+	conn, err := client.ConnectionByName(ctx, o.meaning.Connection)
+	if err != nil {
+		return fmt.Errorf("looking up connection %q: %w", o.meaning.Connection, err)
+	}
+	if !conn.IsDatabase() {
+		return fmt.Errorf("connection %q has strategy %q: users can be imported into database connections only", conn.Name, conn.Strategy)
+	}
+
+	counter := &byteCounter{}
+	prog := newProgress(s, g, "import", o.input.totalBytes(), counter.Load)
+	journal.Observe(prog.Observe)
+	defer prog.Stop()
+
+	workCtx, stopWork := graceContext(ctx, 10*time.Second)
+	defer stopWork()
+	sched := &jobs.Scheduler{
+		API: client, Journal: journal, Clock: clock.Real{},
+		ConnectionID: conn.ID, Upsert: o.meaning.Upsert, ExternalID: o.meaning.ExternalID,
+		SendCompletionEmail: o.SendCompletionEmail, MaxJobs: o.MaxJobs, SlotWait: o.SlotWait,
+		Logf: func(format string, args ...any) { log.Info(fmt.Sprintf(format, args...)) },
+	}
+
+	plan := newResumePlan(state)
+	chunks := make(chan importer.Chunk)
+	schedDone := make(chan error, 1)
+	go func() { schedDone <- sched.Run(workCtx, chunks) }()
+
+	chunker := importer.NewChunker(o.ChunkBytes, plan.nextChunk)
+	send := func(c *importer.Chunk) error {
+		select {
+		case chunks <- *c:
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		case err := <-schedDone:
+			schedDone <- err
+			return fmt.Errorf("import stopped: %w", err)
+		}
+	}
+	readErr := o.input.stream(ctx, s, counter, func(rec importer.Record) error {
+		prog.RecordRead()
+		if plan.skip(rec) {
+			return nil
+		}
+		if !rec.Valid() {
+			return journal.Record(invalidEntry(rec))
+		}
+		full, err := chunker.Add(rec)
+		if errors.Is(err, importer.ErrRecordTooLarge) {
+			e := invalidEntry(rec)
+			e.Reason = fmt.Sprintf("record: larger than the %d-byte import file limit", o.ChunkBytes)
+			return journal.Record(e)
+		}
+		if err != nil {
+			return err
+		}
+		if full != nil {
+			return send(full)
+		}
+		return nil
+	})
+	if readErr == nil {
+		if last := chunker.Flush(); last != nil {
+			readErr = send(last)
+		}
+	}
+	close(chunks)
+	settleErr := plan.settle(workCtx, sched)
+	schedErr := <-schedDone
+	prog.Stop()
+
+	sum := newRunSummary("import", journal.Path(), journal.Tally())
+	for _, m := range sched.Mismatches() {
+		sum.Warnings = append(sum.Warnings, m.String())
+	}
+	return finishRun(ctx, s, g, journal, sum, resumeHint("import", journal.Path()), readErr, schedErr, settleErr)
+}
+
+// finishRun flushes the journal, prints the summary and picks the error that
+// decides the exit code: a signal first, then a run that could not complete,
+// then records that did not succeed.
+func finishRun(ctx context.Context, s *IOStreams, g globalOptions, journal *report.Writer, sum runSummary, hint string, errs ...error) error {
+	if err := journal.Close(); err != nil {
+		errs = append(errs, fmt.Errorf("flushing report: %w", err))
+	}
+	sum.Counts, sum.Records = tallyCounts(journal.Tally())
+	var runErr error
+	for _, err := range errs {
+		if err != nil && !errors.Is(err, context.Canceled) {
+			runErr = err
+			break
+		}
+	}
+	switch {
+	case ctx.Err() != nil:
+		sum.Resume = hint
+		se := &SignalError{ResumeHint: hint}
+		var cause *SignalError
+		if errors.As(context.Cause(ctx), &cause) {
+			se.Signal = cause.Signal
+		}
+		runErr = se
+	case runErr != nil:
+		sum.Resume = hint
+	default:
+		runErr = sum.outcome()
+	}
+	sum.ExitCode = ExitCode(runErr)
+	if err := sum.print(s, g); err != nil {
+		return err
+	}
+	var inc *IncompleteError
+	if errors.As(runErr, &inc) {
+		return errors.Join(errSilent, runErr)
+	}
+	return runErr
+}
+
+func tallyCounts(t report.Tally) (map[string]int, int) {
+	counts := map[string]int{}
+	for _, st := range report.FinalStatuses {
+		counts[string(st)] = t.Final[st]
+	}
+	return counts, t.Total()
+}
+
+func resumeHint(command, reportPath string) string {
+	return fmt.Sprintf("a0bulk %s --resume %s", command, reportPath)
+}
+
+func concat(groups ...[]ucli.Flag) []ucli.Flag {
+	var out []ucli.Flag
+	for _, g := range groups {
+		out = append(out, g...)
+	}
+	return out
+}

@@ -1,0 +1,180 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	ucli "github.com/urfave/cli/v2"
+
+	"github.com/a0bulk/a0bulk/management"
+)
+
+func jobsCommand(s *IOStreams) *ucli.Command {
+	flags := concat(tenantFlags(), outputFlags())
+	return &ucli.Command{
+		Name:  "jobs",
+		Usage: "status, wait and errors of any Auth0 job",
+		Description: `Examples:
+   a0bulk jobs status job_6nNLiwFZksN0YmRR
+   a0bulk jobs wait --timeout 30m job_6nNLiwFZksN0YmRR
+   a0bulk jobs errors --output json job_6nNLiwFZksN0YmRR`,
+		Subcommands: []*ucli.Command{
+			{
+				Name: "status", Usage: "print a job", ArgsUsage: "JOB_ID", Flags: flags,
+				Action: func(c *ucli.Context) error {
+					return withJob(c, s, func(ctx context.Context, g globalOptions, client *management.Client, id string) error {
+						job, err := client.Job(ctx, id)
+						if err != nil {
+							return err
+						}
+						return printJob(s, g, job)
+					})
+				},
+			},
+			{
+				Name: "wait", Usage: "wait until a job is completed, failed or expired", ArgsUsage: "JOB_ID",
+				Flags: concat(flags, []ucli.Flag{&ucli.DurationFlag{Name: "timeout", Value: 2 * time.Hour, Usage: "give up (exit 1) after this long"}}),
+				Action: func(c *ucli.Context) error {
+					return withJob(c, s, func(ctx context.Context, g globalOptions, client *management.Client, id string) error {
+						ctx, cancel := context.WithTimeout(ctx, c.Duration("timeout"))
+						defer cancel()
+						job, err := waitJob(ctx, client, id)
+						if err != nil {
+							return fmt.Errorf("waiting for %s: %w", id, err)
+						}
+						if err := printJob(s, g, job); err != nil {
+							return err
+						}
+						if job.Status != management.JobCompleted {
+							return fmt.Errorf("job %s ended %s", id, job.Status)
+						}
+						return nil
+					})
+				},
+			},
+			{
+				Name: "errors", Usage: "print a job's errors (per-user errors, or why the job failed)", ArgsUsage: "JOB_ID", Flags: flags,
+				Action: func(c *ucli.Context) error {
+					return withJob(c, s, func(ctx context.Context, g globalOptions, client *management.Client, id string) error {
+						errs, err := client.JobErrors(ctx, id)
+						if err != nil {
+							return err
+						}
+						return printJobErrors(s, g, id, errs)
+					})
+				},
+			},
+		},
+	}
+}
+
+func withJob(c *ucli.Context, s *IOStreams, fn func(context.Context, globalOptions, *management.Client, string) error) error {
+	g, err := readGlobal(c)
+	if err != nil {
+		return err
+	}
+	if c.NArg() != 1 {
+		return usagef("give exactly one job id (flags go before it)")
+	}
+	t, err := readTenant(c, s)
+	if err != nil {
+		return err
+	}
+	client, err := t.client(g.logger(s), g.Verbose)
+	if err != nil {
+		return err
+	}
+	return fn(c.Context, g, client, c.Args().First())
+}
+
+// waitJob polls with a backoff from 1s to 30s, or the job's own estimate.
+func waitJob(ctx context.Context, client *management.Client, id string) (*management.Job, error) {
+	wait := time.Second
+	for {
+		job, err := client.Job(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		if job.Done() {
+			return job, nil
+		}
+		next := wait
+		if job.TimeLeftSeconds != nil && *job.TimeLeftSeconds > 0 {
+			next = min(time.Duration(*job.TimeLeftSeconds)*time.Second, 30*time.Second)
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(next):
+		}
+		wait = min(2*wait, 30*time.Second)
+	}
+}
+
+func printJob(s *IOStreams, g globalOptions, job *management.Job) error {
+	if g.JSON {
+		return printJSON(s.Out, job)
+	}
+	fmt.Fprintf(s.Out, "%s  %s  %s", job.ID, job.Type, job.Status)
+	if job.PercentageDone != nil {
+		fmt.Fprintf(s.Out, "  %d%%", *job.PercentageDone)
+	}
+	if job.TimeLeftSeconds != nil {
+		fmt.Fprintf(s.Out, "  %ds left", *job.TimeLeftSeconds)
+	}
+	fmt.Fprintln(s.Out)
+	if job.Connection != "" || job.ConnectionID != "" {
+		fmt.Fprintf(s.Out, "connection: %s (%s)\n", job.Connection, job.ConnectionID)
+	}
+	if job.Summary != nil {
+		fmt.Fprintf(s.Out, "summary: total %d, inserted %d, updated %d, failed %d\n", job.Summary.Total, job.Summary.Inserted, job.Summary.Updated, job.Summary.Failed)
+	}
+	if job.StatusDetails != "" {
+		fmt.Fprintf(s.Out, "details: %s\n", job.StatusDetails)
+	}
+	return nil
+}
+
+// jobErrorsOutput is the JSON form of the errors union: kind says which
+// member the tenant returned.
+type jobErrorsOutput struct {
+	JobID   string                       `json:"job_id"`
+	Kind    string                       `json:"kind"`
+	Users   []management.UserImportError `json:"users,omitempty"`
+	Failure *management.Job              `json:"failure,omitempty"`
+}
+
+func printJobErrors(s *IOStreams, g globalOptions, id string, errs *management.JobErrors) error {
+	out := jobErrorsOutput{JobID: id, Kind: errs.Kind.String()}
+	switch errs.Kind {
+	case management.JobErrorsUsers:
+		out.Users = errs.Users
+	case management.JobErrorsFailure:
+		out.Failure = errs.Failure
+	}
+	if g.JSON {
+		return printJSON(s.Out, out)
+	}
+	switch errs.Kind {
+	case management.JobErrorsNone:
+		fmt.Fprintf(s.Out, "%s: no errors\n", id)
+	case management.JobErrorsFailure:
+		fmt.Fprintf(s.Out, "%s: the job failed: %s\n", id, errs.Failure.StatusDetails)
+	case management.JobErrorsUsers:
+		for _, u := range errs.Users {
+			who := u.User.Email
+			if who == "" {
+				who = u.User.UserID
+			}
+			for _, e := range u.Errors {
+				fmt.Fprintf(s.Out, "%s\t%s\t%s", who, e.Code, e.Message)
+				if e.Path != "" {
+					fmt.Fprintf(s.Out, "\t%s", e.Path)
+				}
+				fmt.Fprintln(s.Out)
+			}
+		}
+	}
+	return nil
+}

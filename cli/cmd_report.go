@@ -1,0 +1,133 @@
+package cli
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+
+	ucli "github.com/urfave/cli/v2"
+
+	"github.com/a0bulk/a0bulk/importer"
+	"github.com/a0bulk/a0bulk/report"
+)
+
+func reportCommand(s *IOStreams) *ucli.Command {
+	return &ucli.Command{
+		Name:  "report",
+		Usage: "read a run's report: counts, or the records that did not succeed",
+		Description: `Examples:
+   a0bulk report summary run.ndjson
+   a0bulk report failures run.ndjson > retry.ndjson
+   a0bulk import --connection DB --input retry.ndjson`,
+		Subcommands: []*ucli.Command{
+			{
+				Name: "summary", Usage: "counts per status, and whether the run can be resumed", ArgsUsage: "REPORT",
+				Flags: outputFlags(),
+				Action: func(c *ucli.Context) error {
+					g, err := readGlobal(c)
+					if err != nil {
+						return err
+					}
+					if c.NArg() != 1 {
+						return usagef("give exactly one report file")
+					}
+					sum, err := report.Summarize(c.Args().First())
+					if err != nil {
+						return usagef("%w", err)
+					}
+					return printReportSummary(s, g, c.Args().First(), sum)
+				},
+			},
+			{
+				Name:      "failures",
+				Usage:     "print, as NDJSON usable as --input, the records that did not succeed",
+				ArgsUsage: "REPORT",
+				Description: `Re-reads the original input at each recorded file:line, so that passwords and
+hashes stay in the source and never enter the report. Prints records that are
+invalid, failed, or still unsettled.`,
+				Action: func(c *ucli.Context) error {
+					if c.NArg() != 1 {
+						return usagef("give exactly one report file")
+					}
+					return printFailures(c, s, c.Args().First())
+				},
+			},
+		},
+	}
+}
+
+func printReportSummary(s *IOStreams, g globalOptions, path string, sum report.Summary) error {
+	if g.JSON {
+		return printJSON(s.Out, sum)
+	}
+	h := sum.Header
+	fmt.Fprintf(s.Out, "report: %s\nrun: %s into %s (upsert %v), started %s, resumed %d times\n", path, h.Mode, h.Connection, h.Upsert, h.StartedAt.Format("2006-01-02 15:04:05Z07:00"), sum.Resumes)
+	fmt.Fprintf(s.Out, "records: %d:", sum.Records)
+	for _, st := range report.FinalStatuses {
+		fmt.Fprintf(s.Out, " %s %d", st, sum.Final[st])
+	}
+	fmt.Fprintln(s.Out)
+	if sum.VerificationSent+sum.VerificationFailed > 0 {
+		fmt.Fprintf(s.Out, "verification emails: sent %d, failed %d\n", sum.VerificationSent, sum.VerificationFailed)
+	}
+	if sum.InFlight > 0 {
+		fmt.Fprintf(s.Out, "unsettled: %d records; finish with: a0bulk %s --resume %s\n", sum.InFlight, h.Mode, path)
+	}
+	if sum.Torn {
+		fmt.Fprintln(s.Out, "the last line is torn (the run was killed mid-write); resume tolerates it")
+	}
+	for _, d := range sum.Duplicates {
+		fmt.Fprintf(s.Out, "BUG: %s:%d has more than one final line (report lines %v)\n", d.File, d.Line, d.ReportLines)
+	}
+	return nil
+}
+
+// failedUser is a record as --input reads it back; Password only in create mode.
+type failedUser struct {
+	importer.User
+	Password string `json:"password,omitempty"`
+}
+
+func printFailures(c *ucli.Context, s *IOStreams, path string) error {
+	st, err := report.Load(path)
+	if err != nil {
+		return usagef("%w", err)
+	}
+	mode := importer.ModeImport
+	if st.Header.Mode == "create" {
+		mode = importer.ModeCreate
+	}
+	var paths []string
+	for _, in := range st.Header.Inputs {
+		if in.Path == "-" {
+			return usagef("the run read stdin, which cannot be read again")
+		}
+		paths = append(paths, in.Path)
+	}
+	in, err := readInputOptions(paths, st.Header.Extra["format"], st.Header.Extra["map"], mode)
+	if err != nil {
+		return err
+	}
+	inputs, err := in.hashInputs()
+	if err != nil {
+		return err
+	}
+	now := st.Header
+	now.Inputs = inputs
+	if err := st.Header.Check(now); err != nil {
+		return usagef("the inputs changed since the run: %w", err)
+	}
+	out := bufio.NewWriter(s.Out)
+	enc := json.NewEncoder(out)
+	enc.SetEscapeHTML(false)
+	err = in.stream(c.Context, s, nil, func(rec importer.Record) error {
+		if f, ok := st.Final[report.Key{File: rec.File, Line: rec.Line}]; ok && f.Status.Succeeded() {
+			return nil
+		}
+		return enc.Encode(failedUser{User: rec.User, Password: rec.Password})
+	})
+	if ferr := out.Flush(); err == nil {
+		err = ferr
+	}
+	return err
+}

@@ -1,0 +1,103 @@
+package cli
+
+import (
+	"fmt"
+	"log/slog"
+	"os"
+	"strings"
+
+	ucli "github.com/urfave/cli/v2"
+
+	"github.com/a0bulk/a0bulk/management"
+	"github.com/a0bulk/a0bulk/throttle"
+)
+
+// tenantOptions says how to reach the tenant. Validated before any request.
+type tenantOptions struct {
+	Domain       string
+	ClientID     string
+	ClientSecret string
+	Token        string
+	Audience     string
+	Rate         float64
+	MaxRetries   int
+	CustomDomain string
+}
+
+func readTenant(c *ucli.Context, s *IOStreams) (tenantOptions, error) {
+	t := tenantOptions{
+		Domain:     strings.TrimSpace(c.String("domain")),
+		ClientID:   c.String("client-id"),
+		Token:      c.String("token"),
+		Audience:   c.String("audience"),
+		Rate:       c.Float64("rate"),
+		MaxRetries: c.Int("max-retries"),
+	}
+	if c.IsSet("custom-domain") {
+		t.CustomDomain = c.String("custom-domain")
+	}
+	if t.Domain == "" {
+		return t, usagef("--domain (or AUTH0_DOMAIN) is required")
+	}
+	if t.Rate < 0 {
+		return t, usagef("--rate must not be negative")
+	}
+	secret := c.String("client-secret")
+	if file := c.String("client-secret-file"); file != "" {
+		if secret != "" {
+			return t, usagef("give --client-secret or --client-secret-file, not both")
+		}
+		f, err := os.Open(file)
+		if err != nil {
+			return t, usagef("--client-secret-file: %w", err)
+		}
+		warnIfReadableByOthers(f, file, s)
+		b, err := readSmall(f, 4096)
+		f.Close()
+		if err != nil {
+			return t, usagef("--client-secret-file %s: %w", file, err)
+		}
+		secret = strings.TrimSpace(string(b))
+		if secret == "" {
+			return t, usagef("--client-secret-file %s is empty", file)
+		}
+	}
+	t.ClientSecret = secret
+	switch {
+	case t.Token != "" && (t.ClientID != "" || secret != ""):
+		return t, usagef("give either --token or --client-id with a secret, not both")
+	case t.Token == "" && (t.ClientID == "" || secret == ""):
+		return t, usagef("credentials missing: give --client-id and --client-secret (or --client-secret-file), or --token")
+	}
+	return t, nil
+}
+
+// client builds the Management API client; a bad domain (plain http off
+// loopback, a malformed host) is a usage error, found before any request.
+func (t tenantOptions) client(log *slog.Logger, verbose bool) (*management.Client, error) {
+	cfg := management.Config{
+		Domain:       t.Domain,
+		ClientID:     t.ClientID,
+		ClientSecret: t.ClientSecret,
+		Token:        t.Token,
+		Audience:     t.Audience,
+		CustomDomain: t.CustomDomain,
+		Version:      Version,
+		Throttle: throttle.Options{
+			Rate:       t.Rate,
+			MaxRate:    t.Rate,
+			MaxRetries: t.MaxRetries,
+		},
+	}
+	if t.MaxRetries == 0 {
+		cfg.Throttle.MaxRetries = -1
+	}
+	if verbose {
+		cfg.Logger = log
+	}
+	c, err := management.New(cfg)
+	if err != nil {
+		return nil, &UsageError{Err: fmt.Errorf("connecting to %s: %w", t.Domain, err)}
+	}
+	return c, nil
+}

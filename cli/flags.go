@@ -1,0 +1,105 @@
+package cli
+
+import (
+	"log/slog"
+	"strings"
+
+	ucli "github.com/urfave/cli/v2"
+)
+
+// Flags shared by several commands. Each command lists the groups it takes,
+// so `a0bulk COMMAND --help` shows exactly what applies.
+
+func outputFlags() []ucli.Flag {
+	return []ucli.Flag{
+		&ucli.StringFlag{Name: "output", Aliases: []string{"o"}, Value: "text", Usage: "result format: text or json", EnvVars: []string{"A0BULK_OUTPUT"}},
+		&ucli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print only errors and the final summary"},
+		&ucli.BoolFlag{Name: "no-progress", Usage: "never draw a progress bar (plain lines still go to stderr)"},
+		&ucli.BoolFlag{Name: "verbose", Aliases: []string{"v"}, Usage: "log every request (method, path, status, latency, rate-limit headers; never headers or bodies)", EnvVars: []string{"A0BULK_VERBOSE"}},
+		&ucli.StringFlag{Name: "log-format", Value: "text", Usage: "log format on stderr: text or json", EnvVars: []string{"A0BULK_LOG_FORMAT"}},
+	}
+}
+
+func tenantFlags() []ucli.Flag {
+	return []ucli.Flag{
+		&ucli.StringFlag{Name: "domain", Usage: "tenant domain, e.g. acme.eu.auth0.com (host:port on loopback means plain HTTP)", EnvVars: []string{"AUTH0_DOMAIN"}},
+		&ucli.StringFlag{Name: "client-id", Usage: "machine-to-machine application for the client-credentials grant", EnvVars: []string{"AUTH0_CLIENT_ID"}},
+		&ucli.StringFlag{Name: "client-secret", Usage: "its secret (prefer --client-secret-file or the env variable)", EnvVars: []string{"AUTH0_CLIENT_SECRET"}},
+		&ucli.StringFlag{Name: "client-secret-file", Usage: "read the client secret from `FILE`", EnvVars: []string{"AUTH0_CLIENT_SECRET_FILE"}},
+		&ucli.StringFlag{Name: "token", Usage: "a ready Management API token instead of id/secret", EnvVars: []string{"AUTH0_TOKEN"}},
+		&ucli.StringFlag{Name: "audience", Usage: "token audience (default https://DOMAIN/api/v2/)", EnvVars: []string{"AUTH0_AUDIENCE"}},
+		&ucli.Float64Flag{Name: "rate", Usage: "cap requests per second (default: learn the tenant's limit from its x-ratelimit headers)", EnvVars: []string{"A0BULK_RATE"}},
+		&ucli.IntFlag{Name: "max-retries", Value: 5, Usage: "retries per request after 429, 502/503 or a connection error", EnvVars: []string{"A0BULK_MAX_RETRIES"}},
+	}
+}
+
+func inputFlags() []ucli.Flag {
+	return []ucli.Flag{
+		&ucli.StringSliceFlag{Name: "input", Aliases: []string{"i"}, Usage: "input `FILE` (repeatable; - or none reads stdin)"},
+		&ucli.StringFlag{Name: "format", Usage: "csv, json or ndjson (default: from the extension)"},
+		&ucli.StringFlag{Name: "map", Usage: "JSON `FILE` renaming source columns to schema fields"},
+	}
+}
+
+// globalOptions are the output settings every command shares.
+type globalOptions struct {
+	JSON       bool
+	Quiet      bool
+	NoProgress bool
+	Verbose    bool
+	LogJSON    bool
+}
+
+func readGlobal(c *ucli.Context) (globalOptions, error) {
+	var g globalOptions
+	switch out := c.String("output"); out {
+	case "text", "":
+	case "json":
+		g.JSON = true
+	default:
+		return g, usagef("--output must be text or json, not %q", out)
+	}
+	switch lf := c.String("log-format"); lf {
+	case "text", "":
+	case "json":
+		g.LogJSON = true
+	default:
+		return g, usagef("--log-format must be text or json, not %q", lf)
+	}
+	g.Quiet = c.Bool("quiet")
+	g.NoProgress = c.Bool("no-progress")
+	g.Verbose = c.Bool("verbose")
+	return g, nil
+}
+
+// logger builds the stderr logger. Logs never carry secrets: the client
+// redacts at the source, this only chooses the shape.
+func (g globalOptions) logger(s *IOStreams) *slog.Logger {
+	level := slog.LevelInfo
+	if g.Verbose {
+		level = slog.LevelDebug
+	} else if g.Quiet {
+		level = slog.LevelWarn
+	}
+	opts := &slog.HandlerOptions{Level: level}
+	if g.LogJSON {
+		return slog.New(slog.NewJSONHandler(s.ErrOut, opts))
+	}
+	return slog.New(slog.NewTextHandler(s.ErrOut, opts))
+}
+
+func oneOf(name, v string, allowed ...string) error {
+	for _, a := range allowed {
+		if v == a {
+			return nil
+		}
+	}
+	return usagef("--%s must be one of %s, not %q", name, strings.Join(allowed, ", "), v)
+}
+
+func positiveInt(name string, v int) error {
+	if v <= 0 {
+		return usagef("--%s must be positive, got %d", name, v)
+	}
+	return nil
+}

@@ -1,0 +1,151 @@
+package cli
+
+import (
+	"fmt"
+	"io"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/schollz/progressbar/v3"
+
+	"github.com/a0bulk/a0bulk/report"
+)
+
+// progress shows a run's advance. The journal feeds it (Observe) — it is
+// the only source of counts — and the reader feeds it bytes and records read.
+// On a terminal it is a progressbar/v3 bar; elsewhere (cron) a plain line
+// every few seconds; with --quiet nothing.
+type progress interface {
+	RecordRead()
+	Observe(report.Entry)
+	Stop()
+}
+
+type progressCounts struct {
+	read, settled, failed, invalid, chunks, jobs atomic.Int64
+}
+
+func (p *progressCounts) RecordRead() { p.read.Add(1) }
+
+func (p *progressCounts) Observe(e report.Entry) {
+	switch {
+	case e.Status == report.Submitted:
+		p.chunks.Add(1)
+	case e.Status.IsFinal():
+		p.settled.Add(1)
+		switch e.Status {
+		case report.Failed:
+			p.failed.Add(1)
+		case report.Invalid:
+			p.invalid.Add(1)
+		}
+	}
+}
+
+func (p *progressCounts) line() string {
+	return fmt.Sprintf("read %d · settled %d (invalid %d, failed %d) · chunks submitted %d",
+		p.read.Load(), p.settled.Load(), p.invalid.Load(), p.failed.Load(), p.chunks.Load())
+}
+
+// newProgress picks the display for this run. totalBytes is the size of the
+// input files (0 when unknown, e.g. stdin), for the bar's ETA.
+func newProgress(s *IOStreams, g globalOptions, what string, totalBytes int64, bytesRead func() int64) progress {
+	switch {
+	case g.Quiet:
+		return &progressCounts{}
+	case s.ProgressTTY() && !g.NoProgress:
+		return newBarProgress(s.ErrOut, what, totalBytes, bytesRead)
+	default:
+		return newPlainProgress(s.ErrOut, what, 5*time.Second)
+	}
+}
+
+// plainProgress writes a line every interval: nothing animated, friendly to
+// cron mail and log files.
+type plainProgress struct {
+	progressCounts
+	stop chan struct{}
+	once sync.Once
+	done sync.WaitGroup
+}
+
+func newPlainProgress(w io.Writer, what string, every time.Duration) *plainProgress {
+	p := &plainProgress{stop: make(chan struct{})}
+	p.done.Add(1)
+	go func() {
+		defer p.done.Done()
+		t := time.NewTicker(every)
+		defer t.Stop()
+		for {
+			select {
+			case <-t.C:
+				fmt.Fprintf(w, "a0bulk %s: %s\n", what, p.line())
+			case <-p.stop:
+				return
+			}
+		}
+	}()
+	return p
+}
+
+func (p *plainProgress) Stop() {
+	p.once.Do(func() {
+		close(p.stop)
+		p.done.Wait()
+	})
+}
+
+// barProgress draws progressbar/v3 on stderr: bytes of input read (for the
+// ETA) with the counts in the description.
+type barProgress struct {
+	progressCounts
+	bar  *progressbar.ProgressBar
+	stop chan struct{}
+	once sync.Once
+	done sync.WaitGroup
+}
+
+func newBarProgress(w io.Writer, what string, totalBytes int64, bytesRead func() int64) *barProgress {
+	max := totalBytes
+	if max <= 0 {
+		max = -1 // spinner: the size of stdin is unknown
+	}
+	p := &barProgress{stop: make(chan struct{})}
+	p.bar = progressbar.NewOptions64(max,
+		progressbar.OptionSetWriter(w),
+		progressbar.OptionSetDescription(what),
+		progressbar.OptionShowBytes(true),
+		progressbar.OptionSetPredictTime(true),
+		progressbar.OptionThrottle(100*time.Millisecond),
+		progressbar.OptionClearOnFinish(),
+	)
+	p.done.Add(1)
+	go func() {
+		defer p.done.Done()
+		t := time.NewTicker(200 * time.Millisecond)
+		defer t.Stop()
+		for {
+			select {
+			case <-t.C:
+				p.bar.Describe(what + ": " + p.line())
+				if bytesRead != nil {
+					_ = p.bar.Set64(bytesRead())
+				}
+			case <-p.stop:
+				return
+			}
+		}
+	}()
+	return p
+}
+
+func (p *barProgress) Stop() {
+	p.once.Do(func() {
+		close(p.stop)
+		p.done.Wait()
+		_ = p.bar.Finish()
+	})
+}
+
+func (p *progressCounts) Stop() {}

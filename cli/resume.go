@@ -1,0 +1,92 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+
+	"github.com/a0bulk/a0bulk/importer"
+	"github.com/a0bulk/a0bulk/jobs"
+	"github.com/a0bulk/a0bulk/report"
+)
+
+// resumePlan decides, for each record read again on --resume, whether it is
+// finished (skip), belongs to a chunk the tenant already accepted as a job
+// (collected here and settled by reading that job), or must be sent again.
+type resumePlan struct {
+	state     *report.State
+	nextChunk int
+	jobChunk  map[report.Key]int      // record → its submitted chunk
+	submitted map[int]*importer.Chunk // seq → chunk rebuilt from the input
+	jobOf     map[int]string
+}
+
+func newResumePlan(state *report.State) *resumePlan {
+	p := &resumePlan{state: state, nextChunk: 1, jobChunk: map[report.Key]int{}, submitted: map[int]*importer.Chunk{}, jobOf: map[int]string{}}
+	if state == nil {
+		return p
+	}
+	p.nextChunk = state.LastChunk + 1
+	for _, c := range state.InFlightChunks() {
+		if c.JobID == "" {
+			continue // never acknowledged by the tenant: its records are sent again
+		}
+		p.submitted[c.Seq] = &importer.Chunk{Seq: c.Seq}
+		p.jobOf[c.Seq] = c.JobID
+		for _, k := range c.Keys {
+			p.jobChunk[k] = c.Seq
+		}
+	}
+	return p
+}
+
+// skip reports whether rec needs no sending in this run.
+func (p *resumePlan) skip(rec importer.Record) bool {
+	if p.state == nil {
+		return false
+	}
+	k := report.Key{File: rec.File, Line: rec.Line}
+	if p.state.Done(k) {
+		return true
+	}
+	if seq, ok := p.jobChunk[k]; ok {
+		c := p.submitted[seq]
+		c.Records = append(c.Records, importer.ChunkRecord{File: rec.File, Line: rec.Line, Email: rec.User.Email, UserID: rec.User.UserID})
+		return true
+	}
+	return false
+}
+
+// settle reads each job the earlier run submitted and settles its records.
+func (p *resumePlan) settle(ctx context.Context, sched *jobs.Scheduler) error {
+	var wg sync.WaitGroup
+	errs := make([]error, 0, len(p.submitted))
+	var mu sync.Mutex
+	for seq, c := range p.submitted {
+		if len(c.Records) == 0 {
+			continue
+		}
+		wg.Add(1)
+		go func(seq int, c importer.Chunk) {
+			defer wg.Done()
+			if err := sched.Settle(ctx, c, p.jobOf[seq]); err != nil {
+				mu.Lock()
+				errs = append(errs, fmt.Errorf("settling chunk %d (%s): %w", seq, p.jobOf[seq], err))
+				mu.Unlock()
+			}
+		}(seq, *c)
+	}
+	wg.Wait()
+	return errors.Join(errs...)
+}
+
+// sendingKey reports whether rec was being created when an earlier run
+// stopped (create mode settles it by looking the user up first).
+func (p *resumePlan) sending(rec importer.Record) bool {
+	if p.state == nil {
+		return false
+	}
+	_, ok := p.state.Sending[report.Key{File: rec.File, Line: rec.Line}]
+	return ok
+}
