@@ -45,8 +45,9 @@ func (e *env) audience() string { return "http://" + strings.TrimPrefix(e.ts.URL
 
 func (e *env) fetchToken() string {
 	e.t.Helper()
+	id, secret := orDefault(e.s.cfg.ClientID, "cid"), orDefault(e.s.cfg.ClientSecret, "sec")
 	res, body := e.raw(http.MethodPost, "/oauth/token", "application/json",
-		`{"grant_type":"client_credentials","client_id":"cid","client_secret":"sec","audience":"`+e.audience()+`"}`, nil)
+		`{"grant_type":"client_credentials","client_id":"`+id+`","client_secret":"`+secret+`","audience":"`+e.audience()+`"}`, nil)
 	if res.StatusCode != http.StatusOK {
 		e.t.Fatalf("token: %d %s", res.StatusCode, body)
 	}
