@@ -1,0 +1,179 @@
+// Package create creates (or, with upsert, updates) users one by one through
+// POST/PATCH /api/v2/users, on a bounded pond pool, journalling each record
+// write-ahead: `sending` before the request, its final line after.
+package create
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/alitto/pond/v2"
+
+	"github.com/a0bulk/a0bulk/clock"
+	"github.com/a0bulk/a0bulk/importer"
+	"github.com/a0bulk/a0bulk/jobs"
+	"github.com/a0bulk/a0bulk/management"
+	"github.com/a0bulk/a0bulk/report"
+)
+
+// API is the part of the Management API the Runner uses.
+type API interface {
+	CreateUser(ctx context.Context, r management.CreateUserRequest) (*management.User, error)
+	UpdateUser(ctx context.Context, id string, r management.UpdateUserRequest) (*management.User, error)
+	UsersByEmail(ctx context.Context, email string) ([]management.User, error)
+}
+
+// Codes the Runner writes for outcomes the tenant gives no code for.
+const (
+	CodeUserExists  = "USER_EXISTS"
+	CodeInvalid     = "INVALID"
+	CodeUnknownFate = "UNKNOWN_FATE"
+)
+
+// DefaultConcurrency is the pool size when Concurrency is 0.
+const DefaultConcurrency = 8
+
+// maxAttempts bounds how often a request with no answer is sent again.
+const maxAttempts = 3
+
+// Runner creates users from records.
+type Runner struct {
+	API     API
+	Journal jobs.Journal
+	Clock   clock.Clock
+
+	// Connection is the connection name users are created in.
+	Connection string
+	// Upsert updates users that already exist instead of skipping them.
+	Upsert bool
+	// RandomPassword gives users without a password a strong random one,
+	// never written anywhere.
+	RandomPassword bool
+	// Passwordless: the connection is not a database connection, so no
+	// password is required or sent.
+	Passwordless bool
+
+	// Concurrency is the number of pool workers (default 8).
+	Concurrency int
+	// QueueSize bounds the tasks waiting for a worker (default
+	// 2×Concurrency). Run stops reading input while it is full.
+	QueueSize int
+	// RunStarted is when the run (the original one, on resume) began: a
+	// user created at or after it, found after an unanswered create, is
+	// this run's. Default: the clock's now when Run starts.
+	RunStarted time.Time
+
+	// Verifier and VerifyEmail: after a `created` user whose email is not
+	// verified, send a verification email.
+	Verifier    *jobs.Verifier
+	VerifyEmail bool
+}
+
+// Run sends every record from records and returns when the channel is
+// closed and every record is settled. On a fatal error (missing scope,
+// custom domain refused, the report cannot be written, tenant unreachable)
+// or when ctx is cancelled it stops reading, lets the requests in flight end,
+// and returns the error (ctx.Err() on cancellation). Records without a final
+// line stay `sending`, for --resume.
+func (r *Runner) Run(ctx context.Context, records <-chan importer.Record) error {
+	r.defaults()
+	runCtx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+
+	var (
+		mu    sync.Mutex
+		fatal error
+	)
+	fail := func(err error) {
+		mu.Lock()
+		defer mu.Unlock()
+		if fatal == nil {
+			fatal = err
+			cancel(err)
+		}
+	}
+
+	pool := pond.NewPool(r.Concurrency, pond.WithQueueSize(r.QueueSize), pond.WithContext(runCtx))
+loop:
+	for {
+		var (
+			rec importer.Record
+			ok  bool
+		)
+		select {
+		case rec, ok = <-records:
+		case <-runCtx.Done():
+		}
+		if !ok {
+			break loop
+		}
+		if reason := r.invalidReason(&rec); reason != "" {
+			if err := r.write(rec, report.Invalid, "", CodeInvalid, reason); err != nil {
+				fail(err)
+			}
+			continue
+		}
+		// Submit blocks while the queue is full: back-pressure on the
+		// reader. Tasks still queued when runCtx ends never start.
+		pool.Submit(func() {
+			if err := r.send(runCtx, &rec); err != nil && runCtx.Err() == nil {
+				fail(fmt.Errorf("creating %s:%d: %w", rec.File, rec.Line, err))
+			}
+		})
+	}
+	pool.StopAndWait()
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	return fatal
+}
+
+func (r *Runner) defaults() {
+	if r.Concurrency <= 0 {
+		r.Concurrency = DefaultConcurrency
+	}
+	if r.QueueSize <= 0 {
+		r.QueueSize = 2 * r.Concurrency
+	}
+	if r.Clock == nil {
+		r.Clock = clock.Real{}
+	}
+	if r.RunStarted.IsZero() {
+		r.RunStarted = r.Clock.Now()
+	}
+}
+
+func (r *Runner) write(rec importer.Record, st report.Status, userID, code, reason string) error {
+	e := report.Entry{
+		File: rec.File, Line: rec.Line, Email: rec.User.Email, Status: st,
+		UserID: userID, Code: code, Reason: reason, At: r.Clock.Now().UTC(),
+	}
+	if err := r.Journal.Record(e); err != nil {
+		return fmt.Errorf("writing the report: %w", err)
+	}
+	return nil
+}
+
+// fatalOf returns the error that must stop the run, if err is one: a refused
+// custom domain or a missing scope fails every later request alike.
+func fatalOf(err error) error {
+	if cd, ok := jobs.AsCustomDomainError(err); ok {
+		return cd
+	}
+	if ms, ok := jobs.AsMissingScope(err); ok {
+		return ms
+	}
+	if _, ok := management.AsAPIError(err); !ok && !jobs.IsUnknownFate(err) {
+		// Not an answer from the tenant and not sent (throttle retried
+		// it): the tenant is unreachable.
+		return err
+	}
+	return nil
+}
+
+var errNoEmail = errors.New("the record has no email to look the user up by")

@@ -1,0 +1,186 @@
+package create
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/a0bulk/a0bulk/importer"
+	"github.com/a0bulk/a0bulk/jobs"
+	"github.com/a0bulk/a0bulk/management"
+	"github.com/a0bulk/a0bulk/report"
+)
+
+// outcome is a record's final line.
+type outcome struct {
+	status       report.Status
+	userID       string
+	code, reason string
+}
+
+// send creates or updates one valid record. It returns an error only when
+// the run must stop; the record then stays `sending`.
+func (r *Runner) send(ctx context.Context, rec *importer.Record) error {
+	req, err := r.createRequest(rec)
+	if err != nil {
+		return err
+	}
+	if err := r.write(*rec, report.Sending, "", "", ""); err != nil {
+		return err
+	}
+	out, err := r.create(ctx, rec, req)
+	if err != nil {
+		return err
+	}
+	if err := r.write(*rec, out.status, out.userID, out.code, out.reason); err != nil {
+		return err
+	}
+	verified := rec.User.EmailVerified != nil && *rec.User.EmailVerified
+	if out.status == report.Created && r.VerifyEmail && r.Verifier != nil && !verified && rec.User.Email != "" {
+		return r.Verifier.Send(ctx, report.Key{File: rec.File, Line: rec.Line}, rec.User.Email, out.userID)
+	}
+	return nil
+}
+
+// create POSTs the user. A POST without an answer is settled by reading the
+// tenant back before it is ever sent again, so no user is created twice.
+func (r *Runner) create(ctx context.Context, rec *importer.Record, req management.CreateUserRequest) (outcome, error) {
+	unanswered := 0
+	for {
+		u, err := r.API.CreateUser(ctx, req)
+		if err == nil {
+			return outcome{status: report.Created, userID: u.UserID}, nil
+		}
+		if ctx.Err() != nil {
+			return outcome{}, ctx.Err()
+		}
+		if cd, ok := jobs.AsCustomDomainError(err); ok {
+			return outcome{}, cd // its 409 is no user conflict
+		}
+		switch {
+		case jobs.IsUnknownFate(err):
+			unanswered++
+			found, lerr := r.lookup(ctx, rec.User.Email)
+			if lerr == errNoEmail {
+				return outcome{status: report.Failed, code: CodeUnknownFate, reason: "no answer from the tenant, and no email to check whether the user was created"}, nil
+			}
+			if lerr != nil {
+				return outcome{}, lerr
+			}
+			if found != nil {
+				if r.ours(found) {
+					return outcome{status: report.Created, userID: found.UserID}, nil
+				}
+				return r.existing(ctx, rec, found, "the user already exists")
+			}
+			if unanswered >= maxAttempts {
+				return outcome{status: report.Failed, code: CodeUnknownFate,
+					reason: fmt.Sprintf("no answer from the tenant after %d attempts, and the user is not found by email", unanswered)}, nil
+			}
+			continue // not created: sending again cannot create it twice
+		case management.IsConflict(err):
+			if unanswered > 0 {
+				// An unanswered attempt may have created it after all.
+				found, lerr := r.lookup(ctx, rec.User.Email)
+				if lerr != nil && lerr != errNoEmail {
+					return outcome{}, lerr
+				}
+				if found != nil && r.ours(found) {
+					return outcome{status: report.Created, userID: found.UserID}, nil
+				}
+			}
+			apiErr, _ := management.AsAPIError(err)
+			return r.existing(ctx, rec, nil, jobs.ReasonOf(apiErr))
+		}
+		return r.refused(err)
+	}
+}
+
+// existing settles a user that is already in the tenant: skipped, or with
+// upsert updated from the input.
+func (r *Runner) existing(ctx context.Context, rec *importer.Record, found *management.User, why string) (outcome, error) {
+	if !r.Upsert {
+		return outcome{status: report.Skipped, code: CodeUserExists, reason: why}, nil
+	}
+	if found == nil {
+		var err error
+		found, err = r.lookup(ctx, rec.User.Email)
+		if err == errNoEmail || (err == nil && found == nil) {
+			return outcome{status: report.Failed, code: CodeUserExists,
+				reason: why + "; it could not be found by email in connection " + r.Connection + " to update it"}, nil
+		}
+		if err != nil {
+			return outcome{}, err
+		}
+	}
+	req := r.updateRequest(rec, found)
+	for attempt := 1; ; attempt++ {
+		u, err := r.API.UpdateUser(ctx, found.UserID, req)
+		if err == nil {
+			id := u.UserID
+			if id == "" {
+				id = found.UserID
+			}
+			return outcome{status: report.Updated, userID: id}, nil
+		}
+		if ctx.Err() != nil {
+			return outcome{}, ctx.Err()
+		}
+		// The same PATCH twice has the same effect: safe to send again.
+		if jobs.IsUnknownFate(err) && attempt < maxAttempts {
+			continue
+		}
+		if jobs.IsUnknownFate(err) {
+			return outcome{status: report.Failed, userID: found.UserID, code: CodeUnknownFate,
+				reason: fmt.Sprintf("no answer from the tenant to the update after %d attempts", attempt)}, nil
+		}
+		o, ferr := r.refused(err)
+		o.userID = found.UserID
+		return o, ferr
+	}
+}
+
+// refused turns a definite refusal into a failed outcome, or a fatal error.
+func (r *Runner) refused(err error) (outcome, error) {
+	if f := fatalOf(err); f != nil {
+		return outcome{}, f
+	}
+	if apiErr, ok := management.AsAPIError(err); ok {
+		return outcome{status: report.Failed, code: jobs.CodeOf(apiErr), reason: jobs.ReasonOf(apiErr)}, nil
+	}
+	return outcome{status: report.Failed, code: CodeUnknownFate, reason: "no answer from the tenant"}, nil
+}
+
+// lookup finds the user with this email in the run's connection (nil if
+// none). Database connections store emails lower-cased and the lookup is
+// case-sensitive, so it asks for the lower-cased address.
+func (r *Runner) lookup(ctx context.Context, email string) (*management.User, error) {
+	if email == "" {
+		return nil, errNoEmail
+	}
+	users, err := r.API.UsersByEmail(ctx, strings.ToLower(email))
+	if err != nil {
+		if f := fatalOf(err); f != nil {
+			return nil, fmt.Errorf("looking the user up by email: %w", f)
+		}
+		return nil, fmt.Errorf("looking the user up by email: %w", err)
+	}
+	for i := range users {
+		for _, id := range users[i].Identities {
+			if id.Connection == r.Connection {
+				return &users[i], nil
+			}
+		}
+	}
+	// The tenant lists identities on every user; without them, trust the
+	// only answer.
+	if len(users) == 1 && len(users[0].Identities) == 0 {
+		return &users[0], nil
+	}
+	return nil, nil
+}
+
+// ours: the user was created by this run (at or after it began).
+func (r *Runner) ours(u *management.User) bool {
+	return u.CreatedAt != nil && !u.CreatedAt.Before(r.RunStarted)
+}
