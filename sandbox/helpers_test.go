@@ -41,7 +41,9 @@ func newEnv(t *testing.T, cfg Config) *env {
 	return e
 }
 
-func (e *env) audience() string { return "http://" + strings.TrimPrefix(e.ts.URL, "http://") + "/api/v2/" }
+func (e *env) audience() string {
+	return "http://" + strings.TrimPrefix(e.ts.URL, "http://") + "/api/v2/"
+}
 
 func (e *env) fetchToken() string {
 	e.t.Helper()
