@@ -55,8 +55,8 @@ func asciiOnly(s string) string {
 	return r.Replace(s)
 }
 
-// user builds user i, its password (create mode) and the invalid mutation
-// to apply ("" for none).
+// genUser is one generated user, its password (create mode) and whether
+// its CSV form gets an unreadable boolean.
 type genUser struct {
 	u       importer.User
 	pw      string
@@ -82,7 +82,9 @@ func build(seed int64, i int, rng *rand.Rand, o GenOptions) genUser {
 	u.GivenName, u.FamilyName = given, family
 	u.Name = given + " " + family
 	u.Nickname = strings.ToLower(asciiOnly(given))
-	u.UserID = fmt.Sprintf("%024x", rng.Uint64()>>1|uint64(i)<<60)[:24]
+	g.created = time.Date(2019, 1, 1, 0, 0, 0, 0, time.UTC).Add(time.Duration(rng.IntN(5*365*24)) * time.Hour)
+	// Like Auth0's ids: 24 hex digits, a timestamp then randomness.
+	u.UserID = fmt.Sprintf("%08x%016x", g.created.Unix(), rng.Uint64())
 	if rng.IntN(3) == 0 {
 		u.PhoneNumber = fmt.Sprintf("+%d%09d", 1+rng.IntN(98), rng.IntN(1_000_000_000))
 	}
@@ -105,7 +107,6 @@ func build(seed int64, i int, rng *rand.Rand, o GenOptions) genUser {
 	}
 	u.UserMetadata = map[string]any{"plan": plans[rng.IntN(len(plans))], "locale": locales[rng.IntN(len(locales))]}
 	u.AppMetadata = map[string]any{"tier": strconv.Itoa(1 + rng.IntN(3)), "legacy_id": strconv.Itoa(100000 + i)}
-	g.created = time.Date(2019, 1, 1, 0, 0, 0, 0, time.UTC).Add(time.Duration(rng.IntN(5*365*24)) * time.Hour)
 	if rng.Float64() < o.InvalidRate {
 		switch rng.IntN(5) {
 		case 0:
