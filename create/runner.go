@@ -66,6 +66,11 @@ type Runner struct {
 	// this run's. Default: the clock's now when Run starts.
 	RunStarted time.Time
 
+	// WasSending, when set, names the records an earlier run left `sending`
+	// (resume): each is looked up by email before it is sent, and a user
+	// created at or after RunStarted is settled as this run's `created`.
+	WasSending func(report.Key) bool
+
 	// Verifier and VerifyEmail: after a `created` user whose email is not
 	// verified, send a verification email.
 	Verifier    *jobs.Verifier

@@ -379,3 +379,35 @@ func TestCancelLeavesInFlightSending(t *testing.T) {
 		t.Fatalf("calls = %d, journal = %+v; want 2 sending, nothing final, queued tasks never started", api.calls, j.all())
 	}
 }
+
+func TestResumedSendingIsLookedUpFirst(t *testing.T) {
+	clk := clock.NewFake(t0.Add(time.Hour))
+	api, j := newTenant(clk), &memJournal{}
+	api.add("mine@x.com", t0.Add(time.Minute)) // created by the earlier attempt of this run
+	api.add("theirs@x.com", t0.Add(-time.Hour))
+	r := newRunner(api, j, clk)
+	r.WasSending = func(k report.Key) bool { return k.Line != 4 }
+	err := r.Run(context.Background(), feed(
+		rec(1, "Mine@x.com", "Secret-123"),
+		rec(2, "theirs@x.com", "Secret-123"),
+		rec(3, "lost@x.com", "Secret-123"), // never reached the tenant
+		rec(4, "mine@x.com", "Secret-123"), // not in flight before: a plain duplicate
+	))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[int]report.Status{1: report.Created, 2: report.Skipped, 3: report.Created, 4: report.Skipped}
+	f := j.finals()
+	for line, st := range want {
+		if len(f[line]) != 1 || f[line][0].Status != st {
+			t.Errorf("line %d: %+v, want %s", line, f[line], st)
+		}
+	}
+	if f[1][0].UserID != "auth0|old-mine@x.com" {
+		t.Errorf("user id = %q", f[1][0].UserID)
+	}
+	// Only the lost one and the plain duplicate are POSTed.
+	if len(api.creates) != 2 || api.created["lost@x.com"] != 1 {
+		t.Fatalf("creates = %v", api.creates)
+	}
+}

@@ -46,6 +46,20 @@ func (r *Runner) send(ctx context.Context, rec *importer.Record) error {
 // tenant back before it is ever sent again, so no user is created twice.
 func (r *Runner) create(ctx context.Context, rec *importer.Record, req management.CreateUserRequest) (outcome, error) {
 	unanswered := 0
+	if r.WasSending != nil && r.WasSending(report.Key{File: rec.File, Line: rec.Line}) {
+		// An earlier run sent it and died without the answer.
+		unanswered = 1
+		found, err := r.lookup(ctx, rec.User.Email)
+		if err != nil && err != errNoEmail {
+			return outcome{}, err
+		}
+		if found != nil {
+			if r.ours(found) {
+				return outcome{status: report.Created, userID: found.UserID}, nil
+			}
+			return r.existing(ctx, rec, found, "the user already exists")
+		}
+	}
 	for {
 		u, err := r.API.CreateUser(ctx, req)
 		if err == nil {

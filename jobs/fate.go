@@ -13,9 +13,12 @@ import (
 // taken effect (the request was written, then the answer was lost). Such a
 // request must never be retried blindly: the caller reads the tenant back.
 //
-// It matches any error in the chain with an UnknownFate() bool method, which
-// keeps jobs/ and create/ independent of throttle's concrete type.
+// It is management.IsUnknownFate, and also matches any error in the chain
+// with an UnknownFate() bool method (what test fakes return).
 func IsUnknownFate(err error) bool {
+	if management.IsUnknownFate(err) {
+		return true
+	}
 	var u interface{ UnknownFate() bool }
 	return errors.As(err, &u) && u.UnknownFate()
 }

@@ -62,6 +62,7 @@ type Scheduler struct {
 	// Logf, when set, receives diagnostics (never secrets).
 	Logf func(format string, args ...any)
 
+	initOnce   sync.Once
 	mu         sync.Mutex
 	mismatches []SummaryMismatch
 }
@@ -73,7 +74,7 @@ type Scheduler struct {
 // the producer must stop on its own context. Records without a final line
 // stay queued or submitted in the journal, for --resume.
 func (s *Scheduler) Run(ctx context.Context, chunks <-chan importer.Chunk) error {
-	s.defaults()
+	s.initOnce.Do(s.defaults)
 	runCtx, stop := context.WithCancel(ctx)
 	defer stop()
 
@@ -136,8 +137,10 @@ loop:
 
 // Settle finishes a chunk that an earlier run submitted as jobID (resume):
 // it polls the job and writes each record's final line. c.Body may be nil.
+// Settle may run concurrently with Run and with other Settle calls; it takes
+// no slot, as the job already holds one in the tenant.
 func (s *Scheduler) Settle(ctx context.Context, c importer.Chunk, jobID string) error {
-	s.defaults()
+	s.initOnce.Do(s.defaults)
 	if err := s.await(ctx, c, jobID, false); err != nil {
 		return fmt.Errorf("importing chunk %d (%s): %w", c.Seq, jobID, err)
 	}
@@ -152,6 +155,7 @@ func (s *Scheduler) Mismatches() []SummaryMismatch {
 	return append([]SummaryMismatch(nil), s.mismatches...)
 }
 
+// defaults fills the zero tuning fields, once (Run and Settle share it).
 func (s *Scheduler) defaults() {
 	if s.MaxJobs <= 0 {
 		s.MaxJobs = DefaultMaxJobs

@@ -403,3 +403,29 @@ func TestJournalFailureIsFatal(t *testing.T) {
 		t.Fatal("posted a chunk whose queued lines were not written")
 	}
 }
+
+func TestSettleConcurrentWithRun(t *testing.T) {
+	clk := clock.NewFake(t0)
+	api, j := newFakeImportAPI(), &memJournal{}
+	s := newScheduler(api, j, clk)
+	s.PollMin, s.PollMax = 0, 0 // defaults, filled once by whichever comes first
+	for _, id := range []string{"job_a", "job_b"} {
+		api.jobs[id] = &fakeJob{final: management.Job{ID: id, Status: management.JobCompleted}, errs: &management.JobErrors{}}
+	}
+	done := runAsync(s, context.Background(), feed(chunk(1, "a@x")))
+	settled := make(chan error, 2)
+	for i, id := range []string{"job_a", "job_b"} {
+		go func() { settled <- s.Settle(context.Background(), chunk(10+i, "s@x"), id) }()
+	}
+	for range 2 {
+		if err := <-settled; err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := drive(t, clk, time.Second, done); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(j.finals()); n != 3 {
+		t.Fatalf("finals = %d, want 3", n)
+	}
+}
