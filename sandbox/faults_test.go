@@ -233,3 +233,19 @@ func TestCustomDomainHeader(t *testing.T) {
 		t.Errorf("a refused custom domain created a user")
 	}
 }
+
+func TestError5xxHasNoSideEffect(t *testing.T) {
+	e := newEnv(t, Config{Faults: Faults{Error5xx: 1}})
+	res, body, err := e.apiTry(http.MethodPost, "/api/v2/users", createBody("a@example.com", ""), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.StatusCode != http.StatusServiceUnavailable || res.Header.Get("x-ratelimit-limit") == "" {
+		t.Fatalf("%d %s", res.StatusCode, body)
+	}
+	var ae management.APIError
+	mustUnmarshal(t, body, &ae)
+	if ae.StatusCode != 503 || len(e.s.Users()) != 0 || e.s.Stats().Faults.Error5xx != 1 {
+		t.Errorf("503 %s, users %d", body, len(e.s.Users()))
+	}
+}
