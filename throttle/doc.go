@@ -27,7 +27,13 @@
 // back with the refill estimate (est × time since the response) and, when
 // remaining was 0, by one token at x-ratelimit-reset. A request that finds
 // less than one token waits for the earliest of those refills (or polls
-// at 1/r for a fresher response from another caller).
+// at 1/r for a fresher response from another caller). An answer to a request
+// sent before the one the mirror last used describes an older bucket and is
+// ignored (concurrent answers arrive in any order). The mirror refills at a
+// lower bound of the estimate (the least-squares slope minus two standard
+// errors, minus 1/span, and at most 98% of it): in steady state requests
+// land on whole-token instants, where a refill predicted a hair early is a
+// 429.
 //
 // The pace r comes from the refill estimate. Between two observations
 // (time t, remaining m, n = responses so far that took a token)

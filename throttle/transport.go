@@ -133,7 +133,7 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 				}
 				return nil, fmt.Errorf("throttle: %s %s: %w", method, target, err)
 			}
-			if !wrote.Load() && !isTransportError(err) || attempt >= maxRetries {
+			if (!wrote.Load() && !isTransportError(err)) || attempt >= maxRetries {
 				return nil, fmt.Errorf("throttle: %s %s: %w", method, target, err)
 			}
 			wait = t.backoff(attempt)
