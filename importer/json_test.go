@@ -144,3 +144,23 @@ func TestDecodeObject(t *testing.T) {
 		})
 	}
 }
+
+func TestJSONSyntaxErrorLines(t *testing.T) {
+	tests := []struct {
+		in   string
+		line int
+	}{
+		{"[\n{\"email\":\"a@x.io\"},\n\n\n  {\"email\" \"b\"}]", 5},
+		{"[{\"email\":\"a@x.io\"}\n\n x]", 3},
+		{"[\n\n{\"email\":\"a@x.io\",\n\"name\":\n\n tru}]", 6},
+		{"[{\"email\":\"a@x.io\"}]\n\n}", 3},
+		{"[{\"email\":\"a@x.io\"}\n\n{\"email\":\"b@x.io\"}]", 3}, // missing comma
+		{"[" + strings.Repeat("{\"email\":\"a@x.io\"},\n", 300) + "{\"email\":\n\"b\" ]", 302},
+	}
+	for _, tt := range tests {
+		_, err := readAll(t, tt.in, FormatJSON, Options{})
+		if ie := inputErr(t, err); ie.Line != tt.line {
+			t.Errorf("%q: line %d, want %d (%v)", tt.in, ie.Line, tt.line, ie)
+		}
+	}
+}

@@ -20,6 +20,36 @@ type lineCounter struct {
 	passed   int     // newlines before the last queried offset
 	mark     int64   // offset of the end of the last element
 	maxAhead int64
+	// win holds the bytes from mark on (at most about maxAhead), so that a
+	// syntax error can be located exactly: the decoder's own error offsets
+	// are not stream offsets.
+	win      []byte
+	winStart int64
+}
+
+// setMark records the end of an element and forgets the bytes before it.
+func (c *lineCounter) setMark(off int64) {
+	c.mark = off
+	if d := int(off - c.winStart); d > 0 {
+		c.win = c.win[:copy(c.win, c.win[d:])]
+		c.winStart = off
+	}
+}
+
+// errorAt finds the stream offset of a syntax error in the value that
+// starts at off, by scanning the retained bytes with a fresh decoder whose
+// offsets start at zero. It returns off itself for token-level errors.
+func (c *lineCounter) errorAt(off int64) int64 {
+	i := off - c.winStart
+	if i < 0 || i > int64(len(c.win)) {
+		return off
+	}
+	var raw json.RawMessage
+	var se *json.SyntaxError
+	if err := json.NewDecoder(bytes.NewReader(c.win[i:])).Decode(&raw); errors.As(err, &se) && se.Offset > 0 {
+		return off + se.Offset - 1
+	}
+	return off
 }
 
 var errElementTooLarge = errors.New("element too large")
@@ -29,6 +59,7 @@ func (c *lineCounter) Read(p []byte) (int, error) {
 		return 0, errElementTooLarge
 	}
 	n, err := c.r.Read(p)
+	c.win = append(c.win, p[:n]...)
 	for i, b := range p[:n] {
 		if b == '\n' {
 			c.pending = append(c.pending, c.read+int64(i))
@@ -80,15 +111,19 @@ func newJSONArrayReader(r io.Reader, file string, o Options) (*jsonArrayReader, 
 		}
 		return nil, &InputError{File: file, Line: lc.lineAt(j.dec.InputOffset()), Reason: "want a JSON array of users" + hint}
 	}
-	lc.mark = j.dec.InputOffset()
+	lc.setMark(j.dec.InputOffset())
 	return j, nil
 }
 
+// fatal turns a decoder error into an InputError.
 func (j *jsonArrayReader) fatal(err error) error {
 	var se *json.SyntaxError
 	switch {
 	case errors.As(err, &se):
-		return &InputError{File: j.file, Line: j.lc.lineAt(se.Offset), Reason: "malformed JSON: " + jsonErr(err) + "; the rest of the file cannot be read", Err: err}
+		// After an error the decoder stands at the start of the bad value
+		// (or at the bad token).
+		at := j.lc.errorAt(j.dec.InputOffset())
+		return &InputError{File: j.file, Line: j.lc.lineAt(at), Reason: "malformed JSON: " + jsonErr(err) + "; the rest of the file cannot be read", Err: err}
 	case errors.Is(err, errElementTooLarge):
 		return &InputError{File: j.file, Line: j.lc.lineAt(j.lc.mark), Reason: fmt.Sprintf("the array element starting on or after this line is larger than %d bytes; the rest of the file cannot be read", j.o.maxRecord()), Err: err}
 	case errors.Is(err, io.ErrUnexpectedEOF):
@@ -123,7 +158,7 @@ func (j *jsonArrayReader) Next() (Record, error) {
 		return Record{}, j.fatal(err)
 	}
 	end := j.dec.InputOffset()
-	j.lc.mark = end
+	j.lc.setMark(end)
 	line := j.lc.lineAt(end) - bytes.Count(raw, []byte{'\n'})
 	rec := Record{File: j.file, Line: line}
 	if len(raw) > j.o.maxRecord() {

@@ -36,12 +36,12 @@ func TestChunkFillRealistic(t *testing.T) {
 	for i, f := range []importer.Format{importer.FormatCSV, importer.FormatJSON, importer.FormatNDJSON} {
 		for _, seed := range []int64{int64(i) + 1} {
 			var buf bytes.Buffer
-			if err := gen.Users(seed, 6000, &buf, f, gen.GenOptions{}); err != nil {
+			if err := gen.Users(seed, 3000, &buf, f, gen.GenOptions{}); err != nil {
 				t.Fatal(err)
 			}
-			const limit = 500_000
+			const limit = 100_000
 			n, chunks := run(t, buf.Bytes(), f, limit)
-			if n.Records != 6000 || n.Invalid != 0 {
+			if n.Records != 3000 || n.Invalid != 0 {
 				t.Fatalf("%s seed %d: %+v", f, seed, n)
 			}
 			if len(chunks) < 3 {
