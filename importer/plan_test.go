@@ -14,7 +14,7 @@ func TestPlan(t *testing.T) {
 	}
 	inputs := []Input{
 		{Name: "a.csv", Format: FormatCSV, Open: str("email\na@x.io\nbad\nb@x.io\n")},
-		{Name: "b.csv", Format: FormatCSV, Open: str("email,shoe\n")},                                          // header problem
+		{Name: "b.csv", Format: FormatCSV, Open: str("email,shoe\n")},                                            // header problem
 		{Name: "c.json", Format: FormatJSON, Open: str("[{\"email\":\"c@x.io\"},\n{\"email\":\"A@x.io\"},\n{]")}, // dup, then malformed
 		{Name: "gone.csv", Format: FormatCSV, Open: func() (io.ReadCloser, error) { return nil, os.ErrNotExist }},
 	}
