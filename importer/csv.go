@@ -16,19 +16,41 @@ import (
 // here so that a short or long row invalidates only that record). Columns are
 // driven by the header, so metadata columns need no struct.
 type csvReader struct {
-	file string
-	o    Options
-	cr   *csv.Reader
+	file  string
+	o     Options
+	guard *sizeGuard
+	line  int // start line of the last record returned
+	cr    *csv.Reader
 	dec  gocsv.SimpleDecoder
 	cols []csvCol
 }
 
+// sizeGuard stops encoding/csv from buffering one unbounded record (say,
+// from an unterminated quote in a huge file): past limit bytes since the
+// last record, reads fail.
+type sizeGuard struct {
+	r        io.Reader
+	n, limit int64
+}
+
+var errCSVRecordTooLarge = errors.New("CSV record too large")
+
+func (g *sizeGuard) Read(p []byte) (int, error) {
+	if g.n > g.limit {
+		return 0, errCSVRecordTooLarge
+	}
+	n, err := g.r.Read(p)
+	g.n += int64(n)
+	return n, err
+}
+
 func newCSVReader(r io.Reader, file string, o Options) (*csvReader, error) {
-	cr := csv.NewReader(r)
+	guard := &sizeGuard{r: r, limit: int64(o.maxRecord()) + 64<<10}
+	cr := csv.NewReader(guard)
 	cr.FieldsPerRecord = -1
 	cr.LazyQuotes = false
 	cr.ReuseRecord = true
-	c := &csvReader{file: file, o: o, cr: cr, dec: gocsv.NewSimpleDecoderFromCSVReader(cr)}
+	c := &csvReader{file: file, o: o, guard: guard, line: 1, cr: cr, dec: gocsv.NewSimpleDecoderFromCSVReader(cr)}
 	header, err := c.dec.GetCSVRow()
 	if err == io.EOF {
 		return nil, &InputError{File: file, Line: 1, Reason: "empty file: no CSV header"}
@@ -48,6 +70,9 @@ func newCSVReader(r io.Reader, file string, o Options) (*csvReader, error) {
 
 func (c *csvReader) fatal(err error) error {
 	var pe *csv.ParseError
+	if errors.Is(err, errCSVRecordTooLarge) {
+		return &InputError{File: c.file, Line: c.line, Reason: fmt.Sprintf("the record after this one is larger than %d bytes (an unterminated quote?); the rest of the file cannot be read", c.o.maxRecord()), Err: err}
+	}
 	if errors.As(err, &pe) {
 		return &InputError{File: c.file, Line: pe.StartLine, Reason: fmt.Sprintf("malformed CSV (line %d, column %d): %v; the rest of the file cannot be read reliably", pe.Line, pe.Column, pe.Err), Err: err}
 	}
@@ -61,6 +86,7 @@ func (c *csvReader) Next() (Record, error) {
 	}
 	var pe *csv.ParseError
 	if errors.As(err, &pe) && errors.Is(pe.Err, csv.ErrBareQuote) {
+		c.guard.n = 0
 		// A stray quote inside an unquoted field spoils that row only: the
 		// reader has consumed the line and goes on with the next.
 		return Record{File: c.file, Line: pe.StartLine, Errors: []FieldError{{Reason: fmt.Sprintf("malformed CSV at column %d: %v", pe.Column, pe.Err)}}}, nil
@@ -68,7 +94,9 @@ func (c *csvReader) Next() (Record, error) {
 	if err != nil {
 		return Record{}, c.fatal(err)
 	}
+	c.guard.n = 0
 	line, _ := c.cr.FieldPos(0)
+	c.line = line
 	rec := Record{File: c.file, Line: line}
 	if len(row) != len(c.cols) {
 		rec.Errors = append(rec.Errors, FieldError{Reason: fmt.Sprintf("has %d fields, header has %d", len(row), len(c.cols))})

@@ -161,3 +161,12 @@ func TestCSVColumnMap(t *testing.T) {
 		t.Fatalf("got %+v", recs)
 	}
 }
+
+func TestCSVHugeRecordIsFatalNotUnbounded(t *testing.T) {
+	in := "email,name\na@x.io,A\nb@x.io,\"never closed " + strings.Repeat("x", 300<<10)
+	recs, err := readAll(t, in, FormatCSV, Options{MaxRecordBytes: 1000})
+	ie := inputErr(t, err)
+	if len(recs) != 1 || ie.Line != 2 || !strings.Contains(ie.Reason, "larger than 1000 bytes") {
+		t.Fatalf("%d records, %v", len(recs), ie)
+	}
+}
