@@ -21,8 +21,8 @@ type csvReader struct {
 	guard *sizeGuard
 	line  int // start line of the last record returned
 	cr    *csv.Reader
-	dec  gocsv.SimpleDecoder
-	cols []csvCol
+	dec   gocsv.SimpleDecoder
+	cols  []csvCol
 }
 
 // sizeGuard stops encoding/csv from buffering one unbounded record (say,
