@@ -42,7 +42,8 @@ type Options struct {
 	// (management uses it for the import-job-limit 429). body is the
 	// already-read response body; the response keeps a readable body.
 	Permanent func(resp *http.Response, body []byte) bool
-	// OnRetry, if set, is called before each retry wait.
+	// OnRetry, if set, is called before each retry wait, possibly from
+	// several goroutines at once.
 	OnRetry func(RetryEvent)
 }
 
@@ -60,7 +61,7 @@ type Stats struct {
 	Requests    int64         // attempts handed to the base RoundTripper
 	Retries     int64         // attempts that were retries
 	RateLimited int64         // 429 responses seen (job-limit 429s included)
-	Waited      time.Duration // time spent waiting: pacing plus retry waits
+	Waited      time.Duration // pacing plus retry waits, summed over concurrent requests
 }
 
 func (o Options) withDefaults() Options {

@@ -16,26 +16,29 @@ func TestPacingReachesTheRefillRate(t *testing.T) {
 		rate     float64 // tenant refill
 		burst    int
 		latency  time.Duration
+		jitter   time.Duration
 		start    float64 // Options.Rate (0: default)
 		requests int
 		max429   int
 		settles  bool // CurrentRate must end within 3% of the tenant's rate
 	}{
 		{name: "free plan 2/s burst 2", rate: 2, burst: 2, requests: 800, max429: 3},
-		{name: "enterprise 16/s burst 50", rate: 16, burst: 50, requests: 4000, max429: 3},
-		{name: "non-production 2/s burst 10", rate: 2, burst: 10, requests: 800, max429: 3},
-		{name: "10/s burst 10 with latency", rate: 10, burst: 10, latency: 80 * time.Millisecond, requests: 3000, max429: 3},
+		{name: "enterprise 16/s burst 50", rate: 16, burst: 50, requests: 4000, max429: 3, settles: true},
+		{name: "non-production 2/s burst 10", rate: 2, burst: 10, requests: 800, max429: 3, settles: true},
+		{name: "10/s burst 10 with latency", rate: 10, burst: 10, latency: 80 * time.Millisecond, requests: 3000, max429: 3, settles: true},
+		{name: "16/s burst 50 with uneven latency", rate: 16, burst: 50, latency: 30 * time.Millisecond, jitter: 400 * time.Millisecond, requests: 4000, max429: 3, settles: true},
+		{name: "2/s burst 10 with uneven latency", rate: 2, burst: 10, latency: 30 * time.Millisecond, jitter: 600 * time.Millisecond, requests: 800, max429: 3, settles: true},
 		{name: "start too fast", rate: 5, burst: 10, start: 20, requests: 1500, max429: 3, settles: true},
-		{name: "write users 200/min burst 20", rate: 200.0 / 60, burst: 20, requests: 1000, max429: 3},
+		{name: "write users 200/min burst 20", rate: 200.0 / 60, burst: 20, requests: 1000, max429: 3, settles: true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			clk := clock.NewFake(t0)
 			tenant := newFakeTenant(clk, tt.rate, tt.burst)
-			tenant.latency = tt.latency
+			tenant.latency, tenant.jitter = tt.latency, tt.jitter
 			tr := New(tenant, Options{Clock: clk, Rate: tt.start, Rand: func() float64 { return 0.5 }})
 			const callers = 8
-			if failed := runPool(t, clk, tr, callers, tt.requests/callers); failed > 0 {
+			if failed := runPool(t, clk, tr, callers, tt.requests); failed > 0 {
 				t.Fatalf("%d requests failed", failed)
 			}
 			elapsed := tenant.lastOK.Sub(t0).Seconds()
@@ -62,7 +65,7 @@ func TestMaxRateCapsAdaptation(t *testing.T) {
 	clk := clock.NewFake(t0)
 	tenant := newFakeTenant(clk, 10, 10)
 	tr := New(tenant, Options{Clock: clk, Rate: 4, MaxRate: 4})
-	if failed := runPool(t, clk, tr, 8, 100); failed > 0 {
+	if failed := runPool(t, clk, tr, 8, 800); failed > 0 {
 		t.Fatalf("%d requests failed", failed)
 	}
 	elapsed := tenant.lastOK.Sub(t0).Seconds()

@@ -24,6 +24,7 @@ type fakeTenant struct {
 	rate    float64
 	burst   int
 	latency time.Duration
+	jitter  time.Duration // added to latency in a fixed cycle of five steps
 
 	mu      sync.Mutex
 	tokens  float64
@@ -67,9 +68,10 @@ func (f *fakeTenant) RoundTrip(req *http.Request) (*http.Response, error) {
 	h.Set("X-Ratelimit-Limit", strconv.Itoa(f.burst))
 	h.Set("X-Ratelimit-Remaining", strconv.Itoa(int(math.Floor(f.tokens))))
 	h.Set("X-Ratelimit-Reset", strconv.FormatInt(ceilUnix(next), 10))
+	lat := f.latency + f.jitter*time.Duration((f.ok+f.limited)%5)/4
 	f.mu.Unlock()
-	if f.latency > 0 {
-		<-f.clk.After(f.latency)
+	if lat > 0 {
+		<-f.clk.After(lat)
 	}
 	return &http.Response{StatusCode: status, Header: h, Body: io.NopCloser(strings.NewReader(body)), Request: req}, nil
 }
@@ -81,20 +83,21 @@ func ceilUnix(t time.Time) int64 {
 	return t.Unix()
 }
 
-// runPool sends perCaller GETs from each of callers goroutines and drives the
-// fake clock in lockstep: it advances only when every caller is parked on the
-// clock (a finished caller parks on a far deadline until the end), so the run
-// depends on no real timing. It returns the requests that failed.
-func runPool(t *testing.T, clk *clock.Fake, rt http.RoundTripper, callers, perCaller int) (failed int) {
+// runPool sends n GETs from callers goroutines that share the work (as a
+// worker pool does) and drives the fake clock in lockstep: it advances only
+// when every caller is parked on the clock (a finished caller parks on a far
+// deadline until the end), so the run depends on no real timing. It returns
+// the requests that failed.
+func runPool(t *testing.T, clk *clock.Fake, rt http.RoundTripper, callers, n int) (failed int) {
 	t.Helper()
-	var finished, failures atomic.Int32
+	var finished, failures, taken atomic.Int32
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
 	for range callers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for range perCaller {
+			for int(taken.Add(1)) <= n {
 				req, _ := http.NewRequest(http.MethodGet, "https://tenant.test/api/v2/users", nil)
 				resp, err := rt.RoundTrip(req)
 				if err != nil {
