@@ -140,10 +140,12 @@ func runCreate(ctx context.Context, s *IOStreams, g globalOptions, o createOptio
 	if state != nil {
 		started = state.Header.StartedAt
 	}
+	plan := newResumePlan(state)
 	runner := &create.Runner{
 		API: client, Journal: journal, Clock: clock.Real{},
 		Connection: conn.Name, Upsert: o.meaning.Upsert, RandomPassword: o.RandomPassword,
 		Concurrency: o.Concurrency, RunStarted: started, VerifyEmail: o.VerifyEmail,
+		WasSending: plan.wasSending,
 	}
 	if o.VerifyEmail {
 		runner.Verifier = &jobs.Verifier{API: client, Journal: journal, ClientID: o.AppClientID}
@@ -155,7 +157,6 @@ func runCreate(ctx context.Context, s *IOStreams, g globalOptions, o createOptio
 	runDone := make(chan error, 1)
 	go func() { runDone <- runner.Run(workCtx, records) }()
 
-	plan := newResumePlan(state)
 	readErr := o.input.stream(ctx, s, counter, func(rec importer.Record) error {
 		prog.RecordRead()
 		if plan.skip(rec) {

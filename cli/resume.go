@@ -3,7 +3,6 @@ package cli
 import (
 	"context"
 	"errors"
-	"fmt"
 	"sync"
 
 	"github.com/a0bulk/a0bulk/importer"
@@ -70,9 +69,10 @@ func (p *resumePlan) settle(ctx context.Context, sched *jobs.Scheduler) error {
 		wg.Add(1)
 		go func(seq int, c importer.Chunk) {
 			defer wg.Done()
+			// Settle's errors already name the chunk and its job.
 			if err := sched.Settle(ctx, c, p.jobOf[seq]); err != nil {
 				mu.Lock()
-				errs = append(errs, fmt.Errorf("settling chunk %d (%s): %w", seq, p.jobOf[seq], err))
+				errs = append(errs, err)
 				mu.Unlock()
 			}
 		}(seq, *c)
@@ -81,12 +81,12 @@ func (p *resumePlan) settle(ctx context.Context, sched *jobs.Scheduler) error {
 	return errors.Join(errs...)
 }
 
-// sendingKey reports whether rec was being created when an earlier run
-// stopped (create mode settles it by looking the user up first).
-func (p *resumePlan) sending(rec importer.Record) bool {
+// wasSending reports whether a create of k was in flight when an earlier
+// run stopped: it is settled by looking the user up before sending again.
+func (p *resumePlan) wasSending(k report.Key) bool {
 	if p.state == nil {
 		return false
 	}
-	_, ok := p.state.Sending[report.Key{File: rec.File, Line: rec.Line}]
+	_, ok := p.state.Sending[k]
 	return ok
 }

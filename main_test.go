@@ -1,0 +1,280 @@
+package main
+
+import (
+	"bufio"
+	"encoding/json"
+	"flag"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/rogpeppe/go-internal/testscript"
+
+	"github.com/a0bulk/a0bulk/cli"
+	"github.com/a0bulk/a0bulk/importer"
+	"github.com/a0bulk/a0bulk/importer/gen"
+	"github.com/a0bulk/a0bulk/management"
+	"github.com/a0bulk/a0bulk/report"
+	"github.com/a0bulk/a0bulk/sandbox"
+)
+
+// TestMain lets testscript run the real a0bulk (this binary, re-executed)
+// as a command in the scripts under testdata/script.
+func TestMain(m *testing.M) {
+	testscript.Main(m, map[string]func(){
+		"a0bulk": func() { os.Exit(cli.Main(os.Args, cli.System())) },
+	})
+}
+
+// TestScripts runs the end-to-end scripts: the real binary against an
+// in-process sandbox tenant, on the files in fixtures/.
+func TestScripts(t *testing.T) {
+	fixtures, err := filepath.Abs("fixtures")
+	if err != nil {
+		t.Fatal(err)
+	}
+	testscript.Run(t, testscript.Params{
+		Dir: "testdata/script",
+		Setup: func(env *testscript.Env) error {
+			env.Setenv("FIXTURES", fixtures)
+			env.Values[sandboxKey{}] = &sandboxHolder{}
+			return nil
+		},
+		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
+			"sandbox":     cmdSandbox,
+			"stats":       cmdStats,
+			"users":       cmdUsers,
+			"reportcheck": cmdReportCheck,
+			"gen":         cmdGen,
+			"seeduser":    cmdSeedUser,
+		},
+	})
+}
+
+// sandboxKey finds a script's sandbox in its Env.Values (scripts run in
+// parallel, each with its own tenant).
+type sandboxKey struct{}
+
+type sandboxHolder struct{ srv *sandbox.Server }
+
+// sandbox [flags]: start a sandbox tenant for this script and point
+// AUTH0_DOMAIN (and credentials) at it. Flags mirror `a0bulk sandbox`.
+func cmdSandbox(ts *testscript.TestScript, neg bool, args []string) {
+	fs := flag.NewFlagSet("sandbox", flag.ContinueOnError)
+	rate := fs.Float64("rate", 0, "")
+	burst := fs.Int("burst", 0, "")
+	jobDelay := fs.Duration("job-delay", 0, "")
+	failEvery := fs.Int("fail-every-nth-job", 0, "")
+	resetAfter := fs.Float64("fault-reset-after", 0, "")
+	resetBefore := fs.Float64("fault-reset-before", 0, "")
+	err5xx := fs.Float64("fault-5xx", 0, "")
+	seed := fs.Int64("seed", 1, "")
+	domains := fs.String("custom-domains", "", "")
+	emptyAs200 := fs.Bool("empty-errors-as-200", false, "")
+	if err := fs.Parse(args); err != nil {
+		ts.Fatalf("sandbox: %v", err)
+	}
+	cfg := sandbox.Config{
+		Rate: *rate, Burst: *burst, JobDelay: *jobDelay, EmptyErrorsAs200: *emptyAs200,
+		Faults: sandbox.Faults{Seed: *seed, FailEveryNthJob: *failEvery, ResetAfter: *resetAfter, ResetBefore: *resetBefore, Error5xx: *err5xx},
+	}
+	if cfg.JobDelay == 0 {
+		cfg.JobDelay = -1 // jobs complete at once unless a script asks for a pace
+	}
+	if *domains != "" {
+		cfg.CustomDomains = strings.Split(*domains, ",")
+	}
+	srv := sandbox.New(cfg)
+	hs := httptest.NewServer(srv)
+	ts.Defer(hs.Close)
+	ts.Value(sandboxKey{}).(*sandboxHolder).srv = srv
+	ts.Setenv("AUTH0_DOMAIN", strings.TrimPrefix(hs.URL, "http://"))
+	ts.Setenv("AUTH0_CLIENT_ID", "e2e-client")
+	ts.Setenv("AUTH0_CLIENT_SECRET", "e2e-secret-DO-NOT-LEAK-9f8e7d")
+}
+
+func server(ts *testscript.TestScript) *sandbox.Server {
+	srv := ts.Value(sandboxKey{}).(*sandboxHolder).srv
+	if srv == nil {
+		ts.Fatalf("no sandbox started in this script")
+	}
+	return srv
+}
+
+// stats FIELD OP N: compare a number in /sandbox/stats, e.g.
+// `stats max_concurrent_import_jobs <= 2` or `stats requests.POST_/api/v2/users == 0`
+// (underscores in a requests key stand for spaces).
+func cmdStats(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 3 {
+		ts.Fatalf("usage: stats FIELD OP N")
+	}
+	st := server(ts).Stats()
+	var got int
+	field := args[0]
+	switch {
+	case strings.HasPrefix(field, "requests."):
+		got = st.Requests[strings.ReplaceAll(strings.TrimPrefix(field, "requests."), "_", " ")]
+	case field == "max_concurrent_import_jobs":
+		got = st.MaxConcurrentImportJobs
+	case field == "import_jobs":
+		got = st.ImportJobs
+	case field == "rate_limited":
+		got = st.RateLimited
+	case field == "job_limit_refused":
+		got = st.JobLimitRefused
+	case field == "users":
+		got = st.Users
+	case field == "verification_emails":
+		got = len(st.VerificationEmails)
+	case field == "custom_domain_violations":
+		got = len(st.CustomDomainViolations)
+	case field == "implicit_verification_emails":
+		got = st.ImplicitVerificationEmails
+	case field == "total_requests":
+		for k, n := range st.Requests {
+			if !strings.Contains(k, "/oauth/token") {
+				got += n
+			}
+		}
+	case strings.HasPrefix(field, "verification_emails_with_domain="):
+		want := strings.TrimPrefix(field, "verification_emails_with_domain=")
+		for _, v := range st.VerificationEmails {
+			if v.CustomDomain == want {
+				got++
+			}
+		}
+	default:
+		ts.Fatalf("stats: unknown field %q", field)
+	}
+	compare(ts, neg, "stats "+field, got, args[1], args[2])
+}
+
+// users unique | users count N | users has EMAIL: check /sandbox/users.
+func cmdUsers(ts *testscript.TestScript, neg bool, args []string) {
+	users := server(ts).Users()
+	switch {
+	case len(args) == 1 && args[0] == "unique":
+		seen := map[string]bool{}
+		for _, u := range users {
+			k := u.Connection + "/" + strings.ToLower(u.Email)
+			if seen[k] {
+				ts.Fatalf("user %s exists twice in the tenant", u.Email)
+			}
+			seen[k] = true
+		}
+	case len(args) == 3 && args[0] == "count":
+		compare(ts, neg, "users", len(users), args[1], args[2])
+	case len(args) == 2 && args[0] == "has":
+		found := false
+		for _, u := range users {
+			found = found || strings.EqualFold(u.Email, args[1])
+		}
+		if found == neg {
+			ts.Fatalf("users has %s: %v", args[1], found)
+		}
+	default:
+		ts.Fatalf("usage: users unique | users count OP N | users has EMAIL")
+	}
+}
+
+func compare(ts *testscript.TestScript, neg bool, what string, got int, op, wantS string) {
+	want, err := strconv.Atoi(wantS)
+	if err != nil {
+		ts.Fatalf("%s: %v", what, err)
+	}
+	var ok bool
+	switch op {
+	case "==":
+		ok = got == want
+	case "<=":
+		ok = got <= want
+	case ">=":
+		ok = got >= want
+	case ">":
+		ok = got > want
+	default:
+		ts.Fatalf("unknown operator %q", op)
+	}
+	if ok == neg {
+		ts.Fatalf("%s = %d, want %s %d", what, got, op, want)
+	}
+}
+
+// reportcheck REPORT RECORDS [status=N ...]: the report is mode 0600, every
+// record has exactly one final line, RECORDS of them, with these counts.
+func cmdReportCheck(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) < 2 {
+		ts.Fatalf("usage: reportcheck REPORT RECORDS [status=N ...]")
+	}
+	path := ts.MkAbs(args[0])
+	fi, err := os.Stat(path)
+	ts.Check(err)
+	if fi.Mode().Perm() != 0o600 {
+		ts.Fatalf("report mode %04o, want 0600", fi.Mode().Perm())
+	}
+	f, err := os.Open(path)
+	ts.Check(err)
+	defer f.Close()
+	finals := map[report.Key]report.Status{}
+	counts := map[string]int{}
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 1<<20), 1<<24)
+	for n := 1; sc.Scan(); n++ {
+		var e report.Entry
+		if err := json.Unmarshal(sc.Bytes(), &e); err != nil {
+			ts.Fatalf("report line %d: %v", n, err)
+		}
+		if !e.Status.IsFinal() {
+			continue
+		}
+		if prev, dup := finals[e.Key()]; dup {
+			ts.Fatalf("%s:%d has two final lines (%s, then %s at report line %d)", e.File, e.Line, prev, e.Status, n)
+		}
+		finals[e.Key()] = e.Status
+		counts[string(e.Status)]++
+	}
+	ts.Check(sc.Err())
+	compare(ts, neg, "records with a final line", len(finals), "==", args[1])
+	for _, kv := range args[2:] {
+		k, v, _ := strings.Cut(kv, "=")
+		compare(ts, neg, "records "+k, counts[k], "==", v)
+	}
+}
+
+// gen FILE N [csv|json|ndjson] [create]: write N generated users (seed 1).
+func cmdGen(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) < 2 {
+		ts.Fatalf("usage: gen FILE N [format] [create]")
+	}
+	n, err := strconv.Atoi(args[1])
+	ts.Check(err)
+	format := importer.Format("csv")
+	if len(args) > 2 {
+		format = importer.Format(args[2])
+	}
+	o := gen.GenOptions{}
+	if len(args) > 3 && args[3] == "create" {
+		o.Mode = importer.ModeCreate
+	}
+	f, err := os.Create(ts.MkAbs(args[0]))
+	ts.Check(err)
+	defer f.Close()
+	ts.Check(gen.Users(1, n, f, format, o))
+}
+
+// seeduser EMAIL: a user already in the tenant's database connection.
+func cmdSeedUser(ts *testscript.TestScript, neg bool, args []string) {
+	srv := server(ts)
+	for _, c := range srv.Connections() {
+		if c.IsDatabase() {
+			for _, email := range args {
+				srv.AddUser(management.User{Email: email}, c.Name)
+			}
+			return
+		}
+	}
+	ts.Fatalf("no database connection")
+}
