@@ -1,8 +1,145 @@
 package cli
 
-import ucli "github.com/urfave/cli/v2"
+import (
+	"context"
+	"fmt"
+	"strings"
 
-// checkCommand is being written (see the open issue).
+	ucli "github.com/urfave/cli/v2"
+)
+
+// checkOptions are the flags of `a0bulk check`.
+type checkOptions struct {
+	tenant     tenantOptions
+	Connection string
+	For        string // the command the credentials are checked for
+}
+
 func checkCommand(s *IOStreams) *ucli.Command {
-	return &ucli.Command{Name: "check", Usage: "not yet available", Action: func(*ucli.Context) error { return usagef("check is not available yet") }}
+	return &ucli.Command{
+		Name:      "check",
+		Usage:     "preflight: will these credentials work? (domain, token, scopes, connection, rate limit, custom domain)",
+		ArgsUsage: " ",
+		Description: `Gets a token and reports one line per check, PASS, WARN or FAIL, with the fix:
+the domain answers; a token was issued; its scopes cover what the command given
+by --for needs; the connection exists and is a database connection; the
+rate-limit headroom right now; the custom domain, when given, is accepted.
+Nothing is created or changed. Exit 0 when nothing failed (warnings allowed),
+1 when a check failed, 2 on a usage error.
+
+Scopes needed (Auth0 Management API):
+   import, sync   create:users read:connections read:users   (update:users to verify emails)
+   create         create:users read:connections read:users   (update:users for --upsert, --verify-email)
+   verify         update:users read:users
+
+Examples:
+   a0bulk check --connection Username-Password-Authentication
+   a0bulk check --for create --connection DB --custom-domain login.acme.com
+   a0bulk check --for verify --output json`,
+		Flags: concat(tenantFlags(), outputFlags(), []ucli.Flag{
+			&ucli.StringFlag{Name: "connection", Usage: "database connection `NAME` to look up", EnvVars: []string{"A0BULK_CONNECTION"}},
+			&ucli.StringFlag{Name: "custom-domain", Usage: "check that the tenant accepts Auth0-Custom-Domain: `HOST`", EnvVars: []string{"AUTH0_CUSTOM_DOMAIN"}},
+			&ucli.StringFlag{Name: "for", Value: "import", Usage: "the command to check the scopes for: import, create, verify or sync"},
+		}),
+		Action: func(c *ucli.Context) error {
+			g, err := readGlobal(c)
+			if err != nil {
+				return err
+			}
+			o, err := readCheckOptions(c, s)
+			if err != nil {
+				return err
+			}
+			return runCheck(c.Context, s, g, o)
+		},
+	}
+}
+
+func readCheckOptions(c *ucli.Context, s *IOStreams) (checkOptions, error) {
+	o := checkOptions{Connection: strings.TrimSpace(c.String("connection")), For: c.String("for")}
+	if c.NArg() > 0 {
+		return o, usagef("unexpected argument %q", c.Args().First())
+	}
+	if err := oneOf("for", o.For, checkCommands...); err != nil {
+		return o, err
+	}
+	var err error
+	if o.tenant, err = readTenant(c, s); err != nil {
+		return o, err
+	}
+	return o, nil
+}
+
+// checkReport is what `check` prints; with --output json as one object.
+type checkReport struct {
+	For    string        `json:"for"`
+	Checks []checkResult `json:"checks"`
+	OK     bool          `json:"ok"`
+}
+
+// checkResult is one line of the report. Status is PASS, WARN, FAIL, or
+// SKIP for a check an earlier failure made impossible.
+type checkResult struct {
+	Name   string `json:"name"`
+	Status string `json:"status"`
+	Detail string `json:"detail"`
+	Fix    string `json:"fix,omitempty"`
+}
+
+const (
+	statusPass = "PASS"
+	statusWarn = "WARN"
+	statusFail = "FAIL"
+	statusSkip = "SKIP"
+)
+
+// errCheckFailed makes `check` exit 1 after its report was printed.
+var errCheckFailed = fmt.Errorf("%wsome checks failed", errSilent)
+
+func runCheck(ctx context.Context, s *IOStreams, g globalOptions, o checkOptions) error {
+	client, err := o.tenant.client(g.logger(s), g.Verbose)
+	if err != nil {
+		return err
+	}
+	results := (&checker{api: client, opts: o}).run(ctx)
+	if err := ctx.Err(); err != nil {
+		return err // interrupted: the partial report would mislead
+	}
+	rep := checkReport{For: o.For, Checks: results, OK: true}
+	for _, r := range results {
+		if r.Status == statusFail || r.Status == statusSkip {
+			rep.OK = false
+		}
+	}
+	if err := rep.print(s, g); err != nil {
+		return err
+	}
+	if !rep.OK {
+		return errCheckFailed
+	}
+	return nil
+}
+
+func (r checkReport) print(s *IOStreams, g globalOptions) error {
+	if g.JSON {
+		return printJSON(s.Out, r)
+	}
+	var b strings.Builder
+	width := 0
+	for _, c := range r.Checks {
+		width = max(width, len(c.Name))
+	}
+	for _, c := range r.Checks {
+		fmt.Fprintf(&b, "%-4s  %-*s  %s\n", c.Status, width, c.Name, c.Detail)
+		if c.Fix != "" {
+			fmt.Fprintf(&b, "      %-*s  fix: %s\n", width, "", c.Fix)
+		}
+	}
+	if r.OK {
+		fmt.Fprintf(&b, "ready for a0bulk %s\n", r.For)
+	} else {
+		fmt.Fprintf(&b, "not ready for a0bulk %s: fix the FAIL lines above and run a0bulk check again\n", r.For)
+	}
+	_, err := fmt.Fprint(s.Out, b.String())
+	return err
 }
