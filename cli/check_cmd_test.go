@@ -1,0 +1,385 @@
+package cli_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/a0bulk/a0bulk/cli"
+	"github.com/a0bulk/a0bulk/management"
+	"github.com/a0bulk/a0bulk/sandbox"
+)
+
+// chkEnvKeys are the variables a0bulk reads; tests clear them so the
+// developer's own environment cannot change an outcome.
+var chkEnvKeys = []string{
+	"AUTH0_DOMAIN", "AUTH0_CLIENT_ID", "AUTH0_CLIENT_SECRET", "AUTH0_CLIENT_SECRET_FILE",
+	"AUTH0_TOKEN", "AUTH0_AUDIENCE", "AUTH0_CUSTOM_DOMAIN", "A0BULK_CONFIG", "A0BULK_CONNECTION",
+	"A0BULK_OUTPUT", "A0BULK_VERBOSE", "A0BULK_LOG_FORMAT", "A0BULK_RATE", "A0BULK_MAX_RETRIES",
+}
+
+// chkCleanEnv unsets every a0bulk variable for the test and restores them
+// after (t.Setenv registers the restore; the test cannot be parallel).
+func chkCleanEnv(t *testing.T) {
+	t.Helper()
+	for _, k := range chkEnvKeys {
+		t.Setenv(k, "")
+		os.Unsetenv(k)
+	}
+}
+
+// chkTenant serves a sandbox tenant and returns its host:port and server.
+func chkTenant(t *testing.T, cfg sandbox.Config) (string, *sandbox.Server) {
+	t.Helper()
+	sb := sandbox.New(cfg)
+	srv := httptest.NewServer(sb)
+	t.Cleanup(srv.Close)
+	u, err := url.Parse(srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u.Host, sb
+}
+
+type chkResult struct {
+	code        int
+	out, errOut string
+}
+
+func chkRun(t *testing.T, args ...string) chkResult {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	code := cli.Main(append([]string{"a0bulk"}, args...), cli.Test(strings.NewReader(""), &out, &errOut))
+	return chkResult{code: code, out: out.String(), errOut: errOut.String()}
+}
+
+type chkLine struct {
+	Name, Status, Detail, Fix string
+}
+
+type chkJSON struct {
+	For    string    `json:"for"`
+	Checks []chkLine `json:"checks"`
+	OK     bool      `json:"ok"`
+}
+
+func chkRunJSON(t *testing.T, args ...string) (chkResult, chkJSON) {
+	t.Helper()
+	r := chkRun(t, append(args, "--output", "json")...)
+	var rep chkJSON
+	if err := json.Unmarshal([]byte(r.out), &rep); err != nil {
+		t.Fatalf("check --output json printed no JSON report (exit %d): %v\nstdout: %s\nstderr: %s", r.code, err, r.out, r.errOut)
+	}
+	return r, rep
+}
+
+func (j chkJSON) line(t *testing.T, name string) chkLine {
+	t.Helper()
+	for _, c := range j.Checks {
+		if c.Name == name {
+			return c
+		}
+	}
+	t.Fatalf("no %q line in %+v", name, j.Checks)
+	return chkLine{}
+}
+
+func chkCreds(addr string) []string {
+	return []string{"check", "--domain", addr, "--client-id", "app_check", "--client-secret", "secret_check"}
+}
+
+const chkDB = "Username-Password-Authentication"
+
+func TestCheckAllPass(t *testing.T) {
+	chkCleanEnv(t)
+	addr, sb := chkTenant(t, sandbox.Config{})
+	r, rep := chkRunJSON(t, append(chkCreds(addr), "--connection", chkDB, "--custom-domain", "login.example.com")...)
+	if r.code != 0 || !rep.OK {
+		t.Fatalf("exit %d ok=%v, want 0 and true: %+v\n%s", r.code, rep.OK, rep.Checks, r.errOut)
+	}
+	want := []string{"domain", "token", "scopes", "connection", "rate limit", "custom domain"}
+	if len(rep.Checks) != len(want) {
+		t.Fatalf("checks %+v, want %v", rep.Checks, want)
+	}
+	for i, c := range rep.Checks {
+		if c.Name != want[i] || c.Status != "PASS" || c.Detail == "" {
+			t.Errorf("check %d = %+v, want %s PASS with a detail", i, c, want[i])
+		}
+	}
+	if rep.For != "import" {
+		t.Errorf("for = %q, want the default import", rep.For)
+	}
+	// The custom-domain probe must never send an email.
+	if st := sb.Stats(); len(st.VerificationEmails) != 0 {
+		t.Errorf("check sent verification emails: %+v", st.VerificationEmails)
+	}
+}
+
+func TestCheckTextOutput(t *testing.T) {
+	chkCleanEnv(t)
+	addr, _ := chkTenant(t, sandbox.Config{Scopes: []string{"create:users", "read:connections"}})
+	r := chkRun(t, append(chkCreds(addr), "--connection", chkDB)...)
+	if r.code != 1 {
+		t.Fatalf("exit %d, want 1\n%s%s", r.code, r.out, r.errOut)
+	}
+	for _, want := range []string{"PASS  domain", "PASS  token", "FAIL  scopes", "PASS  connection", "PASS  rate limit", "fix: grant read:users", "not ready for a0bulk import"} {
+		if !strings.Contains(r.out, want) {
+			t.Errorf("text report lacks %q:\n%s", want, r.out)
+		}
+	}
+	if strings.Contains(r.errOut, "some checks failed") {
+		t.Errorf("the report already says it; stderr repeats it: %s", r.errOut)
+	}
+}
+
+func TestCheckScopes(t *testing.T) {
+	all := []string{"create:users", "read:users", "update:users", "read:connections"}
+	for _, tc := range []struct {
+		name    string
+		scopes  []string
+		forCmd  string
+		status  string
+		mention []string // in detail or fix
+		code    int
+	}{
+		{"import needs read:users", []string{"create:users", "read:connections"}, "import", "FAIL", []string{"read:users", "Machine to Machine Applications"}, 1},
+		{"import without create:users", []string{"read:users", "read:connections"}, "import", "FAIL", []string{"create:users"}, 1},
+		{"import without the optional update:users", []string{"create:users", "read:users", "read:connections"}, "import", "WARN", []string{"update:users"}, 0},
+		{"create without update:users warns for --upsert", []string{"create:users", "read:users", "read:connections"}, "create", "WARN", []string{"--upsert"}, 0},
+		{"verify needs update:users", []string{"read:users", "read:connections"}, "verify", "FAIL", []string{"update:users"}, 1},
+		{"unused scopes are named", append([]string{"delete:users"}, all...), "sync", "WARN", []string{"delete:users", "least privilege"}, 0},
+		{"exactly what is used", all, "create", "PASS", nil, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			chkCleanEnv(t)
+			addr, _ := chkTenant(t, sandbox.Config{Scopes: tc.scopes})
+			r, rep := chkRunJSON(t, append(chkCreds(addr), "--for", tc.forCmd, "--connection", chkDB)...)
+			got := rep.line(t, "scopes")
+			if got.Status != tc.status || r.code != tc.code {
+				t.Fatalf("scopes %+v exit %d, want %s and exit %d", got, r.code, tc.status, tc.code)
+			}
+			for _, m := range tc.mention {
+				if !strings.Contains(got.Detail+" "+got.Fix, m) {
+					t.Errorf("scopes line does not mention %q: %+v", m, got)
+				}
+			}
+			if rep.line(t, "token").Status != "PASS" {
+				t.Errorf("token line: %+v", rep.line(t, "token"))
+			}
+		})
+	}
+}
+
+func TestCheckConnection(t *testing.T) {
+	for _, tc := range []struct {
+		name, conn, status, mention string
+	}{
+		{"database", chkDB, "PASS", "database connection"},
+		{"unknown", "No-Such-Connection", "FAIL", "no connection named"},
+		{"social", "google-oauth2", "FAIL", `strategy "google-oauth2"`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			chkCleanEnv(t)
+			addr, _ := chkTenant(t, sandbox.Config{})
+			r, rep := chkRunJSON(t, append(chkCreds(addr), "--connection", tc.conn)...)
+			got := rep.line(t, "connection")
+			if got.Status != tc.status || !strings.Contains(got.Detail, tc.mention) {
+				t.Fatalf("connection %+v, want %s mentioning %q", got, tc.status, tc.mention)
+			}
+			if wantCode := map[string]int{"PASS": 0, "FAIL": 1}[tc.status]; r.code != wantCode || rep.OK != (wantCode == 0) {
+				t.Errorf("exit %d ok=%v for a %s connection line", r.code, rep.OK, tc.status)
+			}
+			if tc.status == "FAIL" && got.Fix == "" {
+				t.Errorf("a failed connection line has no fix: %+v", got)
+			}
+		})
+	}
+}
+
+func TestCheckConnectionNeedsReadConnections(t *testing.T) {
+	chkCleanEnv(t)
+	addr, _ := chkTenant(t, sandbox.Config{Scopes: []string{"create:users", "read:users"}})
+	_, rep := chkRunJSON(t, append(chkCreds(addr), "--connection", chkDB)...)
+	got := rep.line(t, "connection")
+	if got.Status != "FAIL" || !strings.Contains(got.Fix, "read:connections") {
+		t.Fatalf("connection %+v, want FAIL naming read:connections in the fix", got)
+	}
+}
+
+func TestCheckNoConnectionGiven(t *testing.T) {
+	chkCleanEnv(t)
+	addr, _ := chkTenant(t, sandbox.Config{})
+	r, rep := chkRunJSON(t, chkCreds(addr)...)
+	if got := rep.line(t, "connection"); got.Status != "WARN" || !strings.Contains(got.Fix, "--connection") {
+		t.Errorf("connection %+v, want a WARN asking for --connection", got)
+	}
+	if r.code != 0 {
+		t.Errorf("exit %d: a warning alone must not fail the check", r.code)
+	}
+	// verify needs no connection: no line at all.
+	_, rep = chkRunJSON(t, append(chkCreds(addr), "--for", "verify")...)
+	for _, c := range rep.Checks {
+		if c.Name == "connection" {
+			t.Errorf("check --for verify has a connection line: %+v", c)
+		}
+	}
+}
+
+func TestCheckCustomDomain(t *testing.T) {
+	for _, tc := range []struct {
+		name, domain string
+		scopes       []string
+		status       string
+		mention      string
+	}{
+		{"verified", "login.example.com", nil, "PASS", "accepted"},
+		{"verified, other case", "LOGIN.example.com", nil, "PASS", "accepted"},
+		{"not the tenant's", "login.other.example", nil, "FAIL", "does not exist for the tenant"},
+		{"untestable without update:users", "login.example.com", []string{"create:users", "read:users", "read:connections"}, "WARN", "update:users"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			chkCleanEnv(t)
+			addr, sb := chkTenant(t, sandbox.Config{Scopes: tc.scopes})
+			_, rep := chkRunJSON(t, append(chkCreds(addr), "--connection", chkDB, "--custom-domain", tc.domain)...)
+			got := rep.line(t, "custom domain")
+			if got.Status != tc.status || !strings.Contains(got.Detail+" "+got.Fix, tc.mention) {
+				t.Fatalf("custom domain %+v, want %s mentioning %q", got, tc.status, tc.mention)
+			}
+			if tc.status == "FAIL" && (rep.OK || !strings.Contains(got.Fix, "Custom Domains")) {
+				t.Errorf("a refused custom domain must fail the check with a fix: ok=%v %+v", rep.OK, got)
+			}
+			st := sb.Stats()
+			if len(st.VerificationEmails) != 0 {
+				t.Errorf("check sent verification emails: %+v", st.VerificationEmails)
+			}
+			if len(st.CustomDomainViolations) != 0 {
+				t.Errorf("the header went where Auth0 does not accept it: %+v", st.CustomDomainViolations)
+			}
+		})
+	}
+}
+
+func TestCheckTokenRefused(t *testing.T) {
+	chkCleanEnv(t)
+	addr, _ := chkTenant(t, sandbox.Config{ClientID: "app_check", ClientSecret: "the-right-secret"})
+	r, rep := chkRunJSON(t, append(chkCreds(addr), "--connection", chkDB)...)
+	if r.code != 1 || rep.OK {
+		t.Fatalf("exit %d ok=%v, want 1 and false", r.code, rep.OK)
+	}
+	if got := rep.line(t, "domain"); got.Status != "PASS" {
+		t.Errorf("the token endpoint answered (401), so the domain answers: %+v", got)
+	}
+	tok := rep.line(t, "token")
+	if tok.Status != "FAIL" || !strings.Contains(tok.Fix, "--client-id") {
+		t.Errorf("token %+v, want FAIL pointing at the credentials", tok)
+	}
+	for _, n := range []string{"scopes", "connection", "rate limit"} {
+		if got := rep.line(t, n); got.Status != "SKIP" {
+			t.Errorf("%s %+v, want SKIP after a refused token", n, got)
+		}
+	}
+	if strings.Contains(r.out+r.errOut, "secret_check") {
+		t.Error("the client secret was printed")
+	}
+}
+
+func TestCheckDomainUnreachable(t *testing.T) {
+	chkCleanEnv(t)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close() // nothing listens there now: connection refused
+	r, rep := chkRunJSON(t, append(chkCreds(addr), "--max-retries", "0")...)
+	if r.code != 1 {
+		t.Fatalf("exit %d, want 1", r.code)
+	}
+	if got := rep.line(t, "domain"); got.Status != "FAIL" || !strings.Contains(got.Fix, "--domain") {
+		t.Errorf("domain %+v, want FAIL with a fix naming --domain", got)
+	}
+	if got := rep.line(t, "token"); got.Status != "SKIP" {
+		t.Errorf("token %+v, want SKIP", got)
+	}
+}
+
+func TestCheckLowHeadroom(t *testing.T) {
+	chkCleanEnv(t)
+	addr, _ := chkTenant(t, sandbox.Config{Rate: 0.001, Burst: 10})
+	// Another client spends most of the bucket: every /api/v2 request takes
+	// a token, even an unauthenticated one.
+	for range 7 {
+		resp, err := http.Get("http://" + addr + "/api/v2/connections")
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+	}
+	r, rep := chkRunJSON(t, append(chkCreds(addr), "--connection", chkDB)...)
+	got := rep.line(t, "rate limit")
+	if got.Status != "WARN" || !strings.Contains(got.Detail, "bucket of 10 requests, 2 left") {
+		t.Fatalf("rate limit %+v, want WARN with 2 of 10 left", got)
+	}
+	if r.code != 0 {
+		t.Errorf("exit %d: low headroom is a warning", r.code)
+	}
+}
+
+func TestCheckStaticToken(t *testing.T) {
+	chkCleanEnv(t)
+	addr, _ := chkTenant(t, sandbox.Config{Scopes: []string{"update:users", "read:users"}})
+	resp, err := http.PostForm("http://"+addr+"/oauth/token", url.Values{
+		"grant_type": {"client_credentials"}, "client_id": {"x"}, "client_secret": {"y"},
+		"audience": {"http://" + addr + "/api/v2/"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tr management.TokenResponse
+	err = json.NewDecoder(resp.Body).Decode(&tr)
+	resp.Body.Close()
+	if err != nil || tr.AccessToken == "" {
+		t.Fatalf("no token from the sandbox: %v", err)
+	}
+	// The scopes come from the JWT's scope claim: there is no token response.
+	r, rep := chkRunJSON(t, "check", "--domain", addr, "--token", tr.AccessToken, "--for", "verify")
+	if r.code != 0 {
+		t.Fatalf("exit %d: %+v", r.code, rep.Checks)
+	}
+	if got := rep.line(t, "token"); !strings.Contains(got.Detail, "--token") {
+		t.Errorf("token %+v", got)
+	}
+	_, rep = chkRunJSON(t, "check", "--domain", addr, "--token", tr.AccessToken, "--for", "import")
+	if got := rep.line(t, "scopes"); got.Status != "FAIL" || !strings.Contains(got.Detail, "create:users") {
+		t.Errorf("scopes %+v, want FAIL naming create:users from the claim", got)
+	}
+	if strings.Contains(r.out+r.errOut, tr.AccessToken) {
+		t.Error("the token was printed")
+	}
+
+	// A token the tenant did not sign is refused by the API.
+	r, rep = chkRunJSON(t, "check", "--domain", addr, "--token", "not.a.token", "--for", "verify")
+	if got := rep.line(t, "token"); r.code != 1 || got.Status != "FAIL" {
+		t.Errorf("exit %d token %+v, want 1 and FAIL", r.code, got)
+	}
+}
+
+func TestCheckUsage(t *testing.T) {
+	chkCleanEnv(t)
+	for _, args := range [][]string{
+		{"check", "--domain", "127.0.0.1:9", "--client-id", "a", "--client-secret", "b", "--for", "export"},
+		{"check", "--client-id", "a", "--client-secret", "b"},
+		{"check", "--domain", "127.0.0.1:9", "--client-id", "a"},
+		{"check", "--domain", "127.0.0.1:9", "--client-id", "a", "--client-secret", "b", "--output", "yaml"},
+	} {
+		if r := chkRun(t, args...); r.code != 2 {
+			t.Errorf("%v: exit %d, want 2 (%s)", args, r.code, r.errOut)
+		}
+	}
+}
