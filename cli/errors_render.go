@@ -29,7 +29,7 @@ func errorHint(err error) string {
 			if scope == "" {
 				return "the token lacks a scope the tenant did not name; run a0bulk check to see which scopes this command needs"
 			}
-			return fmt.Sprintf("the token lacks the scope %s; %s (a0bulk check lists what each command needs)", scope, grantScopesFix([]string{scope}, ""))
+			return fmt.Sprintf("fix: %s (a0bulk check --for COMMAND lists every scope a command needs)", grantScopesFix([]string{scope}, ""))
 		}
 		if e.IsUnauthorized() {
 			return "the tenant refused the token; run a0bulk check to see why"
@@ -40,7 +40,7 @@ func errorHint(err error) string {
 		if te.StatusCode == 0 {
 			return "the tenant did not answer; check --domain and the network (a0bulk check)"
 		}
-		return tokenFix(te)
+		return "fix: " + tokenFix(te)
 	}
 	return ""
 }
