@@ -250,17 +250,31 @@ type rateReader interface {
 	CurrentRate() float64
 }
 
+// publishedRates maps the bucket size a tenant advertises
+// (x-ratelimit-limit) to the refill rate of the Auth0 plan with that bucket
+// (auth0-facts.md). One response shows the bucket but not its refill rate, so
+// this is how a dry run turns the headers into a pace.
+var publishedRates = map[int]struct {
+	rate float64
+	plan string
+}{
+	2:  {2, "Free: burst 2, 2/s"},
+	10: {2, "Enterprise non-production: burst 10, 2/s"},
+	20: {200.0 / 60, "Essentials/Professional write users: burst 20, 200/min"},
+	50: {16, "Enterprise production: burst 50, 16/s"},
+}
+
 // estimateRate says at what pace a run will go and how that was decided.
 func estimateRate(flagRate float64, c rateReader) (float64, string) {
-	learned := c.CurrentRate()
 	limit, _, _, ok := c.Headroom()
+	known, isKnown := publishedRates[limit]
 	switch {
-	case flagRate > 0 && (learned <= 0 || flagRate <= learned):
+	case flagRate > 0 && (!ok || !isKnown || flagRate <= known.rate):
 		return flagRate, "--rate"
-	case ok && learned > 0:
-		return learned, fmt.Sprintf("learned from the tenant's x-ratelimit headers, bucket of %d", limit)
-	case learned > 0:
-		return learned, "a0bulk's safe default (no rate-limit headers seen yet)"
+	case ok && isKnown:
+		return known.rate, fmt.Sprintf("the tenant's x-ratelimit-limit of %d matches Auth0's published %s", limit, known.plan)
+	case ok:
+		return 2, fmt.Sprintf("the tenant's bucket of %d matches no published plan; assuming the smallest published rate, 2/s (a0bulk learns the real rate while it runs)", limit)
 	}
-	return 2, "Auth0's smallest published limit, 2/s"
+	return 2, "no rate-limit headers seen; assuming Auth0's smallest published rate, 2/s"
 }
