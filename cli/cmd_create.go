@@ -247,7 +247,6 @@ func runDryCreate(ctx context.Context, s *IOStreams, g globalOptions, o createOp
 // rateReader is what estimates need of the client.
 type rateReader interface {
 	Headroom() (limit, remaining int, reset time.Time, ok bool)
-	CurrentRate() float64
 }
 
 // publishedRates maps the bucket size a tenant advertises
