@@ -257,9 +257,6 @@ func (k *checker) headroomLine() checkResult {
 	if remaining <= 0 && !reset.IsZero() {
 		r.Detail += fmt.Sprintf(", next refill %s", reset.UTC().Format(time.RFC3339))
 	}
-	rate, burst, how := tenantPace(k.opts.tenant.Rate, limit, true)
-	r.Detail += fmt.Sprintf("; per-user creates would go at about %.3g/s (%s): %s per 10,000 users",
-		rate, how, paceDuration(10000, rate, burst))
 	switch {
 	case remaining <= 0:
 		r.Status = statusWarn
@@ -272,6 +269,10 @@ func (k *checker) headroomLine() checkResult {
 	default:
 		r.Status = statusPass
 	}
+	// What the limit means in time: the planning figure an operator needs.
+	rate, burst, how := tenantPace(k.opts.tenant.Rate, limit, true)
+	r.Detail += fmt.Sprintf("; per-user creates would go at about %.3g/s (%s): %s per 10,000 users",
+		rate, how, paceDuration(10000, rate, burst))
 	return r
 }
 
