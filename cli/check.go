@@ -270,9 +270,10 @@ func (k *checker) headroomLine() checkResult {
 		r.Status = statusPass
 	}
 	// What the limit means in time: the planning figure an operator needs.
-	rate, burst, how := tenantPace(k.opts.tenant.Rate, limit, true)
-	r.Detail += fmt.Sprintf("; per-user creates would go at about %.3g/s (%s): %s per 10,000 users",
-		rate, how, paceDuration(10000, rate, burst))
+	// The same estimate as create --dry-run, so the two never disagree.
+	rate, how := estimateRate(k.opts.tenant.Rate, k.api)
+	per10k := (time.Duration(10000/rate*float64(time.Second)) + time.Second - 1).Truncate(time.Second)
+	r.Detail += fmt.Sprintf("; per-user creates would go at about %.3g/s (%s): %s per 10,000 users", rate, how, per10k)
 	return r
 }
 

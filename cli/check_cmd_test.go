@@ -330,7 +330,7 @@ func TestCheckLowHeadroom(t *testing.T) {
 		t.Errorf("exit %d: low headroom is a warning", r.code)
 	}
 	// A bucket of 10 is Auth0's Enterprise non-production plan: 2/s.
-	if !strings.Contains(got.Detail, "about 2/s") || !strings.Contains(got.Detail, "1h23m15s per 10,000 users") {
+	if !strings.Contains(got.Detail, "about 2/s") || !strings.Contains(got.Detail, "1h23m20s per 10,000 users") {
 		t.Errorf("rate limit %+v, want the pace and a duration per 10,000 creates", got)
 	}
 }
