@@ -11,6 +11,7 @@ import (
 	"github.com/a0bulk/a0bulk/create"
 	"github.com/a0bulk/a0bulk/importer"
 	"github.com/a0bulk/a0bulk/jobs"
+	"github.com/a0bulk/a0bulk/pipeline"
 )
 
 // createOptions are the flags of `a0bulk create`.
@@ -153,27 +154,10 @@ func runCreate(ctx context.Context, s *IOStreams, g globalOptions, o createOptio
 
 	workCtx, stopWork := graceContext(ctx, 10*time.Second)
 	defer stopWork()
-	records := make(chan importer.Record)
-	runDone := make(chan error, 1)
-	go func() { runDone <- runner.Run(workCtx, records) }()
-
-	readErr := o.input.stream(ctx, s, counter, func(rec importer.Record) error {
-		prog.RecordRead()
-		if plan.skip(rec) {
-			return nil
-		}
-		select {
-		case records <- rec:
-			return nil
-		case <-ctx.Done():
-			return ctx.Err()
-		case err := <-runDone:
-			runDone <- err
-			return fmt.Errorf("create stopped: %w", err)
-		}
-	})
-	close(records)
-	runErr := <-runDone
+	readErr, runErr := pipeline.Create{
+		Source: o.input.source(s, counter), Runner: runner,
+		Admit: plan.admit, OnRead: prog.RecordRead,
+	}.Run(ctx, workCtx)
 	prog.Stop()
 	sum := newRunSummary("create", journal.Path(), journal.Tally())
 	return finishRun(ctx, s, g, journal, sum, resumeHint("create", journal.Path()), readErr, runErr)
@@ -202,7 +186,7 @@ func runDryCreate(ctx context.Context, s *IOStreams, g globalOptions, o createOp
 		if !rec.Valid() {
 			plan.Invalid++
 			if len(plan.Problems) < maxListedProblems {
-				plan.Problems = append(plan.Problems, recordProblem{File: rec.File, Line: rec.Line, Reason: describeErrors(rec.Errors)})
+				plan.Problems = append(plan.Problems, recordProblem{File: rec.File, Line: rec.Line, Reason: pipeline.Describe(rec.Errors)})
 			}
 			return nil
 		}

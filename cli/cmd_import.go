@@ -11,6 +11,7 @@ import (
 	"github.com/a0bulk/a0bulk/clock"
 	"github.com/a0bulk/a0bulk/importer"
 	"github.com/a0bulk/a0bulk/jobs"
+	"github.com/a0bulk/a0bulk/pipeline"
 	"github.com/a0bulk/a0bulk/report"
 )
 
@@ -152,52 +153,12 @@ func runImport(ctx context.Context, s *IOStreams, g globalOptions, o importOptio
 	}
 
 	plan := newResumePlan(state)
-	chunks := make(chan importer.Chunk)
-	schedDone := make(chan error, 1)
-	go func() { schedDone <- sched.Run(workCtx, chunks) }()
-
-	chunker := importer.NewChunker(o.ChunkBytes, plan.nextChunk)
-	send := func(c *importer.Chunk) error {
-		select {
-		case chunks <- *c:
-			return nil
-		case <-ctx.Done():
-			return ctx.Err()
-		case err := <-schedDone:
-			schedDone <- err
-			return fmt.Errorf("import stopped: %w", err)
-		}
-	}
-	readErr := o.input.stream(ctx, s, counter, func(rec importer.Record) error {
-		prog.RecordRead()
-		if plan.skip(rec) {
-			return nil
-		}
-		if !rec.Valid() {
-			return journal.Record(invalidEntry(rec))
-		}
-		full, err := chunker.Add(rec)
-		if errors.Is(err, importer.ErrRecordTooLarge) {
-			e := invalidEntry(rec)
-			e.Reason = fmt.Sprintf("record: larger than the %d-byte import file limit", o.ChunkBytes)
-			return journal.Record(e)
-		}
-		if err != nil {
-			return err
-		}
-		if full != nil {
-			return send(full)
-		}
-		return nil
-	})
-	if readErr == nil {
-		if last := chunker.Flush(); last != nil {
-			readErr = send(last)
-		}
-	}
-	close(chunks)
+	readErr, schedErr := pipeline.Import{
+		Source: o.input.source(s, counter), Journal: journal, Scheduler: sched,
+		ChunkBytes: o.ChunkBytes, FirstChunk: plan.nextChunk,
+		Admit: plan.admit, OnRead: prog.RecordRead,
+	}.Run(ctx, workCtx)
 	settleErr := plan.settle(workCtx, sched)
-	schedErr := <-schedDone
 	prog.Stop()
 
 	sum := newRunSummary("import", journal.Path(), journal.Tally())

@@ -8,6 +8,7 @@ import (
 	ucli "github.com/urfave/cli/v2"
 
 	"github.com/a0bulk/a0bulk/importer"
+	"github.com/a0bulk/a0bulk/pipeline"
 )
 
 // importPlan is what `validate` and `import --dry-run` print: what the run
@@ -100,7 +101,7 @@ func planImport(ctx context.Context, s *IOStreams, in inputOptions, limit int) (
 		if !rec.Valid() {
 			plan.Invalid++
 			if len(plan.Problems) < maxListedProblems {
-				plan.Problems = append(plan.Problems, recordProblem{File: rec.File, Line: rec.Line, Reason: describeErrors(rec.Errors)})
+				plan.Problems = append(plan.Problems, recordProblem{File: rec.File, Line: rec.Line, Reason: pipeline.Describe(rec.Errors)})
 			}
 			return nil
 		}

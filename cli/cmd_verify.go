@@ -14,6 +14,7 @@ import (
 	"github.com/a0bulk/a0bulk/clock"
 	"github.com/a0bulk/a0bulk/importer"
 	"github.com/a0bulk/a0bulk/jobs"
+	"github.com/a0bulk/a0bulk/pipeline"
 	"github.com/a0bulk/a0bulk/report"
 )
 
@@ -220,7 +221,7 @@ func verifyFromInput(ctx context.Context, s *IOStreams, o verifyOptions) (*repor
 	targets := func(fn func(verifyTarget) error) error {
 		return o.input.stream(ctx, s, nil, func(rec importer.Record) error {
 			if !rec.Valid() {
-				return journal.Record(invalidEntry(rec))
+				return journal.Record(pipeline.InvalidEntry(rec))
 			}
 			id := rec.User.UserID
 			if id != "" && !strings.Contains(id, "|") {

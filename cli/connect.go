@@ -42,8 +42,28 @@ func readTenant(c *ucli.Context, s *IOStreams) (tenantOptions, error) {
 	if t.Rate < 0 {
 		return t, usagef("--rate must not be negative")
 	}
-	secret := c.String("client-secret")
-	if file := c.String("client-secret-file"); file != "" {
+	secret, file := c.String("client-secret"), c.String("client-secret-file")
+	// Flags override the environment (and so the config file): a credential
+	// given on the command line sets aside the other kinds that come only
+	// from the environment, instead of colliding with them.
+	flagSecret := fromFlag(c, "client-secret", "AUTH0_CLIENT_SECRET")
+	flagFile := fromFlag(c, "client-secret-file", "AUTH0_CLIENT_SECRET_FILE")
+	flagToken := fromFlag(c, "token", "AUTH0_TOKEN")
+	if flagSecret || flagFile || flagToken {
+		if !flagSecret {
+			secret = ""
+		}
+		if !flagFile {
+			file = ""
+		}
+		if !flagToken {
+			t.Token = ""
+		}
+		if flagToken && !fromFlag(c, "client-id", "AUTH0_CLIENT_ID") {
+			t.ClientID = ""
+		}
+	}
+	if file != "" {
 		if secret != "" {
 			return t, usagef("give --client-secret or --client-secret-file, not both")
 		}
@@ -70,6 +90,17 @@ func readTenant(c *ucli.Context, s *IOStreams) (tenantOptions, error) {
 		return t, usagef("credentials missing: give --client-id and --client-secret (or --client-secret-file), or --token")
 	}
 	return t, nil
+}
+
+// fromFlag reports whether name was given on the command line rather than
+// only by its environment variable (urfave's IsSet does not tell them apart).
+// A flag repeating the environment's value counts as the environment's.
+func fromFlag(c *ucli.Context, name, env string) bool {
+	if !c.IsSet(name) {
+		return false
+	}
+	v, ok := os.LookupEnv(env)
+	return !ok || v != c.String(name)
 }
 
 // client builds the Management API client; a bad domain (plain http off

@@ -8,6 +8,7 @@ import (
 	"os"
 
 	"github.com/a0bulk/a0bulk/importer"
+	"github.com/a0bulk/a0bulk/pipeline"
 	"github.com/a0bulk/a0bulk/report"
 )
 
@@ -84,6 +85,14 @@ func (in inputOptions) stream(ctx context.Context, s *IOStreams, counter *byteCo
 	return nil
 }
 
+// source binds stream to this run's streams and byte counter, as the
+// pipeline's Source.
+func (in inputOptions) source(s *IOStreams, counter *byteCounter) pipeline.Source {
+	return func(ctx context.Context, fn func(importer.Record) error) error {
+		return in.stream(ctx, s, counter, fn)
+	}
+}
+
 func (in inputOptions) streamFile(ctx context.Context, s *IOStreams, path string, v *importer.Validator, counter *byteCounter, fn func(importer.Record) error) error {
 	var r io.Reader
 	name := path
@@ -138,25 +147,6 @@ func fileBroken(name string, err error, fn func(importer.Record) error) error {
 		rec.File = name
 	}
 	return fn(rec)
-}
-
-// invalidEntry is the report line of a record that is never sent.
-func invalidEntry(rec importer.Record) report.Entry {
-	return report.Entry{
-		File: rec.File, Line: rec.Line, Email: rec.User.Email,
-		Status: report.Invalid, Code: "INVALID", Reason: describeErrors(rec.Errors),
-	}
-}
-
-func describeErrors(errs []importer.FieldError) string {
-	s := ""
-	for i, e := range errs {
-		if i > 0 {
-			s += "; "
-		}
-		s += e.Error()
-	}
-	return s
 }
 
 // totalBytes is the size of the input files, for the progress ETA (0 when

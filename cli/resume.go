@@ -40,6 +40,9 @@ func newResumePlan(state *report.State) *resumePlan {
 	return p
 }
 
+// admit is the pipeline's Admit for a resumed run.
+func (p *resumePlan) admit(rec importer.Record) (bool, error) { return !p.skip(rec), nil }
+
 // skip reports whether rec needs no sending in this run.
 func (p *resumePlan) skip(rec importer.Record) bool {
 	if p.state == nil {

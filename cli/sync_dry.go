@@ -9,6 +9,7 @@ import (
 
 	"github.com/a0bulk/a0bulk/clock"
 	"github.com/a0bulk/a0bulk/importer"
+	"github.com/a0bulk/a0bulk/pipeline"
 	"github.com/a0bulk/a0bulk/syncstate"
 )
 
@@ -71,7 +72,7 @@ func runDrySync(ctx context.Context, s *IOStreams, g globalOptions, o syncOption
 		if !rec.Valid() {
 			plan.Invalid++
 			if len(plan.Problems) < maxListedProblems {
-				plan.Problems = append(plan.Problems, recordProblem{File: rec.File, Line: rec.Line, Reason: describeErrors(rec.Errors)})
+				plan.Problems = append(plan.Problems, recordProblem{File: rec.File, Line: rec.Line, Reason: pipeline.Describe(rec.Errors)})
 			}
 			return nil
 		}

@@ -13,6 +13,7 @@ import (
 	"github.com/a0bulk/a0bulk/importer"
 	"github.com/a0bulk/a0bulk/jobs"
 	"github.com/a0bulk/a0bulk/management"
+	"github.com/a0bulk/a0bulk/pipeline"
 	"github.com/a0bulk/a0bulk/report"
 	"github.com/a0bulk/a0bulk/syncstate"
 )
@@ -101,6 +102,9 @@ func runSync(ctx context.Context, s *IOStreams, g globalOptions, o syncOptions) 
 // admit decides what to do with a valid record: skip it as unchanged (its
 // final line is written here), or track it and report that it must be sent.
 func (r *syncRun) admit(rec importer.Record) (bool, error) {
+	if !rec.Valid() {
+		return true, nil // the pipeline reports it invalid
+	}
 	verdict, hash, prev, err := judge(r.store, rec, r.o.Full)
 	if err != nil {
 		return false, err
@@ -125,52 +129,10 @@ func (r *syncRun) importUsers(ctx, workCtx context.Context) ([]error, []string) 
 		PollMin: syncPollMin,
 		Logf:    func(format string, args ...any) { r.log.Info(fmt.Sprintf(format, args...)) },
 	}
-	chunks := make(chan importer.Chunk)
-	schedDone := make(chan error, 1)
-	go func() { schedDone <- sched.Run(workCtx, chunks) }()
-
-	chunker := importer.NewChunker(r.o.ChunkBytes, 1)
-	send := func(c *importer.Chunk) error {
-		select {
-		case chunks <- *c:
-			return nil
-		case <-ctx.Done():
-			return ctx.Err()
-		case err := <-schedDone:
-			schedDone <- err
-			return fmt.Errorf("import stopped: %w", err)
-		}
-	}
-	readErr := r.o.input.stream(ctx, r.s, r.counter, func(rec importer.Record) error {
-		r.prog.RecordRead()
-		if !rec.Valid() {
-			return r.journal.Record(invalidEntry(rec))
-		}
-		send2, err := r.admit(rec)
-		if err != nil || !send2 {
-			return err
-		}
-		full, err := chunker.Add(rec)
-		if errors.Is(err, importer.ErrRecordTooLarge) {
-			e := invalidEntry(rec)
-			e.Reason = fmt.Sprintf("record: larger than the %d-byte import file limit", r.o.ChunkBytes)
-			return r.journal.Record(e)
-		}
-		if err != nil {
-			return err
-		}
-		if full != nil {
-			return send(full)
-		}
-		return nil
-	})
-	if readErr == nil {
-		if last := chunker.Flush(); last != nil {
-			readErr = send(last)
-		}
-	}
-	close(chunks)
-	schedErr := <-schedDone
+	readErr, schedErr := pipeline.Import{
+		Source: r.o.input.source(r.s, r.counter), Journal: r.journal, Scheduler: sched,
+		ChunkBytes: r.o.ChunkBytes, Admit: r.admit, OnRead: r.prog.RecordRead,
+	}.Run(ctx, workCtx)
 	var warnings []string
 	for _, m := range sched.Mismatches() {
 		warnings = append(warnings, m.String())
@@ -189,30 +151,11 @@ func (r *syncRun) create(ctx, workCtx context.Context) []error {
 	if r.o.VerifyEmail {
 		runner.Verifier = &jobs.Verifier{API: r.client, Journal: r.journal, ClientID: r.o.AppClientID}
 	}
-	records := make(chan importer.Record)
-	runDone := make(chan error, 1)
-	go func() { runDone <- runner.Run(workCtx, records) }()
-	readErr := r.o.input.stream(ctx, r.s, r.counter, func(rec importer.Record) error {
-		r.prog.RecordRead()
-		if rec.Valid() {
-			send, err := r.admit(rec)
-			if err != nil || !send {
-				return err
-			}
-		}
-		// Invalid records go to the runner too: it reports them.
-		select {
-		case records <- rec:
-			return nil
-		case <-ctx.Done():
-			return ctx.Err()
-		case err := <-runDone:
-			runDone <- err
-			return fmt.Errorf("create stopped: %w", err)
-		}
-	})
-	close(records)
-	return []error{readErr, <-runDone}
+	readErr, runErr := pipeline.Create{
+		Source: r.o.input.source(r.s, r.counter), Runner: runner,
+		Admit: r.admit, OnRead: r.prog.RecordRead,
+	}.Run(ctx, workCtx)
+	return []error{readErr, runErr}
 }
 
 // openSyncJournal starts the run's report. A sync has no --resume (running
