@@ -338,19 +338,7 @@ func TestCheckLowHeadroom(t *testing.T) {
 func TestCheckStaticToken(t *testing.T) {
 	chkCleanEnv(t)
 	addr, _ := chkTenant(t, sandbox.Config{Scopes: []string{"update:users", "read:users"}})
-	resp, err := http.PostForm("http://"+addr+"/oauth/token", url.Values{
-		"grant_type": {"client_credentials"}, "client_id": {"x"}, "client_secret": {"y"},
-		"audience": {"http://" + addr + "/api/v2/"},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var tr management.TokenResponse
-	err = json.NewDecoder(resp.Body).Decode(&tr)
-	resp.Body.Close()
-	if err != nil || tr.AccessToken == "" {
-		t.Fatalf("no token from the sandbox: %v", err)
-	}
+	tr := management.TokenResponse{AccessToken: chkToken(t, addr, "y")}
 	// The scopes come from the JWT's scope claim: there is no token response.
 	r, rep := chkRunJSON(t, "check", "--domain", addr, "--token", tr.AccessToken, "--for", "verify")
 	if r.code != 0 {
@@ -386,4 +374,23 @@ func TestCheckUsage(t *testing.T) {
 			t.Errorf("%v: exit %d, want 2 (%s)", args, r.code, r.errOut)
 		}
 	}
+}
+
+// chkToken gets an access token from the sandbox at addr, as a user of
+// --token would from their own tooling.
+func chkToken(t *testing.T, addr, secret string) string {
+	t.Helper()
+	resp, err := http.PostForm("http://"+addr+"/oauth/token", url.Values{
+		"grant_type": {"client_credentials"}, "client_id": {"x"}, "client_secret": {secret},
+		"audience": {"http://" + addr + "/api/v2/"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var tr management.TokenResponse
+	if err := json.NewDecoder(resp.Body).Decode(&tr); err != nil || tr.AccessToken == "" {
+		t.Fatalf("no token from the sandbox: %v", err)
+	}
+	return tr.AccessToken
 }

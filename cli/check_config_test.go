@@ -124,3 +124,42 @@ func TestConfigFileForms(t *testing.T) {
 		}
 	})
 }
+
+// A credential on the command line sets aside a different kind of credential
+// that comes only from the environment (or the config file), instead of
+// colliding with it: flags override env.
+func TestFlagCredentialOverridesEnvKind(t *testing.T) {
+	const right = "kind-secret-7a8b"
+	for _, tc := range []struct {
+		name string
+		env  map[string]string
+		args []string
+	}{
+		{"--client-secret over AUTH0_CLIENT_SECRET_FILE", map[string]string{"AUTH0_CLIENT_SECRET_FILE": "/nonexistent/secret"},
+			[]string{"--client-id", "app", "--client-secret", right}},
+		{"--client-secret-file over AUTH0_CLIENT_SECRET", map[string]string{"AUTH0_CLIENT_SECRET": "wrong"},
+			[]string{"--client-id", "app", "--client-secret-file", "SECRETFILE"}},
+		{"--client-id and secret over AUTH0_TOKEN", map[string]string{"AUTH0_TOKEN": "not.a.token"},
+			[]string{"--client-id", "app", "--client-secret", right}},
+		{"--token over AUTH0_CLIENT_ID and AUTH0_CLIENT_SECRET", map[string]string{"AUTH0_CLIENT_ID": "app", "AUTH0_CLIENT_SECRET": "wrong"},
+			[]string{"--token", "TOKEN"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			chkCleanEnv(t)
+			addr, _ := chkTenant(t, sandbox.Config{ClientSecret: right})
+			secretFile := chkWriteFile(t, "secret", right, 0o600)
+			token := chkToken(t, addr, right)
+			for k, v := range tc.env {
+				t.Setenv(k, v)
+			}
+			args := []string{"check", "--domain", addr, "--connection", chkDB}
+			for _, a := range tc.args {
+				a = strings.ReplaceAll(a, "SECRETFILE", secretFile)
+				args = append(args, strings.ReplaceAll(a, "TOKEN", token))
+			}
+			if r := chkRun(t, args...); r.code != 0 {
+				t.Fatalf("exit %d, want 0\n%s%s", r.code, r.out, r.errOut)
+			}
+		})
+	}
+}

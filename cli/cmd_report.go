@@ -71,7 +71,11 @@ func printReportSummary(s *IOStreams, g globalOptions, path string, sum report.S
 		fmt.Fprintf(s.Out, "verification emails: sent %d, failed %d\n", sum.VerificationSent, sum.VerificationFailed)
 	}
 	if sum.InFlight > 0 {
-		fmt.Fprintf(s.Out, "unsettled: %d records; finish with: a0bulk %s --resume %s\n", sum.InFlight, h.Mode, path)
+		finish := fmt.Sprintf("a0bulk %s --resume %s", h.Mode, path)
+		if h.Mode == "sync" {
+			finish = "run the same sync again"
+		}
+		fmt.Fprintf(s.Out, "unsettled: %d records; finish with: %s\n", sum.InFlight, finish)
 	}
 	if sum.Torn {
 		fmt.Fprintln(s.Out, "the last line is torn (the run was killed mid-write); resume tolerates it")
@@ -93,10 +97,7 @@ func printFailures(c *ucli.Context, s *IOStreams, path string) error {
 	if err != nil {
 		return usagef("%w", err)
 	}
-	mode := importer.ModeImport
-	if st.Header.Mode == "create" {
-		mode = importer.ModeCreate
-	}
+	mode := inputMode(st.Header)
 	var paths []string
 	for _, in := range st.Header.Inputs {
 		if in.Path == "-" {
@@ -130,4 +131,13 @@ func printFailures(c *ucli.Context, s *IOStreams, path string) error {
 		err = ferr
 	}
 	return err
+}
+
+// inputMode is how a report's run read its input: create mode allows the
+// plaintext password column, which import mode refuses.
+func inputMode(h report.RunHeader) importer.Mode {
+	if h.Mode == "create" || (h.Mode == "sync" && h.Extra["sync_mode"] == "create") {
+		return importer.ModeCreate
+	}
+	return importer.ModeImport
 }

@@ -178,10 +178,7 @@ func verifyFromReport(ctx context.Context, s *IOStreams, path string) (*report.W
 	if st.Header.Mode != "import" && st.Header.Mode != "create" && st.Header.Mode != "sync" {
 		return nil, nil, usagef("--report %s is a %s report; give the report of an import, create or sync run", path, st.Header.Mode)
 	}
-	mode := importer.ModeImport
-	if st.Header.Mode == "create" {
-		mode = importer.ModeCreate
-	}
+	mode := inputMode(st.Header)
 	var paths []string
 	for _, in := range st.Header.Inputs {
 		paths = append(paths, in.Path)
