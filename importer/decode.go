@@ -47,6 +47,9 @@ var boolFields = map[string]func(*User) **bool{
 // leniencies of NDJSON (export-only keys dropped, "auth0|" stripped).
 func decodeObject(raw []byte, mode Mode, export bool, rec *Record) {
 	raw = bytes.TrimSpace(raw)
+	if useFastDecode && fastDecode(raw, mode, export, rec) {
+		return
+	}
 	if len(raw) == 0 || raw[0] != '{' {
 		rec.Errors = append(rec.Errors, FieldError{Reason: "not a JSON object (got " + jsonKind(raw) + ")"})
 		return

@@ -1,0 +1,49 @@
+package importer_test
+
+import (
+	"bufio"
+	"bytes"
+	"os"
+	"reflect"
+	"testing"
+
+	"github.com/a0bulk/a0bulk/importer"
+	"github.com/a0bulk/a0bulk/importer/gen"
+)
+
+// TestFastDecodeMatchesReferenceOnGenerated runs the generator's users
+// (valid, invalid, export-shaped, create-shaped) and the fixtures through
+// both paths.
+func TestFastDecodeMatchesReferenceOnGenerated(t *testing.T) {
+	var inputs [][]byte
+	for _, o := range []gen.GenOptions{{InvalidRate: 0.3, DuplicateRate: 0.1}, {Export: true, InvalidRate: 0.2}, {Mode: importer.ModeCreate}} {
+		var buf bytes.Buffer
+		if err := gen.Users(3, 300, &buf, importer.FormatNDJSON, o); err != nil {
+			t.Fatal(err)
+		}
+		inputs = append(inputs, buf.Bytes())
+	}
+	for _, f := range []string{"../fixtures/export.ndjson", "../fixtures/demo-existing.ndjson"} {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		inputs = append(inputs, b)
+	}
+	n := 0
+	for _, in := range inputs {
+		sc := bufio.NewScanner(bytes.NewReader(in))
+		for sc.Scan() {
+			for _, mode := range []importer.Mode{importer.ModeImport, importer.ModeCreate} {
+				fast, slow := importer.FastAndReference(sc.Bytes(), mode, true)
+				if !reflect.DeepEqual(fast, slow) {
+					t.Fatalf("%s:\nfast %+v\nslow %+v", sc.Bytes(), fast, slow)
+				}
+				n++
+			}
+		}
+	}
+	if n < 1000 {
+		t.Fatalf("only %d lines compared", n)
+	}
+}
