@@ -39,7 +39,7 @@ func Main(args []string, s *IOStreams) int {
 	}
 	code := ExitCode(err)
 	if err != nil && !errors.Is(err, errSilent) {
-		fmt.Fprintln(s.ErrOut, "a0bulk:", err)
+		fmt.Fprintln(s.ErrOut, "a0bulk:", renderError(err))
 	}
 	return code
 }

@@ -241,7 +241,10 @@ var publishedRates = map[int]struct {
 	rate float64
 	plan string
 }{
-	2:  {2, "Free: burst 2, 2/s"},
+	2: {2, "Free: burst 2, 2/s"},
+	// Essentials/Professional read connections (the dry run's one request)
+	// has a bucket of 5; creates there go at the write-users limit.
+	5:  {200.0 / 60, "Essentials/Professional (read connections burst 5); write users: burst 20, 200/min"},
 	10: {2, "Enterprise non-production: burst 10, 2/s"},
 	20: {200.0 / 60, "Essentials/Professional write users: burst 20, 200/min"},
 	50: {16, "Enterprise production: burst 50, 16/s"},

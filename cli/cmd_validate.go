@@ -114,8 +114,8 @@ func planImport(ctx context.Context, s *IOStreams, in inputOptions, limit int) (
 	add(chunker.Flush())
 	plan.Jobs = len(plan.ChunkBytes)
 	plan.Fill = fill(plan.ChunkBytes, limit)
-	plan.Estimate = fmt.Sprintf("%d import jobs of at most %d bytes; at most 2 run at once per tenant, so the run takes about %d rounds of job processing time (Auth0 does not publish a job speed)",
-		plan.Jobs, limit, (plan.Jobs+1)/2)
+	plan.Estimate = fmt.Sprintf("%s of at most %d bytes; Auth0 runs at most 2 at once per tenant, so the run takes about %s of job processing time (Auth0 publishes no job speed: time one job of this size to turn this into minutes)",
+		plural(plan.Jobs, "import job"), limit, plural((plan.Jobs+1)/2, "round"))
 	return plan, nil
 }
 
@@ -151,7 +151,12 @@ func (p *importPlan) print(s *IOStreams, g globalOptions) error {
 			fmt.Fprintf(s.Out, "connection: %s\n", p.Connection)
 		}
 		if p.Jobs > 0 {
-			fmt.Fprintf(s.Out, "import files: %d (limit %d bytes, average fill %.1f%%)\n", p.Jobs, p.Limit, 100*p.Fill)
+			smallest, largest := p.ChunkBytes[0], p.ChunkBytes[0]
+			for _, n := range p.ChunkBytes {
+				smallest, largest = min(smallest, n), max(largest, n)
+			}
+			fmt.Fprintf(s.Out, "import files: %d (limit %d bytes; largest %d, smallest %d, last %d; average fill %.1f%%)\n",
+				p.Jobs, p.Limit, largest, smallest, p.ChunkBytes[len(p.ChunkBytes)-1], 100*p.Fill)
 		}
 		fmt.Fprintf(s.Out, "estimate: %s\n", p.Estimate)
 	}
@@ -182,4 +187,11 @@ func runDryImport(ctx context.Context, s *IOStreams, g globalOptions, o importOp
 		return fmt.Errorf("connection %q has strategy %q: users can be imported into database connections only", conn.Name, conn.Strategy)
 	}
 	return plan.print(s, g)
+}
+
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }

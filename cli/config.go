@@ -42,6 +42,15 @@ func loadConfigFile(in []string, s *IOStreams) ([]string, error) {
 	}
 	defer f.Close()
 	warnIfReadableByOthers(f, path, s)
+	// Env beats the file for credentials as a whole: a secret or token in the
+	// environment sets aside every kind of credential the file names, so a
+	// file's secret file never clashes with an env secret ("give one, not both").
+	credentialInEnv := false
+	for k := range credentialKeys {
+		if _, set := os.LookupEnv(k); set {
+			credentialInEnv = true
+		}
+	}
 	sc := bufio.NewScanner(f)
 	for n := 1; sc.Scan(); n++ {
 		line := strings.TrimSpace(sc.Text())
@@ -53,7 +62,7 @@ func loadConfigFile(in []string, s *IOStreams) ([]string, error) {
 		if !ok || !(strings.HasPrefix(key, "AUTH0_") || strings.HasPrefix(key, "A0BULK_")) {
 			return nil, usagef("config file %s:%d: want AUTH0_…=value or A0BULK_…=value", path, n)
 		}
-		if _, set := os.LookupEnv(key); set {
+		if _, set := os.LookupEnv(key); set || (credentialKeys[key] && credentialInEnv) {
 			continue
 		}
 		os.Setenv(key, strings.Trim(strings.TrimSpace(value), `"'`))
@@ -71,4 +80,9 @@ func warnIfReadableByOthers(f *os.File, path string, s *IOStreams) {
 	if err == nil && st.Mode().Perm()&0o004 != 0 {
 		fmt.Fprintf(s.ErrOut, "a0bulk: warning: %s is readable by every user (mode %04o); chmod 600 it\n", path, st.Mode().Perm())
 	}
+}
+
+// credentialKeys are the mutually exclusive ways of giving a credential.
+var credentialKeys = map[string]bool{
+	"AUTH0_CLIENT_SECRET": true, "AUTH0_CLIENT_SECRET_FILE": true, "AUTH0_TOKEN": true,
 }

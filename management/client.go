@@ -116,7 +116,13 @@ func New(cfg Config) (*Client, error) {
 	}
 	// The token goes through its own client, not the throttle: the
 	// Authentication API has its own limit and must not spend API tokens.
-	tokenHTTP := &http.Client{Transport: ua, CheckRedirect: noRedirects}
+	// Verbose mode logs it like any request: path and status, never the body
+	// (which carries the secret) nor the answer (which carries the token).
+	var tokenRT http.RoundTripper = ua
+	if cfg.Logger != nil {
+		tokenRT = &logTransport{next: ua, log: cfg.Logger}
+	}
+	tokenHTTP := &http.Client{Transport: tokenRT, CheckRedirect: noRedirects}
 	tokens := newTokenCache(static, cc, tokenHTTP, clk)
 
 	opts := cfg.Throttle

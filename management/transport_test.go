@@ -158,15 +158,18 @@ func TestVerboseLogHasNoSecrets(t *testing.T) {
 	}
 	out := buf.String()
 	lines := strings.Split(strings.TrimSpace(out), "\n")
-	if len(lines) != 2 {
-		t.Fatalf("want one line per request, got:\n%s", out)
+	if len(lines) != 3 {
+		t.Fatalf("want one line per request (token fetch included), got:\n%s", out)
+	}
+	if !strings.Contains(lines[0], "path=/oauth/token") || !strings.Contains(lines[0], "status=200") {
+		t.Errorf("first line %q is not the token fetch", lines[0])
 	}
 	for _, want := range []string{"method=POST", "path=/api/v2/users", "status=201", "latency=", "x-ratelimit-limit=50", "x-ratelimit-remaining=49", "x-ratelimit-reset=1764064800"} {
-		if !strings.Contains(lines[0], want) {
-			t.Errorf("line %q lacks %q", lines[0], want)
+		if !strings.Contains(lines[1], want) {
+			t.Errorf("line %q lacks %q", lines[1], want)
 		}
 	}
-	for _, bad := range []string{"Bearer", "tok-1", "Authorization", testSecret, "Request-Body-Pa55!", "response-body-marker", "query-marker", "/oauth/token"} {
+	for _, bad := range []string{"Bearer", "tok-1", "Authorization", testSecret, "Request-Body-Pa55!", "response-body-marker", "query-marker", "client_secret", "access_token"} {
 		if strings.Contains(out, bad) {
 			t.Errorf("log contains %q:\n%s", bad, out)
 		}
