@@ -15,6 +15,9 @@ type Chunker struct {
 	cur   *Chunk
 	enc   *json.Encoder
 	item  bytes.Buffer
+	// buf and keys are reused by appendUser, the reflection-free encoder.
+	buf  []byte
+	keys []string
 }
 
 // NewChunker returns a Chunker whose first chunk is numbered firstSeq.
@@ -35,11 +38,10 @@ func (c *Chunker) Add(rec Record) (full *Chunk, err error) {
 	if !rec.Valid() {
 		return nil, fmt.Errorf("chunking %s:%d: %w", rec.File, rec.Line, ErrInvalidRecord)
 	}
-	c.item.Reset()
-	if err := c.enc.Encode(&rec.User); err != nil {
+	item, err := c.encode(&rec.User)
+	if err != nil {
 		return nil, fmt.Errorf("serialising %s:%d: %w", rec.File, rec.Line, err)
 	}
-	item := bytes.TrimSuffix(c.item.Bytes(), []byte{'\n'})
 	if len(item)+2 > c.limit {
 		return nil, fmt.Errorf("%s:%d: %d bytes alone, limit %d: %w", rec.File, rec.Line, len(item)+2, c.limit, ErrRecordTooLarge)
 	}
@@ -56,6 +58,20 @@ func (c *Chunker) Add(rec Record) (full *Chunk, err error) {
 	c.cur.Body = append(c.cur.Body, item...)
 	c.cur.Records = append(c.cur.Records, ChunkRecord{File: rec.File, Line: rec.Line, Email: rec.User.Email, UserID: rec.User.UserID})
 	return full, nil
+}
+
+// encode serialises u; the bytes are valid until the next call.
+func (c *Chunker) encode(u *User) ([]byte, error) {
+	c.keys = c.keys[:0]
+	var ok bool
+	if c.buf, ok = appendUser(c.buf[:0], u, &c.keys); ok {
+		return c.buf, nil
+	}
+	c.item.Reset()
+	if err := c.enc.Encode(u); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(c.item.Bytes(), []byte{'\n'}), nil
 }
 
 // Flush closes and returns the current partial chunk, nil if it is empty.

@@ -39,6 +39,9 @@ func TestFastDecodeMatchesReferenceOnGenerated(t *testing.T) {
 				if !reflect.DeepEqual(fast, slow) {
 					t.Fatalf("%s:\nfast %+v\nslow %+v", sc.Bytes(), fast, slow)
 				}
+				if got, want, ok := importer.EncodeBoth(&fast.User); ok && got != want {
+					t.Fatalf("chunker encoding:\n got %s\nwant %s", got, want)
+				}
 				n++
 			}
 		}

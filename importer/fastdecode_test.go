@@ -2,6 +2,7 @@ package importer
 
 import (
 	"bytes"
+	"encoding/json"
 	"reflect"
 	"testing"
 )
@@ -108,5 +109,52 @@ func FuzzFastDecodeMatchesReference(f *testing.F) {
 		if !reflect.DeepEqual(fast, slow) {
 			t.Fatalf("%q:\nfast %+v\nslow %+v", in, fast, slow)
 		}
+		if got, want, ok := EncodeBoth(&fast.User); ok && got != want {
+			t.Fatalf("%q: chunker encoding\n got %s\nwant %s", in, got, want)
+		}
 	})
+}
+
+// TestAppendUserMatchesEncodingJSON: the chunker's encoder must write the
+// bytes encoding/json writes (or decline).
+func TestAppendUserMatchesEncodingJSON(t *testing.T) {
+	for _, c := range fastCases {
+		var rec Record
+		decodeObject([]byte(c.in), ModeImport, true, &rec)
+		checkAppendUser(t, &rec.User)
+	}
+	weird := "q\"\\/\b\f\n\r\t\x01\x7f<>&é\u2028\u2029\xff😀"
+	checkAppendUser(t, &User{Email: weird, Name: weird, EmailVerified: bp(false), Blocked: bp(true),
+		AppMetadata:  map[string]any{weird: weird, "n": json.Number("-1.5e3"), "z": nil, "a": []any{true, map[string]any{}, []any(nil)}},
+		UserMetadata: map[string]any{"m": map[string]any(nil), "b": map[string]any{"y": 1, "x": 2}}})
+	checkAppendUser(t, &User{Email: "a", AppMetadata: map[string]any{"bad": json.Number("01")}})
+	checkAppendUser(t, &User{Email: "a", AppMetadata: map[string]any{"f": 1.5}})
+	checkAppendUser(t, &User{Email: "a", MFAFactors: []MFAFactor{{TOTP: &TOTPFactor{Secret: "A"}}}})
+}
+
+func checkAppendUser(t *testing.T, u *User) {
+	t.Helper()
+	var want bytes.Buffer
+	enc := json.NewEncoder(&want)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(u); err != nil {
+		return // encoding/json refuses: so does the chunker
+	}
+	var keys []string
+	got, ok := appendUser(nil, u, &keys)
+	if ok && string(got)+"\n" != want.String() {
+		t.Errorf("appendUser:\n got %s\nwant %s", got, want.String())
+	}
+}
+
+// EncodeBoth is the chunker's encoding of u and encoding/json's, for the
+// external tests; ok false when the fast encoder declines.
+func EncodeBoth(u *User) (got, want string, ok bool) {
+	var w bytes.Buffer
+	enc := json.NewEncoder(&w)
+	enc.SetEscapeHTML(false)
+	enc.Encode(u)
+	var keys []string
+	b, ok := appendUser(nil, u, &keys)
+	return string(b) + "\n", w.String(), ok
 }
