@@ -234,8 +234,11 @@ func jsonKind(v []byte) string {
 		return "a boolean"
 	case 'n':
 		return "null"
+	case '-', '0', '1', '2', '3', '4', '5', '6', '7', '8', '9':
+		return "a number"
 	}
-	return "a number"
+	// Garbage (a binary file, plain text) is not "a number".
+	return "text that is not JSON"
 }
 
 func jsonErr(err error) string {
