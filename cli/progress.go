@@ -96,8 +96,10 @@ func (p *plainProgress) Stop() {
 	})
 }
 
-// barProgress draws progressbar/v3 on stderr: bytes of input read (for the
-// ETA) with the counts in the description.
+// barProgress draws progressbar/v3 on stderr over settled records, the work
+// that takes the time. The total is unknown while the input is still being
+// read, so it is estimated from the bytes read so far (records per byte times
+// the input's size), and exact once reading is done; the ETA follows.
 type barProgress struct {
 	progressCounts
 	bar  *progressbar.ProgressBar
@@ -107,15 +109,13 @@ type barProgress struct {
 }
 
 func newBarProgress(w io.Writer, what string, totalBytes int64, bytesRead func() int64) *barProgress {
-	max := totalBytes
-	if max <= 0 {
-		max = -1 // spinner: the size of stdin is unknown
-	}
 	p := &barProgress{stop: make(chan struct{})}
-	p.bar = progressbar.NewOptions64(max,
+	p.bar = progressbar.NewOptions64(-1,
 		progressbar.OptionSetWriter(w),
 		progressbar.OptionSetDescription(what),
-		progressbar.OptionShowBytes(true),
+		progressbar.OptionShowCount(),
+		progressbar.OptionSetItsString("records"),
+		progressbar.OptionShowIts(),
 		progressbar.OptionSetPredictTime(true),
 		progressbar.OptionThrottle(100*time.Millisecond),
 		progressbar.OptionClearOnFinish(),
@@ -128,16 +128,33 @@ func newBarProgress(w io.Writer, what string, totalBytes int64, bytesRead func()
 		for {
 			select {
 			case <-t.C:
-				p.bar.Describe(what + ": " + p.line())
-				if bytesRead != nil {
-					_ = p.bar.Set64(bytesRead())
+				if total := p.estimateTotal(totalBytes, bytesRead); total > 0 {
+					p.bar.ChangeMax64(total)
 				}
+				p.bar.Describe(what + ": " + p.line())
+				_ = p.bar.Set64(p.settled.Load())
 			case <-p.stop:
 				return
 			}
 		}
 	}()
 	return p
+}
+
+// estimateTotal guesses how many records the input holds; 0 when unknown.
+func (p *barProgress) estimateTotal(totalBytes int64, bytesRead func() int64) int64 {
+	read := p.read.Load()
+	if totalBytes <= 0 || bytesRead == nil {
+		return 0
+	}
+	n := bytesRead()
+	if n <= 0 || read == 0 {
+		return 0
+	}
+	if n >= totalBytes {
+		return read
+	}
+	return read * totalBytes / n
 }
 
 func (p *barProgress) Stop() {

@@ -127,7 +127,8 @@ func (r *syncRun) importUsers(ctx, workCtx context.Context) ([]error, []string) 
 		ConnectionID: r.conn.ID, Upsert: true, ExternalID: r.o.meaning.ExternalID,
 		SendCompletionEmail: r.o.SendCompletionEmail, MaxJobs: r.o.MaxJobs, SlotWait: r.o.SlotWait,
 		PollMin: syncPollMin,
-		Logf:    func(format string, args ...any) { r.log.Info(fmt.Sprintf(format, args...)) },
+		Logf:    func(format string, args ...any) { r.log.Warn(fmt.Sprintf(format, args...)) },
+		Tracef:  func(format string, args ...any) { r.log.Debug(fmt.Sprintf(format, args...)) },
 	}
 	readErr, schedErr := pipeline.Import{
 		Source: r.o.input.source(r.s, r.counter), Journal: r.journal, Scheduler: sched,

@@ -59,8 +59,12 @@ type Scheduler struct {
 	SlotWait time.Duration
 	// PollMin and PollMax bound the poll backoff (default 1s..30s).
 	PollMin, PollMax time.Duration
-	// Logf, when set, receives diagnostics (never secrets).
+	// Logf, when set, receives what an operator should see: a job gone,
+	// errors that match no record, summary mismatches (never secrets).
 	Logf func(format string, args ...any)
+	// Tracef, when set, receives routine progress (a chunk submitted, a
+	// wait for a job slot): verbose output, not warnings.
+	Tracef func(format string, args ...any)
 
 	initOnce   sync.Once
 	mu         sync.Mutex
@@ -180,6 +184,12 @@ func (s *Scheduler) logf(format string, args ...any) {
 	}
 }
 
+func (s *Scheduler) tracef(format string, args ...any) {
+	if s.Tracef != nil {
+		s.Tracef(format, args...)
+	}
+}
+
 // runChunk journals the chunk's records as queued, submits it, and settles
 // it. A returned error is fatal for the run.
 func (s *Scheduler) runChunk(ctx context.Context, c importer.Chunk) error {
@@ -195,7 +205,7 @@ func (s *Scheduler) runChunk(ctx context.Context, c importer.Chunk) error {
 	if err := s.write(report.Entry{Status: report.Submitted, Chunk: c.Seq, JobID: job.ID}); err != nil {
 		return fmt.Errorf("importing chunk %d (%s): %w", c.Seq, job.ID, err)
 	}
-	s.logf("chunk %d: %d users submitted as %s", c.Seq, len(c.Records), job.ID)
+	s.tracef("chunk %d: %d records submitted as %s", c.Seq, len(c.Records), job.ID)
 	if err := s.await(ctx, c, job.ID, true); err != nil {
 		return fmt.Errorf("importing chunk %d (%s): %w", c.Seq, job.ID, err)
 	}
@@ -229,7 +239,7 @@ func (s *Scheduler) submit(ctx context.Context, c importer.Chunk) (*management.J
 		if left <= 0 {
 			return nil, fmt.Errorf("%w (waited %s): %w", ErrNoSlot, s.SlotWait, err)
 		}
-		s.logf("chunk %d: the tenant's import job limit is reached; retrying in %s", c.Seq, min(wait, left))
+		s.tracef("chunk %d: the tenant's import job limit is reached; retrying in %s", c.Seq, min(wait, left))
 		if err := s.sleep(ctx, min(wait, left)); err != nil {
 			return nil, err
 		}
