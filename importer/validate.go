@@ -3,16 +3,8 @@ package importer
 import (
 	"fmt"
 	"net/url"
-	"regexp"
 	"strings"
 	"unicode/utf8"
-)
-
-var (
-	e164Re     = regexp.MustCompile(`^\+[1-9]\d{1,14}$`)
-	bcryptRe   = regexp.MustCompile(`^\$2[ab]\$\d{2}\$[./A-Za-z0-9]{53}$`)
-	totpRe     = regexp.MustCompile(`^[A-Z2-7]+$`)
-	mfaPhoneRe = regexp.MustCompile(`^\+[0-9]{1,15}$`)
 )
 
 // reservedAppMetadata are app_metadata keys Auth0 keeps for itself (prose
@@ -71,20 +63,21 @@ func validateUser(rec *Record, mode Mode) {
 		add("email", "%s", r)
 	}
 	for _, l := range maxLen {
-		if s := l.get(u); utf8.RuneCountInString(s) > l.max {
+		// A string of at most max bytes has at most max characters.
+		if s := l.get(u); len(s) > l.max && utf8.RuneCountInString(s) > l.max {
 			add(l.field, "longer than %d characters", l.max)
 		}
 	}
 	if u.Username != "" && strings.ContainsAny(u.Username, " \t\r\n") {
 		add("username", "contains whitespace")
 	}
-	if u.PhoneNumber != "" && !e164Re.MatchString(u.PhoneNumber) {
+	if u.PhoneNumber != "" && !isE164(u.PhoneNumber) {
 		add("phone_number", "not E.164 (want + then country code and number, e.g. +12125550001)")
 	}
 	if u.Picture != "" && !isURL(u.Picture) {
 		add("picture", "not an http(s) URL")
 	}
-	if u.PasswordHash != "" && !bcryptRe.MatchString(u.PasswordHash) {
+	if u.PasswordHash != "" && !isBcrypt(u.PasswordHash) {
 		// Never quote the value: it is a secret.
 		add("password_hash", "not a bcrypt hash ($2a$ or $2b$, cost, 53 characters)")
 	}
@@ -191,13 +184,13 @@ func validateMFA(fs []MFAFactor, add func(string, string, ...any)) {
 		n := 0
 		if f.TOTP != nil {
 			n++
-			if !totpRe.MatchString(f.TOTP.Secret) {
+			if !isBase32(f.TOTP.Secret) {
 				add(name+".totp.secret", "not unpadded base32 (A-Z, 2-7)")
 			}
 		}
 		if f.Phone != nil {
 			n++
-			if !mfaPhoneRe.MatchString(f.Phone.Value) {
+			if !isMFAPhone(f.Phone.Value) {
 				add(name+".phone.value", "not a phone number (+ then up to 15 digits)")
 			}
 		}
@@ -251,18 +244,18 @@ func emailProblem(s string) string {
 		return "not an email address: misplaced dot in local part"
 	}
 	for _, r := range local {
-		if r <= ' ' || r == 0x7f || strings.ContainsRune(`@"(),:;<>[\]`, r) {
+		if r <= ' ' || r == 0x7f || r < utf8.RuneSelf && strings.IndexByte(`@"(),:;<>[\]`, byte(r)) >= 0 {
 			return fmt.Sprintf("not an email address: %q not allowed in local part", r)
 		}
 	}
 	if len(domain) > 253 {
 		return "not an email address: domain too long"
 	}
-	labels := strings.Split(domain, ".")
-	if len(labels) < 2 {
+	if !strings.Contains(domain, ".") {
 		return "not an email address: domain needs a dot"
 	}
-	for _, l := range labels {
+	for rest := domain; ; {
+		l, after, more := strings.Cut(rest, ".")
 		if l == "" || len(l) > 63 || l[0] == '-' || l[len(l)-1] == '-' {
 			return "not an email address: bad domain label"
 		}
@@ -271,6 +264,9 @@ func emailProblem(s string) string {
 				return fmt.Sprintf("not an email address: %q not allowed in domain", r)
 			}
 		}
+		if !more {
+			return ""
+		}
+		rest = after
 	}
-	return ""
 }
