@@ -223,6 +223,11 @@ func jsonKind(v []byte) string {
 	if len(v) == 0 {
 		return "nothing"
 	}
+	// Garbage (a binary file, plain text) is not "a boolean" because it
+	// starts with a t; this runs on error paths only.
+	if !json.Valid(v) {
+		return "text that is not JSON"
+	}
 	switch v[0] {
 	case '{':
 		return "an object"
@@ -234,11 +239,8 @@ func jsonKind(v []byte) string {
 		return "a boolean"
 	case 'n':
 		return "null"
-	case '-', '0', '1', '2', '3', '4', '5', '6', '7', '8', '9':
-		return "a number"
 	}
-	// Garbage (a binary file, plain text) is not "a number".
-	return "text that is not JSON"
+	return "a number"
 }
 
 func jsonErr(err error) string {
