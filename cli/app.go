@@ -28,7 +28,12 @@ func Main(args []string, s *IOStreams) int {
 	defer sig.stop()
 
 	app := NewApp(s)
+	unknown := ""
+	app.CommandNotFound = func(c *ucli.Context, name string) { unknown = name }
 	err = app.RunContext(ctx, args)
+	if unknown != "" && err == nil {
+		err = usagef("unknown command %q (see a0bulk --help)", unknown)
+	}
 	if got := sig.received(); got != 0 && err != nil {
 		var se *SignalError
 		if errors.As(err, &se) {
@@ -50,6 +55,8 @@ var errSilent = errors.New("")
 
 // NewApp builds the command tree.
 func NewApp(s *IOStreams) *ucli.App {
+	// -v means --verbose here, as in most tools; the version is --version.
+	ucli.VersionFlag = &ucli.BoolFlag{Name: "version", Usage: "print the version"}
 	app := &ucli.App{
 		Name:    "a0bulk",
 		Usage:   "move users into an Auth0 tenant in bulk, safely enough for cron",
@@ -75,10 +82,9 @@ stopped by SIGINT/SIGTERM (resumable).`,
 		OnUsageError: func(c *ucli.Context, err error, _ bool) error {
 			return &UsageError{Err: err}
 		},
-		CommandNotFound: func(c *ucli.Context, name string) {
-			fmt.Fprintf(s.ErrOut, "a0bulk: unknown command %q (see a0bulk --help)\n", name)
-		},
 		ExitErrHandler: func(*ucli.Context, error) {}, // exit codes are ours (ExitCode)
+		// The contract's global flags work before the command name too.
+		Flags: outputFlags(),
 		Commands: []*ucli.Command{
 			importCommand(s),
 			createCommand(s),

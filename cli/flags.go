@@ -50,25 +50,37 @@ type globalOptions struct {
 	LogJSON    bool
 }
 
+// setIn finds the context that set a flag: the command's own, else the app's
+// (the contract's global flags may stand before the command name), else the
+// command's, for its default.
+func setIn(c *ucli.Context, name string) *ucli.Context {
+	for _, ctx := range c.Lineage() {
+		if ctx.IsSet(name) {
+			return ctx
+		}
+	}
+	return c
+}
+
 func readGlobal(c *ucli.Context) (globalOptions, error) {
 	var g globalOptions
-	switch out := c.String("output"); out {
+	switch out := setIn(c, "output").String("output"); out {
 	case "text", "":
 	case "json":
 		g.JSON = true
 	default:
 		return g, usagef("--output must be text or json, not %q", out)
 	}
-	switch lf := c.String("log-format"); lf {
+	switch lf := setIn(c, "log-format").String("log-format"); lf {
 	case "text", "":
 	case "json":
 		g.LogJSON = true
 	default:
 		return g, usagef("--log-format must be text or json, not %q", lf)
 	}
-	g.Quiet = c.Bool("quiet")
-	g.NoProgress = c.Bool("no-progress")
-	g.Verbose = c.Bool("verbose")
+	g.Quiet = setIn(c, "quiet").Bool("quiet")
+	g.NoProgress = setIn(c, "no-progress").Bool("no-progress")
+	g.Verbose = setIn(c, "verbose").Bool("verbose")
 	return g, nil
 }
 
