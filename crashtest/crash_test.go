@@ -1,0 +1,175 @@
+package crashtest
+
+import (
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strconv"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/a0bulk/a0bulk/importer"
+	"github.com/a0bulk/a0bulk/importer/gen"
+	"github.com/a0bulk/a0bulk/sandbox"
+)
+
+const connection = "Username-Password-Authentication"
+
+// crashFaults: every kind of network trouble the client must survive, on
+// top of the kills. Decisions are a pure function of the seed and the
+// request, so the tenant's behaviour does not depend on timing. resets is
+// the fraction of POST/PATCH dropped before, and again after, the tenant
+// acts.
+func crashFaults(seed int64, resets float64) sandbox.Faults {
+	return sandbox.Faults{Seed: seed, ResetAfter: resets, ResetBefore: resets, Error5xx: 0.05}
+}
+
+// crashPlan is one mode's crash run.
+type crashPlan struct {
+	mode     importer.Mode
+	format   importer.Format
+	records  int
+	kills    int
+	seed     uint64
+	resets   float64 // see crashFaults
+	minLines int     // a kill lands after this many new report lines…
+	maxLines int     // …and at most this many
+	// meaning are the flags a fresh run is given and a resume reads back
+	// from the report; tuning are given to every run (a resume does not
+	// remember them).
+	meaning func(input, report string) []string
+	tuning  []string
+}
+
+// maxFailedRuns bounds the runs that end with exit 1 on their own (an
+// import POST whose answer was lost stops the run, to be resumed): a loop
+// of them would be a bug.
+const maxFailedRuns = 25
+
+// crash runs the plan: a fresh run, then resumes, each SIGKILLed at a
+// seeded point of progress, until the plan's kills are done; then resumes
+// until the run completes; then it proves the end state.
+func crash(t *testing.T, p crashPlan) {
+	dir := t.TempDir()
+	tn := startTenant(t, sandbox.Config{JobDelay: 30 * time.Millisecond, Faults: crashFaults(int64(p.seed), p.resets)})
+	ext := map[importer.Format]string{importer.FormatCSV: ".csv", importer.FormatNDJSON: ".ndjson", importer.FormatJSON: ".json"}[p.format]
+	input := filepath.Join(dir, "users"+ext)
+	reportPath := filepath.Join(dir, "run.ndjson")
+	recs := writeInput(t, input, int64(p.seed), p.records, p.format,
+		gen.GenOptions{Mode: p.mode, InvalidRate: 0.02, DuplicateRate: 0.01})
+	invalid := 0
+	for _, r := range recs {
+		if !r.valid {
+			invalid++
+		}
+	}
+	if invalid == 0 {
+		t.Fatal("the generated input has no invalid record: the final exit code would not be tested")
+	}
+
+	rng := rand.New(rand.NewPCG(p.seed, 0xc0ffee))
+	cmd := p.mode.String()
+	nextArgs := func() []string {
+		if hasHeader(reportPath) {
+			return append([]string{cmd, "--resume", reportPath}, p.tuning...)
+		}
+		// Killed before the report had its header: nothing was sent.
+		if err := os.Remove(reportPath); err != nil && !os.IsNotExist(err) {
+			t.Fatal(err)
+		}
+		return append(append([]string{cmd}, p.meaning(input, reportPath)...), p.tuning...)
+	}
+
+	kills, failed, runs := 0, 0, 0
+	var last outcome
+	for {
+		sig, after := os.Signal(nil), 0
+		if kills < p.kills {
+			sig = syscall.SIGKILL
+			// The first kill of every plan lands at once: before the
+			// report may even exist.
+			if kills > 0 {
+				after = p.minLines + rng.IntN(p.maxLines-p.minLines+1)
+			}
+		}
+		last = tn.runBinary(t, dir, reportPath, nextArgs(), sig, after)
+		runs++
+		switch {
+		case last.signaled:
+			kills++
+			t.Logf("run %d: killed after %d new report lines (aimed at %d)", runs, last.grew, after)
+			continue
+		case last.exit == 1:
+			failed++
+			t.Logf("run %d: stopped on its own (exit 1) after %d report lines: %s", runs, last.grew, lastLine(last.stderr))
+			if failed > maxFailedRuns {
+				t.Fatalf("%d runs ended with exit 1; the last:\n%s", failed, last)
+			}
+			continue
+		case last.exit == 0 || last.exit == 3:
+		default:
+			t.Fatalf("unexpected end of run %d:\n%s", runs, last)
+		}
+		break
+	}
+	if kills < p.kills {
+		t.Fatalf("the run completed after %d kills, the plan wants %d: grow the input or lower the kill points\n%s", kills, p.kills, last)
+	}
+	if last.exit != 3 {
+		t.Errorf("final run: exit %d, want 3 (%d invalid records)\n%s", last.exit, invalid, last)
+	}
+	st := tn.srv.Stats()
+	t.Logf("%d runs: %d SIGKILLs, %d stopped on their own; tenant faults %+v, import jobs %d, POST /users %d",
+		runs, kills, failed, st.Faults, st.ImportJobs, st.Requests["POST /api/v2/users"])
+	checkOutcome(t, reportPath, recs, tn.srv, p.mode)
+}
+
+func lastLine(s string) string {
+	for len(s) > 0 && s[len(s)-1] == '\n' {
+		s = s[:len(s)-1]
+	}
+	for i := len(s) - 1; i >= 0; i-- {
+		if s[i] == '\n' {
+			return s[i+1:]
+		}
+	}
+	return s
+}
+
+// TestCrashImport kills bulk-import runs: between queued and submitted,
+// while jobs are pending, while their outcomes are being written.
+func TestCrashImport(t *testing.T) {
+	t.Parallel()
+	crash(t, crashPlan{
+		mode: importer.ModeImport, format: importer.FormatNDJSON,
+		records: 2000, kills: 12, seed: 20261125,
+		// Only ~30 import POSTs: drop more of them, so that runs also stop
+		// on a lost answer and resend chunks the tenant already holds.
+		resets: 0.08,
+		// A chunk of ~30 KB holds ~70 users: 70 queued lines, then 70 final
+		// lines; kills land anywhere from mid-chunk to a few chunks later.
+		minLines: 20, maxLines: 250,
+		meaning: func(input, report string) []string {
+			return []string{"--connection", connection, "--input", input, "--report", report}
+		},
+		tuning: []string{"--chunk-bytes", "30000", "--no-progress"},
+	})
+}
+
+// TestCrashCreate kills per-user create runs: creates are in flight with
+// `sending` lines and no answer at almost any moment.
+func TestCrashCreate(t *testing.T) {
+	t.Parallel()
+	crash(t, crashPlan{
+		mode: importer.ModeCreate, format: importer.FormatCSV,
+		records: 2000, kills: 12, seed: 7, resets: 0.03,
+		minLines: 20, maxLines: 300,
+		meaning: func(input, report string) []string {
+			return []string{"--connection", connection, "--input", input, "--report", report}
+		},
+		// Every run would otherwise start at Auth0's safest pace (2/s) and
+		// spend seconds learning the unlimited sandbox's.
+		tuning: []string{"--concurrency", strconv.Itoa(8), "--rate", "400", "--no-progress"},
+	})
+}

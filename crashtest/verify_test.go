@@ -1,0 +1,207 @@
+package crashtest
+
+import (
+	"bufio"
+	"encoding/json"
+	"errors"
+	"io"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/a0bulk/a0bulk/importer"
+	"github.com/a0bulk/a0bulk/importer/gen"
+	"github.com/a0bulk/a0bulk/report"
+	"github.com/a0bulk/a0bulk/sandbox"
+)
+
+// inputRecord is what the test expects of one input record, read from the
+// input independently of the binary (with the importer's own reader and
+// validator, as the binary uses them).
+type inputRecord struct {
+	key   report.Key
+	email string // lower-cased
+	valid bool   // will be sent: the tenant must end up holding it
+}
+
+// writeInput generates n users into path and returns what each record is.
+func writeInput(t *testing.T, path string, seed int64, n int, f importer.Format, o gen.GenOptions) []inputRecord {
+	t.Helper()
+	out, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := gen.Users(seed, n, out, f, o); err != nil {
+		t.Fatal(err)
+	}
+	if err := out.Close(); err != nil {
+		t.Fatal(err)
+	}
+	in, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer in.Close()
+	r, err := importer.NewReader(in, path, f, importer.Options{Mode: o.Mode})
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := importer.NewValidator(o.Mode)
+	var recs []inputRecord
+	for {
+		rec, err := r.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			t.Fatalf("generated input %s cannot be read: %v", path, err)
+		}
+		v.Check(&rec)
+		valid := rec.Valid()
+		if o.Mode == importer.ModeCreate && rec.Password == "" {
+			valid = false // create without --random-password: invalid
+		}
+		recs = append(recs, inputRecord{key: report.Key{File: rec.File, Line: rec.Line}, email: strings.ToLower(rec.User.Email), valid: valid})
+	}
+	return recs
+}
+
+// checkOutcome proves the end state of a finished run: every input record
+// has exactly one final line with the status its validity calls for, the
+// tenant holds every valid user exactly once and nobody else, and the
+// counts add up.
+func checkOutcome(t *testing.T, reportPath string, recs []inputRecord, srv *sandbox.Server, mode importer.Mode) {
+	t.Helper()
+	finals := readFinals(t, reportPath)
+
+	want := make(map[report.Key]inputRecord, len(recs))
+	validEmails := map[string]bool{}
+	for _, r := range recs {
+		want[r.key] = r
+		if r.valid {
+			validEmails[r.email] = true
+		}
+	}
+	for k := range finals {
+		if _, ok := want[k]; !ok {
+			t.Errorf("report has a final line for %s:%d, which is no input record", k.File, k.Line)
+		}
+	}
+	if len(finals) != len(recs) {
+		t.Errorf("report has %d records with a final line, the input has %d records", len(finals), len(recs))
+	}
+
+	users := map[string][]sandbox.SandboxUser{}
+	for _, u := range srv.Users() {
+		e := strings.ToLower(u.Email)
+		users[e] = append(users[e], u)
+	}
+	for e, us := range users {
+		if len(us) > 1 {
+			t.Errorf("the tenant holds %s %d times", e, len(us))
+		}
+		if !validEmails[e] {
+			t.Errorf("the tenant holds %s, which is no valid input record", e)
+		}
+	}
+
+	counts := map[report.Status]int{}
+	for _, r := range recs {
+		e, ok := finals[r.key]
+		if !ok {
+			t.Errorf("%s:%d (%s) has no final line", r.key.File, r.key.Line, r.email)
+			continue
+		}
+		counts[e.Status]++
+		switch {
+		case !r.valid:
+			if e.Status != report.Invalid {
+				t.Errorf("%s:%d is invalid in the input but %s in the report (%s %s)", r.key.File, r.key.Line, e.Status, e.Code, e.Reason)
+			}
+			continue
+		case e.Status != report.Created && e.Status != report.Skipped:
+			t.Errorf("%s:%d (%s) ended %s (%s: %s); want created or skipped", r.key.File, r.key.Line, r.email, e.Status, e.Code, e.Reason)
+		}
+		us := users[r.email]
+		if len(us) == 0 {
+			t.Errorf("%s:%d (%s) is %s in the report but absent from the tenant", r.key.File, r.key.Line, r.email, e.Status)
+			continue
+		}
+		if mode == importer.ModeCreate && e.Status == report.Created && e.UserID != us[0].UserID {
+			t.Errorf("%s:%d (%s) created as %q in the report, but the tenant's user is %q", r.key.File, r.key.Line, r.email, e.UserID, us[0].UserID)
+		}
+	}
+	if len(users) != len(validEmails) {
+		t.Errorf("the tenant holds %d users, the input has %d valid ones", len(users), len(validEmails))
+	}
+	// Nobody was in the tenant before: each valid user is created once, and
+	// any other valid record is a skip of it (its create's answer was lost).
+	if counts[report.Created]+counts[report.Skipped] != len(validEmails) {
+		t.Errorf("created %d + skipped %d != %d valid records", counts[report.Created], counts[report.Skipped], len(validEmails))
+	}
+
+	sum, err := report.Summarize(reportPath)
+	if err != nil {
+		t.Fatalf("report summary: %v", err)
+	}
+	if sum.InFlight != 0 {
+		t.Errorf("report summary: %d records still in flight", sum.InFlight)
+	}
+	if len(sum.Duplicates) != 0 {
+		t.Errorf("report summary: records with two final lines: %+v", sum.Duplicates)
+	}
+	if sum.Records != len(recs) {
+		t.Errorf("report summary: %d records, want %d", sum.Records, len(recs))
+	}
+	total := 0
+	for _, st := range report.FinalStatuses {
+		total += sum.Final[st]
+		if sum.Final[st] != counts[st] {
+			t.Errorf("report summary: %s %d, but the report's final lines say %d", st, sum.Final[st], counts[st])
+		}
+	}
+	if total != len(recs) {
+		t.Errorf("report summary: counts add up to %d, want %d", total, len(recs))
+	}
+	t.Logf("%d records: %v; tenant users %d; resumes %d", len(recs), counts, len(users), sum.Resumes)
+}
+
+// readFinals parses every line of the report (a finished report has no
+// torn line: resume drops it) and returns each record's final line,
+// failing on a record with two.
+func readFinals(t *testing.T, path string) map[report.Key]report.Entry {
+	t.Helper()
+	fi, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fi.Mode().Perm() != 0o600 {
+		t.Errorf("report mode %04o, want 0600", fi.Mode().Perm())
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	finals := map[report.Key]report.Entry{}
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 1<<20), 1<<24)
+	for n := 1; sc.Scan(); n++ {
+		var e report.Entry
+		if err := json.Unmarshal(sc.Bytes(), &e); err != nil {
+			t.Fatalf("report line %d: %v: %q", n, err, sc.Text())
+		}
+		if !e.Status.IsFinal() {
+			continue
+		}
+		if prev, dup := finals[e.Key()]; dup {
+			t.Errorf("%s:%d has two final lines: %s (%s), then %s (%s) at report line %d", e.File, e.Line, prev.Status, prev.Code, e.Status, e.Code, n)
+			continue
+		}
+		finals[e.Key()] = e
+	}
+	if err := sc.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return finals
+}
