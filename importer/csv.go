@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/gocarina/gocsv"
@@ -125,6 +127,12 @@ type csvCol struct {
 // duplicates, a missing email column and a password column outside create
 // mode are header problems: every record would be wrong, so the file fails.
 func parseHeader(header []string, o Options) ([]csvCol, *InputError) {
+	if !anyKnownColumn(header, o) {
+		// A first line that names no column is data, not a header (a file
+		// exported without one, or not CSV at all): its cells may hold a
+		// password or a hash, so none is echoed.
+		return nil, &InputError{Field: "email", Reason: "the first line names no known column: a CSV file needs a header row (email, given_name, …)"}
+	}
 	cols := make([]csvCol, len(header))
 	seen := map[string]string{} // field → source header
 	for i, h := range header {
@@ -145,7 +153,7 @@ func parseHeader(header []string, o Options) ([]csvCol, *InputError) {
 			if mapped {
 				reason = fmt.Sprintf("mapped to unknown column %q", dst)
 			}
-			return nil, &InputError{Field: src, Reason: reason}
+			return nil, &InputError{Field: shownColumn(src), Reason: reason}
 		}
 		if col.target == "password" && o.Mode != ModeCreate {
 			return nil, &InputError{Field: src, Reason: "plaintext passwords are accepted by create mode only (import takes password_hash)"}
@@ -171,6 +179,38 @@ func parseHeader(header []string, o Options) ([]csvCol, *InputError) {
 		}
 	}
 	return cols, nil
+}
+
+func anyKnownColumn(header []string, o Options) bool {
+	for _, h := range header {
+		src := strings.TrimSpace(h)
+		dst, mapped := o.ColumnMap[src]
+		if !mapped {
+			dst = src
+			if l := strings.ToLower(src); csvColumns[l] {
+				dst = l
+			}
+		}
+		if _, ok := headerCol(dst); ok {
+			return true
+		}
+	}
+	return false
+}
+
+// shownColumn is an unknown column's name as an error shows it: at most 64
+// characters, quoted when it holds anything unprintable.
+func shownColumn(src string) string {
+	const max = 64
+	if r := []rune(src); len(r) > max {
+		src = string(r[:max]) + "…"
+	}
+	for _, r := range src {
+		if !unicode.IsPrint(r) {
+			return strconv.Quote(src)
+		}
+	}
+	return src
 }
 
 func headerCol(dst string) (csvCol, bool) {

@@ -133,6 +133,8 @@ func TestCSVHeaderProblems(t *testing.T) {
 		{"metadata value and object", "email,user_metadata.a,user_metadata.a.b\n", Options{}, "user_metadata.a.b", "both a value and an object"},
 		{"bad metadata path", "email,user_metadata.\n", Options{}, "user_metadata.", "unknown column"},
 		{"mapped to unknown", "E-Mail,X\n", Options{ColumnMap: map[string]string{"E-Mail": "email", "X": "nope"}}, "X", `mapped to unknown column "nope"`},
+		{"no header row: data is not echoed", "a@x.io,$2b$10$secrethash\n", Options{}, "email", "needs a header row"},
+		{"long or binary column name is cut and quoted", "email,\x00\x01" + strings.Repeat("z", 100) + "\n", Options{}, `"\x00\x01` + strings.Repeat("z", 62) + `…"`, "unknown column"},
 		{"empty", "", Options{}, "", "empty file"},
 		{"unterminated quote", "email,name\na@x.io,\"open\n", Options{}, "", "malformed CSV"},
 	}
