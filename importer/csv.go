@@ -131,7 +131,7 @@ func parseHeader(header []string, o Options) ([]csvCol, *InputError) {
 		// A first line that names no column is data, not a header (a file
 		// exported without one, or not CSV at all): its cells may hold a
 		// password or a hash, so none is echoed.
-		return nil, &InputError{Field: "email", Reason: "the first line names no known column: a CSV file needs a header row (email, given_name, …)"}
+		return nil, &InputError{Field: "email", Reason: "the first line names no known column: a CSV file needs a header row naming its columns (email, given_name, …), renamed with --map where they differ"}
 	}
 	cols := make([]csvCol, len(header))
 	seen := map[string]string{} // field → source header
