@@ -1,0 +1,93 @@
+package bench
+
+import (
+	"path/filepath"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/a0bulk/a0bulk/importer"
+	"github.com/a0bulk/a0bulk/importer/gen"
+	"github.com/a0bulk/a0bulk/report"
+	"github.com/a0bulk/a0bulk/sandbox"
+)
+
+// importUsers: about 17 full chunks of 500 KB, so both slots turn over
+// several times.
+const importUsers = 20000
+
+// fastJobDelay: a job is pending, then processing, for this long each, so
+// a job takes 2×fastJobDelay in the tenant. Real jobs take longer; fast ones
+// expose every bit of the tool's own overhead between jobs.
+const fastJobDelay = 250 * time.Millisecond
+
+// BenchmarkImportSandbox imports generated users into a sandbox with fast
+// jobs and reports the users/s and the share of the run during which both
+// of the tenant's job slots were busy (from the tenant's side: a job holds
+// a slot from its 202 until it ends, whether or not anyone polls it).
+func BenchmarkImportSandbox(b *testing.B) {
+	in := genFile(b, b.TempDir(), importUsers, importer.FormatNDJSON, gen.GenOptions{})
+	var busy, rate float64
+	var jobs, runs int
+	for b.Loop() {
+		host, srv, rc := tenant(b, sandbox.Config{JobDelay: fastJobDelay})
+		rep := filepath.Join(b.TempDir(), "report.ndjson")
+		start := time.Now()
+		run(b, append(append([]string{"import"}, tenantArgs(host)...), "--input", in, "--report", rep)...)
+		elapsed := time.Since(start)
+		got := finals(b, rep)
+		if got[report.Created]+got[report.Imported] != importUsers || srv.Stats().Users != importUsers {
+			b.Fatalf("imported %v, tenant holds %d users; want %d: records lost", got, srv.Stats().Users, importUsers)
+		}
+		rc.mu.Lock()
+		busy += bothBusy(rc.jobStarts, 2*fastJobDelay)
+		jobs += len(rc.jobStarts)
+		rc.mu.Unlock()
+		rate += importUsers / elapsed.Seconds()
+		runs++
+	}
+	b.ReportMetric(rate/float64(runs), "users/s")
+	b.ReportMetric(100*busy/float64(runs), "slots_busy_%")
+	b.ReportMetric(float64(jobs)/float64(runs), "jobs")
+	b.ReportMetric(float64(2*fastJobDelay)/float64(time.Millisecond), "job_ms")
+}
+
+// bothBusy returns the share of time two jobs were running, for jobs of
+// length d started at starts, from the first start to the last one: while
+// chunks were still waiting for a slot. (After the last start nothing is
+// left to fill a slot that frees up, whatever the tool.)
+func bothBusy(starts []time.Time, d time.Duration) float64 {
+	if len(starts) < 2 {
+		return 0
+	}
+	type ev struct {
+		at    time.Time
+		delta int
+	}
+	var evs []ev
+	for _, s := range starts {
+		evs = append(evs, ev{s, +1}, ev{s.Add(d), -1})
+	}
+	slices.SortFunc(evs, func(a, b ev) int {
+		if c := a.at.Compare(b.at); c != 0 {
+			return c
+		}
+		return a.delta - b.delta // an end before a start at the same instant
+	})
+	begin, end := slices.MinFunc(starts, time.Time.Compare), slices.MaxFunc(starts, time.Time.Compare)
+	var both time.Duration
+	n := 0
+	for i, e := range evs {
+		if n >= 2 && i > 0 {
+			from, to := evs[i-1].at, e.at
+			if to.After(end) {
+				to = end
+			}
+			if to.After(from) {
+				both += to.Sub(from)
+			}
+		}
+		n += e.delta
+	}
+	return float64(both) / float64(end.Sub(begin))
+}
