@@ -59,4 +59,3 @@ func BenchmarkCreateRateLimited(b *testing.B) {
 		})
 	}
 }
-
