@@ -84,7 +84,7 @@ func TestChaos(t *testing.T) {
 					t.Errorf("counts %v: want some JOB_FAILED and the rest created", counts)
 				}
 			}},
-		{name: "both slots held", faults: sandbox.Faults{HeldSlots: 2, HeldFor: 1500 * time.Millisecond}, importOnly: true,
+		{name: "both slots held", faults: sandbox.Faults{HeldSlots: 2, HeldFor: time.Second}, importOnly: true,
 			check: func(t *testing.T, mode string, sb *sandbox.Server, _ map[string]int, _ map[report.Key]report.Entry) {
 				if mode == "import" && sb.Stats().JobLimitRefused == 0 {
 					t.Error("no import was refused for the job limit: the test proves nothing")

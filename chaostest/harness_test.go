@@ -15,6 +15,7 @@ import (
 	"github.com/a0bulk/a0bulk/cli"
 	"github.com/a0bulk/a0bulk/importer"
 	"github.com/a0bulk/a0bulk/importer/gen"
+	"github.com/a0bulk/a0bulk/management"
 	"github.com/a0bulk/a0bulk/report"
 	"github.com/a0bulk/a0bulk/sandbox"
 )
@@ -202,3 +203,5 @@ func account(t *testing.T, sb *sandbox.Server, reportPath string, records int, s
 	}
 	return counts
 }
+
+func mgmtUser(email string) management.User { return management.User{Email: email} }
