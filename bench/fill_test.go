@@ -1,0 +1,46 @@
+package bench
+
+import (
+	"bytes"
+	"io"
+	"testing"
+
+	"github.com/a0bulk/a0bulk/importer"
+	"github.com/a0bulk/a0bulk/importer/gen"
+)
+
+// chunkLimit is import's default --chunk-bytes.
+const chunkLimit = 500_000
+
+// BenchmarkChunkFill plans generated users into import files as `import`
+// would and reports the average size of every file but the last (which holds
+// whatever is left) against the limit.
+func BenchmarkChunkFill(b *testing.B) {
+	var buf bytes.Buffer
+	if err := gen.Users(5, 100_000, &buf, importer.FormatNDJSON, gen.GenOptions{}); err != nil {
+		b.Fatal(err)
+	}
+	data := buf.Bytes()
+	var fill float64
+	var files int
+	for b.Loop() {
+		in := importer.Input{Name: "users.ndjson", Format: importer.FormatNDJSON,
+			Open: func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(data)), nil }}
+		res, err := importer.Plan([]importer.Input{in}, importer.Options{}, chunkLimit, func(importer.Record) error { return nil })
+		if err != nil || len(res.ChunkBytes) < 2 {
+			b.Fatalf("plan: %v, %d files", err, len(res.ChunkBytes))
+		}
+		full := res.ChunkBytes[:len(res.ChunkBytes)-1]
+		sum := 0
+		for _, n := range full {
+			if n > chunkLimit {
+				b.Fatalf("a file of %d bytes, over the %d limit", n, chunkLimit)
+			}
+			sum += n
+		}
+		fill = float64(sum) / float64(len(full)) / chunkLimit
+		files = len(res.ChunkBytes)
+	}
+	b.ReportMetric(100*fill, "fill_%")
+	b.ReportMetric(float64(files), "files")
+}
