@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# `make bench`: the speed, memory, fill, slot and rate figures of a0bulk as
+# one markdown table (figure | measured | goal | met?) plus the machine.
+# Benchmarks only (go test -bench), never timed tests; inputs are generated
+# on the fly and never written to the repository. About 3 minutes.
+#
+# Runs after `make build` (the memory figure runs bin/a0bulk validate in a
+# child process). BENCH_OUT=FILE also keeps the raw benchmark output.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+GO=${GO:-go}
+raw=$(mktemp)
+trap 'rm -f "$raw"' EXIT
+
+export A0BULK_BIN=${A0BULK_BIN:-$PWD/bin/a0bulk}
+[ -x "$A0BULK_BIN" ] || { echo "bench: $A0BULK_BIN missing: run make build" >&2; exit 1; }
+
+step() { echo "bench: $*" >&2; }
+
+# Read + validate + chunk throughput, in process (20k users per round).
+step "read + validate + chunk throughput (CSV, JSON, NDJSON)…"
+$GO test -run '^$' -bench 'BenchmarkReadValidateChunk' -benchtime 3s -count 1 ./importer/ | tee -a "$raw" >&2
+
+# Chunk fill, then peak RSS of validate on 100k and 1M users piped from
+# the generator, then the sandbox runs (import with fast jobs, rate-limited
+# create). Each is one full run.
+step "chunk fill, peak memory, import against the sandbox, rate-limited create…"
+$GO test -run '^$' -bench 'BenchmarkChunkFill|BenchmarkValidateMemory|BenchmarkImportSandbox|BenchmarkCreateRateLimited' \
+	-benchtime 1x -count 1 -timeout 15m ./bench/ | tee -a "$raw" >&2
+
+[ -n "${BENCH_OUT:-}" ] && cp "$raw" "$BENCH_OUT"
+echo
+$GO run ./bench/table <"$raw"
