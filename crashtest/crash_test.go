@@ -1,16 +1,21 @@
 package crashtest
 
 import (
+	"encoding/json"
+	"fmt"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/a0bulk/a0bulk/create"
 	"github.com/a0bulk/a0bulk/importer"
 	"github.com/a0bulk/a0bulk/importer/gen"
+	"github.com/a0bulk/a0bulk/report"
 	"github.com/a0bulk/a0bulk/sandbox"
 )
 
@@ -51,6 +56,16 @@ const maxFailedRuns = 25
 // seeded point of progress, until the plan's kills are done; then resumes
 // until the run completes; then it proves the end state.
 func crash(t *testing.T, p crashPlan) {
+	// CRASHTEST_SEED explores other kill schedules, inputs and faults; the
+	// fixed seeds keep `make test` reproducible.
+	if v := os.Getenv("CRASHTEST_SEED"); v != "" {
+		seed, err := strconv.ParseUint(v, 10, 64)
+		if err != nil {
+			t.Fatalf("CRASHTEST_SEED: %v", err)
+		}
+		p.seed = seed
+	}
+	t.Logf("seed %d", p.seed)
 	dir := t.TempDir()
 	tn := startTenant(t, sandbox.Config{JobDelay: 30 * time.Millisecond, Faults: crashFaults(int64(p.seed), p.resets)})
 	ext := map[importer.Format]string{importer.FormatCSV: ".csv", importer.FormatNDJSON: ".ndjson", importer.FormatJSON: ".json"}[p.format]
@@ -122,7 +137,8 @@ func crash(t *testing.T, p crashPlan) {
 	st := tn.srv.Stats()
 	t.Logf("%d runs: %d SIGKILLs, %d stopped on their own; tenant faults %+v, import jobs %d, POST /users %d",
 		runs, kills, failed, st.Faults, st.ImportJobs, st.Requests["POST /api/v2/users"])
-	checkOutcome(t, reportPath, recs, tn.srv, p.mode)
+	lost := checkOutcome(t, reportPath, recs, tn.srv, p.mode)
+	retryFailures(t, tn, dir, reportPath, recs, lost, p.tuning)
 }
 
 func lastLine(s string) string {
@@ -172,4 +188,58 @@ func TestCrashCreate(t *testing.T) {
 		// spend seconds learning the unlimited sandbox's.
 		tuning: []string{"--concurrency", strconv.Itoa(8), "--rate", "400", "--no-progress"},
 	})
+}
+
+// retryFailures is the operator's way out of `failed` records:
+// `a0bulk report failures REPORT > retry.ndjson`, then a run on that file.
+// It repeats (a few times at most) until no record of the retry fails, and
+// then the tenant must hold every valid user exactly once.
+func retryFailures(t *testing.T, tn *tenant, dir, reportPath string, recs []inputRecord, lost map[string]bool, tuning []string) {
+	t.Helper()
+	for round := 1; len(lost) > 0; round++ {
+		if round > 3 {
+			t.Fatalf("still %d failed records after %d retries", len(lost), round-1)
+		}
+		t.Logf("retry %d: %d records failed with no answer from the tenant", round, len(lost))
+		o := tn.runBinary(t, dir, "", []string{"report", "failures", reportPath}, nil, 0)
+		if o.exit != 0 {
+			t.Fatalf("report failures:\n%s", o)
+		}
+		// Only the lost records: the invalid ones are printed too, for the
+		// operator to fix, and are not ours to send.
+		var keep []string
+		for _, line := range strings.Split(strings.TrimSpace(o.stdout), "\n") {
+			var u struct{ Email string }
+			if err := json.Unmarshal([]byte(line), &u); err != nil {
+				t.Fatalf("report failures printed %q: %v", line, err)
+			}
+			if lost[strings.ToLower(u.Email)] {
+				keep = append(keep, line)
+			}
+		}
+		if len(keep) != len(lost) {
+			t.Fatalf("report failures printed %d of the %d lost records:\n%s", len(keep), len(lost), o.stdout)
+		}
+		retry := filepath.Join(dir, fmt.Sprintf("retry%d.ndjson", round))
+		if err := os.WriteFile(retry, []byte(strings.Join(keep, "\n")+"\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		reportPath = filepath.Join(dir, fmt.Sprintf("retry%d-run.ndjson", round))
+		args := append([]string{"create", "--connection", connection, "--input", retry, "--report", reportPath}, tuning...)
+		if o = tn.runBinary(t, dir, reportPath, args, nil, 0); o.exit != 0 && o.exit != 3 {
+			t.Fatalf("retry run:\n%s", o)
+		}
+		next := map[string]bool{}
+		for _, e := range readFinals(t, reportPath) {
+			email := strings.ToLower(e.Email)
+			switch {
+			case e.Status == report.Failed && e.Code == create.CodeUnknownFate:
+				next[email] = true
+			case lost[email] && e.Status != report.Created:
+				t.Errorf("retry: %s ended %s (%s: %s), want created", email, e.Status, e.Code, e.Reason)
+			}
+		}
+		lost = next
+	}
+	checkTenant(t, tn.srv, validEmails(recs), nil)
 }
