@@ -86,8 +86,9 @@ func TestSignalStopsGracefully(t *testing.T) {
 	}
 }
 
-// TestKillAtStartThenFresh: a run killed at once leaves no report, or
-// one without a header; starting afresh must then work.
+// TestKillAtStartThenFresh: a run killed at once leaves no report, an
+// empty one, or one with its header; starting afresh (or resuming) must
+// then work.
 func TestKillAtStartThenFresh(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
@@ -99,12 +100,32 @@ func TestKillAtStartThenFresh(t *testing.T) {
 	o := tn.runBinary(t, dir, reportPath, args, syscall.SIGKILL, 0)
 	if hasHeader(reportPath) {
 		args = []string{"create", "--resume", reportPath, "--rate", "400", "--no-progress"}
-	} else if err := os.Remove(reportPath); err != nil && !os.IsNotExist(err) {
-		t.Fatal(err)
 	}
 	t.Logf("killed at once (signalled %v); next: %s", o.signaled, strings.Join(args[:2], " "))
 	if o = tn.runBinary(t, dir, reportPath, args, nil, 0); o.exit != 0 {
 		t.Fatalf("want exit 0\n%s", o)
+	}
+	if lost := checkOutcome(t, reportPath, recs, tn.srv, importer.ModeCreate); len(lost) > 0 {
+		t.Errorf("records failed without faults: %v", lost)
+	}
+}
+
+// TestEmptyReportIsTakenOver: a run killed between creating its report and
+// writing the header leaves an empty file, which no resume can read; the
+// same command run again must start afresh in it rather than refuse it.
+func TestEmptyReportIsTakenOver(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	tn := startTenant(t, sandbox.Config{JobDelay: -1})
+	input := filepath.Join(dir, "users.csv")
+	reportPath := filepath.Join(dir, "run.ndjson")
+	recs := writeInput(t, input, 8, 20, importer.FormatCSV, gen.GenOptions{Mode: importer.ModeCreate})
+	if err := os.WriteFile(reportPath, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	args := []string{"create", "--connection", connection, "--input", input, "--report", reportPath, "--rate", "400", "--no-progress"}
+	if o := tn.runBinary(t, dir, reportPath, args, nil, 0); o.exit != 0 {
+		t.Fatalf("want exit 0 in an empty report\n%s", o)
 	}
 	if lost := checkOutcome(t, reportPath, recs, tn.srv, importer.ModeCreate); len(lost) > 0 {
 		t.Errorf("records failed without faults: %v", lost)

@@ -59,15 +59,32 @@ type Writer struct {
 }
 
 // Create starts a new report at path and writes its header. It refuses to
-// overwrite an existing file.
+// overwrite an existing file, except an empty one: a run killed between
+// creating its report and writing the header leaves one, which holds
+// nothing and which no resume can read.
 func Create(path string, h RunHeader, clk clock.Clock) (*Writer, error) {
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	reused := false
+	if errors.Is(err, os.ErrExist) {
+		if ef := openEmpty(path); ef != nil {
+			f, err, reused = ef, nil, true
+		}
+	}
 	if err != nil {
 		return nil, fmt.Errorf("create report: %w", err)
 	}
 	w, err := start(f, path, newTracker(), clk)
+	if err == nil && reused {
+		// Under the lock: still empty, so no other run has started it.
+		if fi, serr := f.Stat(); serr != nil || fi.Size() != 0 {
+			err = fmt.Errorf("create report: %w", os.ErrExist)
+		}
+	}
 	if err != nil {
 		f.Close()
+		if reused {
+			return nil, fmt.Errorf("create report: %w", os.ErrExist)
+		}
 		return nil, err
 	}
 	now := clk.Now().UTC()
@@ -119,6 +136,20 @@ func Append(path string, clk clock.Clock) (*Writer, *State, error) {
 	}
 	w.tr.lines++
 	return w, st, nil
+}
+
+// openEmpty opens path for writing if it is an empty regular file, else
+// returns nil.
+func openEmpty(path string) *os.File {
+	fi, err := os.Lstat(path)
+	if err != nil || !fi.Mode().IsRegular() || fi.Size() != 0 {
+		return nil
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY, 0)
+	if err != nil {
+		return nil
+	}
+	return f
 }
 
 // start locks and tightens f and wraps it in a Writer.
