@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"sort"
 	"strconv"
 	"strings"
 	"unicode"
@@ -169,6 +170,15 @@ func parseHeader(header []string, o Options) ([]csvCol, *InputError) {
 	if _, ok := seen["email"]; !ok {
 		return nil, &InputError{Field: "email", Reason: "no email column (the schema requires email; map one with --map)"}
 	}
+	// A --map source the header lacks is a typo that would silently drop a
+	// field from every user: refuse the file rather than import less.
+	if missing := mapSourcesMissing(header, o.ColumnMap); len(missing) > 0 {
+		quoted := make([]string, len(missing))
+		for i, m := range missing {
+			quoted[i] = strconv.Quote(m)
+		}
+		return nil, &InputError{Field: shownColumn(missing[0]), Reason: fmt.Sprintf("--map names column(s) %s, which this file's header lacks", strings.Join(quoted, ", "))}
+	}
 	// A key cannot be both a value and an object: user_metadata.a and
 	// user_metadata.a.b would collide.
 	for f := range seen {
@@ -179,6 +189,21 @@ func parseHeader(header []string, o Options) ([]csvCol, *InputError) {
 		}
 	}
 	return cols, nil
+}
+
+func mapSourcesMissing(header []string, m map[string]string) []string {
+	have := make(map[string]bool, len(header))
+	for _, h := range header {
+		have[strings.TrimSpace(h)] = true
+	}
+	var missing []string
+	for src := range m {
+		if !have[src] {
+			missing = append(missing, src)
+		}
+	}
+	sort.Strings(missing)
+	return missing
 }
 
 func anyKnownColumn(header []string, o Options) bool {

@@ -135,6 +135,7 @@ func TestCSVHeaderProblems(t *testing.T) {
 		{"mapped to unknown", "E-Mail,X\n", Options{ColumnMap: map[string]string{"E-Mail": "email", "X": "nope"}}, "X", `mapped to unknown column "nope"`},
 		{"no header row: data is not echoed", "a@x.io,$2b$10$secrethash\n", Options{}, "email", "needs a header row"},
 		{"long or binary column name is cut and quoted", "email,\x00\x01" + strings.Repeat("z", 100) + "\n", Options{}, `"\x00\x01` + strings.Repeat("z", 62) + `…"`, "unknown column"},
+		{"map source the header lacks", "Mail,Name\n", Options{ColumnMap: map[string]string{"Mail": "email", "Nmae": "name"}}, "Nmae", `--map names column(s) "Nmae"`},
 		{"empty", "", Options{}, "", "empty file"},
 		{"unterminated quote", "email,name\na@x.io,\"open\n", Options{}, "", "malformed CSV"},
 	}
