@@ -3,9 +3,11 @@ package main
 import (
 	"bufio"
 	"encoding/json"
+	"errors"
 	"flag"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -50,6 +52,7 @@ func TestScripts(t *testing.T) {
 			"reportcheck": cmdReportCheck,
 			"gen":         cmdGen,
 			"seeduser":    cmdSeedUser,
+			"exitcode":    cmdExitCode,
 		},
 	})
 }
@@ -277,4 +280,26 @@ func cmdSeedUser(ts *testscript.TestScript, neg bool, args []string) {
 		}
 	}
 	ts.Fatalf("no database connection")
+}
+
+// exitcode N a0bulk ARGS...: run a command and require exit code N exactly
+// (exec's "!" only says "not zero", and the contract gives each code a meaning).
+func cmdExitCode(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) < 2 {
+		ts.Fatalf("usage: exitcode N COMMAND [ARGS...]")
+	}
+	want, err := strconv.Atoi(args[0])
+	ts.Check(err)
+	err = ts.Exec(args[1], args[2:]...)
+	got := 0
+	if err != nil {
+		var ee *exec.ExitError
+		if !errors.As(err, &ee) {
+			ts.Fatalf("running %s: %v", args[1], err)
+		}
+		got = ee.ExitCode()
+	}
+	if got != want {
+		ts.Fatalf("%s exited %d, want %d", args[1], got, want)
+	}
 }

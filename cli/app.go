@@ -85,6 +85,8 @@ stopped by SIGINT/SIGTERM (resumable).`,
 		ExitErrHandler: func(*ucli.Context, error) {}, // exit codes are ours (ExitCode)
 		// The contract's global flags work before the command name too.
 		Flags: outputFlags(),
+		// A file name may hold a comma: --input "users, march.csv" is one file.
+		DisableSliceFlagSeparator: true,
 		Commands: []*ucli.Command{
 			importCommand(s),
 			createCommand(s),

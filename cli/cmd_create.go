@@ -159,7 +159,7 @@ func runCreate(ctx context.Context, s *IOStreams, g globalOptions, o createOptio
 		Admit: plan.admit, OnRead: prog.RecordRead,
 	}.Run(ctx, workCtx)
 	prog.Stop()
-	sum := newRunSummary("create", journal.Path(), journal.Tally())
+	sum := newRunSummary("create", journal.Path(), journal.Tally(), prog)
 	return finishRun(ctx, s, g, journal, sum, resumeHint("create", journal.Path()), readErr, runErr)
 }
 

@@ -162,7 +162,7 @@ func runImport(ctx context.Context, s *IOStreams, g globalOptions, o importOptio
 	settleErr := plan.settle(workCtx, sched)
 	prog.Stop()
 
-	sum := newRunSummary("import", journal.Path(), journal.Tally())
+	sum := newRunSummary("import", journal.Path(), journal.Tally(), prog)
 	for _, m := range sched.Mismatches() {
 		sum.Warnings = append(sum.Warnings, m.String())
 	}

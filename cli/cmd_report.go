@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"encoding/json"
 	"fmt"
+	"os"
 
 	ucli "github.com/urfave/cli/v2"
 
@@ -44,12 +45,17 @@ func reportCommand(s *IOStreams) *ucli.Command {
 				ArgsUsage: "REPORT",
 				Description: `Re-reads the original input at each recorded file:line, so that passwords and
 hashes stay in the source and never enter the report. Prints records that are
-invalid, failed, or still unsettled.`,
+invalid, failed, or still unsettled. They may hold password hashes (and, for a
+create run, passwords): --out writes them to a new file of mode 0600.
+
+Examples:
+   a0bulk report failures --out retry.ndjson run.ndjson`,
+				Flags: []ucli.Flag{&ucli.StringFlag{Name: "out", Usage: "write to `FILE` (created 0600) instead of stdout"}},
 				Action: func(c *ucli.Context) error {
 					if c.NArg() != 1 {
-						return usagef("give exactly one report file")
+						return usagef("give exactly one report file (flags go before it)")
 					}
-					return printFailures(c, s, c.Args().First())
+					return printFailures(c, s, c.Args().First(), c.String("out"))
 				},
 			},
 		},
@@ -92,7 +98,7 @@ type failedUser struct {
 	Password string `json:"password,omitempty"`
 }
 
-func printFailures(c *ucli.Context, s *IOStreams, path string) error {
+func printFailures(c *ucli.Context, s *IOStreams, path, outPath string) error {
 	st, err := report.Load(path)
 	if err != nil {
 		return usagef("%w", err)
@@ -118,7 +124,16 @@ func printFailures(c *ucli.Context, s *IOStreams, path string) error {
 	if err := st.Header.Check(now); err != nil {
 		return usagef("the inputs changed since the run: %w", err)
 	}
-	out := bufio.NewWriter(s.Out)
+	dst := s.Out
+	if outPath != "" {
+		f, err := os.OpenFile(outPath, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+		if err != nil {
+			return usagef("--out: %w", err)
+		}
+		defer f.Close()
+		dst = f
+	}
+	out := bufio.NewWriter(dst)
 	enc := json.NewEncoder(out)
 	enc.SetEscapeHTML(false)
 	err = in.stream(c.Context, s, nil, func(rec importer.Record) error {

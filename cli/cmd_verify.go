@@ -151,7 +151,7 @@ func runVerify(ctx context.Context, s *IOStreams, g globalOptions, o verifyOptio
 	prog.Stop()
 
 	t := journal.Tally()
-	sum := newRunSummary("verify", journal.Path(), t)
+	sum := newRunSummary("verify", journal.Path(), t, prog)
 	sum.Verified = &verifyCounts{Sent: t.VerificationSent, Failed: t.VerificationFailed}
 	fatalErr := stopped()
 	var cd *jobs.CustomDomainError

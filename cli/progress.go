@@ -19,16 +19,22 @@ import (
 type progress interface {
 	RecordRead()
 	Observe(report.Entry)
+	// Problems names the first records that did not succeed, for the summary.
+	Problems() []string
 	Stop()
 }
 
 type progressCounts struct {
 	read, settled, failed, invalid, chunks, jobs atomic.Int64
+	problems                                     problemCollector
 }
+
+func (p *progressCounts) Problems() []string { return p.problems.list() }
 
 func (p *progressCounts) RecordRead() { p.read.Add(1) }
 
 func (p *progressCounts) Observe(e report.Entry) {
+	p.problems.Observe(e)
 	switch {
 	case e.Status == report.Submitted:
 		p.chunks.Add(1)

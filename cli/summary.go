@@ -3,6 +3,7 @@ package cli
 import (
 	"fmt"
 	"strings"
+	"sync"
 
 	"github.com/a0bulk/a0bulk/report"
 )
@@ -17,6 +18,7 @@ type runSummary struct {
 	Verified *verifyCounts  `json:"verification,omitempty"`
 	Chunks   int            `json:"chunks_submitted,omitempty"`
 	Warnings []string       `json:"warnings,omitempty"`
+	Problems []string       `json:"problems,omitempty"`
 	Resume   string         `json:"resume_command,omitempty"`
 	ExitCode int            `json:"exit_code"`
 }
@@ -26,8 +28,8 @@ type verifyCounts struct {
 	Failed int `json:"failed"`
 }
 
-func newRunSummary(command, reportPath string, t report.Tally) runSummary {
-	s := runSummary{Command: command, Report: reportPath, Records: t.Total(), Counts: map[string]int{}, Chunks: t.ChunksSubmitted}
+func newRunSummary(command, reportPath string, t report.Tally, prog progress) runSummary {
+	s := runSummary{Command: command, Report: reportPath, Records: t.Total(), Counts: map[string]int{}, Chunks: t.ChunksSubmitted, Problems: prog.Problems()}
 	for _, st := range report.FinalStatuses {
 		s.Counts[string(st)] = t.Final[st]
 	}
@@ -64,6 +66,12 @@ func (r runSummary) print(s *IOStreams, g globalOptions) error {
 	for _, w := range r.Warnings {
 		fmt.Fprintf(&b, "warning: %s\n", w)
 	}
+	if len(r.Problems) > 0 {
+		b.WriteString("records that did not succeed (first ones; all are in the report):\n")
+		for _, p := range r.Problems {
+			fmt.Fprintf(&b, "  %s\n", p)
+		}
+	}
 	if r.Report != "" {
 		fmt.Fprintf(&b, "report: %s\n", r.Report)
 	}
@@ -72,4 +80,40 @@ func (r runSummary) print(s *IOStreams, g globalOptions) error {
 	}
 	_, err := fmt.Fprint(s.Out, b.String())
 	return err
+}
+
+// maxProblems bounds the records a summary names: enough to see what went
+// wrong without scrolling past thousands; the report has them all.
+const maxProblems = 10
+
+// problemCollector remembers the first invalid or failed records as
+// "file:line: reason", fed by the journal like every other count.
+type problemCollector struct {
+	mu    sync.Mutex
+	lines []string
+}
+
+func (p *problemCollector) Observe(e report.Entry) {
+	if e.Status != report.Invalid && e.Status != report.Failed {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if len(p.lines) >= maxProblems {
+		return
+	}
+	line := fmt.Sprintf("%s:%d: %s", e.File, e.Line, e.Status)
+	if e.Code != "" && e.Code != "INVALID" {
+		line += " " + e.Code
+	}
+	if e.Reason != "" {
+		line += ": " + e.Reason
+	}
+	p.lines = append(p.lines, line)
+}
+
+func (p *problemCollector) list() []string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return append([]string(nil), p.lines...)
 }

@@ -94,7 +94,7 @@ func runSync(ctx context.Context, s *IOStreams, g globalOptions, o syncOptions) 
 	if err := store.Flush(); err != nil {
 		errs = append(errs, fmt.Errorf("writing the sync state: %w", err))
 	}
-	sum := newRunSummary("sync", r.journal.Path(), r.journal.Tally())
+	sum := newRunSummary("sync", r.journal.Path(), r.journal.Tally(), r.prog)
 	sum.Warnings = warnings
 	return finishRun(ctx, s, g, r.journal, sum, syncRetryHint, errs...)
 }
