@@ -39,10 +39,13 @@ func startTenant(t *testing.T, cfg sandbox.Config) *tenant {
 	env = append(env,
 		"AUTH0_DOMAIN="+strings.TrimPrefix(hs.URL, "http://"),
 		"AUTH0_CLIENT_ID=crashtest-client",
-		"AUTH0_CLIENT_SECRET=crashtest-secret-never-printed",
+		"AUTH0_CLIENT_SECRET="+clientSecret,
 	)
 	return &tenant{srv: srv, env: env}
 }
+
+// clientSecret must appear in no output and no report.
+const clientSecret = "crashtest-secret-never-printed"
 
 // outcome is how one run of the binary ended.
 type outcome struct {
@@ -122,6 +125,9 @@ wait:
 		}
 	}
 	o := outcome{args: args, stdout: stdout.String(), stderr: stderr.String(), grew: lc.count() - base}
+	if strings.Contains(o.stdout+o.stderr, clientSecret) {
+		t.Errorf("a0bulk %s printed the client secret", strings.Join(args, " "))
+	}
 	var exitErr *exec.ExitError
 	switch {
 	case waitErr == nil:

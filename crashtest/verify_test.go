@@ -224,12 +224,18 @@ func readFinals(t *testing.T, path string) map[report.Key]report.Entry {
 	}
 	defer f.Close()
 	finals := map[report.Key]report.Entry{}
+	secrets := []string{clientSecret, `"password":`, `"password_hash":`, "$2b$10$", "Pw-"} // fields, generated hashes and passwords
 	sc := bufio.NewScanner(f)
 	sc.Buffer(make([]byte, 1<<20), 1<<24)
 	for n := 1; sc.Scan(); n++ {
 		var e report.Entry
 		if err := json.Unmarshal(sc.Bytes(), &e); err != nil {
 			t.Fatalf("report line %d: %v: %q", n, err, sc.Text())
+		}
+		for _, s := range secrets {
+			if strings.Contains(sc.Text(), s) {
+				t.Errorf("report line %d holds a secret or password (%q)", n, s)
+			}
 		}
 		if !e.Status.IsFinal() {
 			continue
