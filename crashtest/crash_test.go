@@ -116,6 +116,9 @@ func crash(t *testing.T, p crashPlan) {
 		case last.exit == 1:
 			failed++
 			t.Logf("run %d: stopped on its own (exit 1) after %d report lines: %s", runs, last.grew, lastLine(last.stderr))
+			if hint := cmd + " --resume " + reportPath; !strings.Contains(last.stdout+last.stderr, hint) {
+				t.Errorf("run %d stopped without printing the resume command %q\n%s", runs, hint, last)
+			}
 			if failed > maxFailedRuns {
 				t.Fatalf("%d runs ended with exit 1; the last:\n%s", failed, last)
 			}
@@ -136,7 +139,30 @@ func crash(t *testing.T, p crashPlan) {
 	t.Logf("%d runs: %d SIGKILLs, %d stopped on their own; tenant faults %+v, import jobs %d, POST /users %d",
 		runs, kills, failed, st.Faults, st.ImportJobs, st.Requests["POST /api/v2/users"])
 	lost := checkOutcome(t, reportPath, recs, tn.srv, p.mode)
+	checkSummaryCommand(t, tn, dir, reportPath, len(recs))
 	retryFailures(t, tn, dir, reportPath, recs, lost, p.tuning)
+}
+
+// checkSummaryCommand: `a0bulk report summary --output json` agrees that
+// the run is complete, with every record counted once.
+func checkSummaryCommand(t *testing.T, tn *tenant, dir, reportPath string, records int) {
+	t.Helper()
+	o := tn.runBinary(t, dir, "", []string{"report", "summary", "--output", "json", reportPath}, nil, 0)
+	if o.exit != 0 {
+		t.Fatalf("report summary:\n%s", o)
+	}
+	var sum report.Summary
+	if err := json.Unmarshal([]byte(o.stdout), &sum); err != nil {
+		t.Fatalf("report summary --output json: %v\n%s", err, o)
+	}
+	total := 0
+	for _, n := range sum.Final {
+		total += n
+	}
+	if sum.InFlight != 0 || len(sum.Duplicates) != 0 || sum.Records != records || total != records {
+		t.Errorf("report summary: in flight %d, duplicates %d, records %d, counts add up to %d; want 0, 0, %d, %d",
+			sum.InFlight, len(sum.Duplicates), sum.Records, total, records, records)
+	}
 }
 
 func lastLine(s string) string {
