@@ -189,7 +189,7 @@ func TestCrashImport(t *testing.T) {
 		resets: 0.08,
 		// A chunk of ~30 KB holds ~70 users: 70 queued lines, then 70 final
 		// lines; kills land anywhere from mid-chunk to a few chunks later.
-		minLines: 20, maxLines: 250,
+		minLines: 20, maxLines: 200,
 		meaning: func(input, report string) []string {
 			return []string{"--connection", connection, "--input", input, "--report", report}
 		},
