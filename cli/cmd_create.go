@@ -137,11 +137,8 @@ func runCreate(ctx context.Context, s *IOStreams, g globalOptions, o createOptio
 
 	// A resumed run keeps the original start: a user whose create was in
 	// flight when the earlier run died was created after it, and is ours.
-	started := time.Now()
-	if state != nil {
-		started = state.Header.StartedAt
-	}
 	plan := newResumePlan(state)
+	started := plan.startedAt(time.Now())
 	runner := &create.Runner{
 		API: client, Journal: journal, Clock: clock.Real{},
 		Connection: conn.Name, Upsert: o.meaning.Upsert, RandomPassword: o.RandomPassword,

@@ -125,6 +125,7 @@ func runImport(ctx context.Context, s *IOStreams, g globalOptions, o importOptio
 	if err != nil {
 		return err
 	}
+	started := time.Now()
 	journal, state, err := openJournal(o.meaning, o.input, o.ReportPath, o.Resume, clock.Real{})
 	if err != nil {
 		return err
@@ -145,7 +146,9 @@ func runImport(ctx context.Context, s *IOStreams, g globalOptions, o importOptio
 
 	workCtx, stopWork := graceContext(ctx, 10*time.Second)
 	defer stopWork()
+	plan := newResumePlan(state)
 	sched := &jobs.Scheduler{
+		Users: client, RunStarted: plan.startedAt(started), MaybeSent: plan.maybeSent,
 		API: client, Journal: journal, Clock: clock.Real{},
 		ConnectionID: conn.ID, Upsert: o.meaning.Upsert, ExternalID: o.meaning.ExternalID,
 		SendCompletionEmail: o.SendCompletionEmail, MaxJobs: o.MaxJobs, SlotWait: o.SlotWait,
@@ -153,7 +156,6 @@ func runImport(ctx context.Context, s *IOStreams, g globalOptions, o importOptio
 		Tracef: func(format string, args ...any) { log.Debug(fmt.Sprintf(format, args...)) },
 	}
 
-	plan := newResumePlan(state)
 	readErr, schedErr := pipeline.Import{
 		Source: o.input.source(s, counter), Journal: journal, Scheduler: sched,
 		ChunkBytes: o.ChunkBytes, FirstChunk: plan.nextChunk,

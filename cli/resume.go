@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"sync"
+	"time"
 
 	"github.com/a0bulk/a0bulk/importer"
 	"github.com/a0bulk/a0bulk/jobs"
@@ -19,17 +20,25 @@ type resumePlan struct {
 	jobChunk  map[report.Key]int      // record → its submitted chunk
 	submitted map[int]*importer.Chunk // seq → chunk rebuilt from the input
 	jobOf     map[int]string
+	// unsent: records queued by the earlier run in a chunk it never saw
+	// accepted: the tenant may or may not have them.
+	unsent map[report.Key]bool
 }
 
 func newResumePlan(state *report.State) *resumePlan {
-	p := &resumePlan{state: state, nextChunk: 1, jobChunk: map[report.Key]int{}, submitted: map[int]*importer.Chunk{}, jobOf: map[int]string{}}
+	p := &resumePlan{state: state, nextChunk: 1, jobChunk: map[report.Key]int{}, submitted: map[int]*importer.Chunk{}, jobOf: map[int]string{}, unsent: map[report.Key]bool{}}
 	if state == nil {
 		return p
 	}
 	p.nextChunk = state.LastChunk + 1
 	for _, c := range state.InFlightChunks() {
 		if c.JobID == "" {
-			continue // never acknowledged by the tenant: its records are sent again
+			// Never acknowledged by the tenant: its records are sent again,
+			// and a DUPLICATED_USER among them is looked up.
+			for _, k := range c.Keys {
+				p.unsent[k] = true
+			}
+			continue
 		}
 		p.submitted[c.Seq] = &importer.Chunk{Seq: c.Seq}
 		p.jobOf[c.Seq] = c.JobID
@@ -92,4 +101,16 @@ func (p *resumePlan) wasSending(k report.Key) bool {
 	}
 	_, ok := p.state.Sending[k]
 	return ok
+}
+
+// maybeSent is the scheduler's MaybeSent for a resumed run.
+func (p *resumePlan) maybeSent(k report.Key) bool { return p.unsent[k] }
+
+// startedAt is when the run began: a resume keeps the first start, since
+// users its earlier attempts created were created after it.
+func (p *resumePlan) startedAt(now time.Time) time.Time {
+	if p.state != nil {
+		return p.state.Header.StartedAt
+	}
+	return now
 }

@@ -66,10 +66,31 @@ type Scheduler struct {
 	// wait for a job slot): verbose output, not warnings.
 	Tracef func(format string, args ...any)
 
+	// A chunk whose POST lost its answer may have become a job: it is sent
+	// again (at most MaxResends times, default 2), and its users the tenant
+	// then calls DUPLICATED_USER may be ones the lost job created. Users,
+	// when set, tells them apart: a user created at or after RunStarted is
+	// this run's and reported created, not skipped. MaybeSent marks records
+	// an earlier run queued without learning whether their chunk arrived
+	// (a resume), which are settled the same way.
+	Users      UserLookup
+	RunStarted time.Time
+	MaybeSent  func(report.Key) bool
+	MaxResends int
+
 	initOnce   sync.Once
 	mu         sync.Mutex
 	mismatches []SummaryMismatch
+	uncertain  map[int]bool // chunk seq → its POST was sent more than once
 }
+
+// UserLookup finds users by email (the Management API's users-by-email).
+type UserLookup interface {
+	UsersByEmail(ctx context.Context, email string) ([]management.User, error)
+}
+
+// DefaultMaxResends bounds how often a chunk whose answer was lost is resent.
+const DefaultMaxResends = 2
 
 // Run submits every chunk from chunks and settles it. It returns when chunks
 // is closed and every chunk is settled, when ctx is cancelled (ctx.Err()), or
@@ -167,6 +188,9 @@ func (s *Scheduler) defaults() {
 	if s.SlotWait <= 0 {
 		s.SlotWait = DefaultSlotWait
 	}
+	if s.MaxResends == 0 {
+		s.MaxResends = DefaultMaxResends
+	}
 	if s.PollMin <= 0 {
 		s.PollMin = DefaultPollMin
 	}
@@ -199,6 +223,14 @@ func (s *Scheduler) runChunk(ctx context.Context, c importer.Chunk) error {
 		}
 	}
 	job, err := s.submit(ctx, c)
+	for resends := 0; err != nil && IsUnknownFate(err) && resends < s.MaxResends && ctx.Err() == nil; resends++ {
+		// Never blindly: a chunk sent twice cannot create anyone twice
+		// (the tenant refuses a user it holds), and settle looks up the
+		// users it then refuses as duplicates.
+		s.logf("chunk %d: the answer to its import was lost (%v); sending it again", c.Seq, err)
+		s.markUncertain(c.Seq)
+		job, err = s.submit(ctx, c)
+	}
 	if err != nil {
 		return s.submitFailed(ctx, c, err)
 	}
@@ -277,6 +309,24 @@ func (s *Scheduler) submitFailed(ctx context.Context, c importer.Chunk, err erro
 		}
 	}
 	return nil
+}
+
+func (s *Scheduler) markUncertain(seq int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.uncertain == nil {
+		s.uncertain = map[int]bool{}
+	}
+	s.uncertain[seq] = true
+}
+
+// mayHaveCreated reports whether a record's user, refused as a duplicate,
+// may have been created by this run's own earlier attempt.
+func (s *Scheduler) mayHaveCreated(seq int, k report.Key) bool {
+	s.mu.Lock()
+	uncertain := s.uncertain[seq]
+	s.mu.Unlock()
+	return uncertain || (s.MaybeSent != nil && s.MaybeSent(k))
 }
 
 func (s *Scheduler) write(e report.Entry) error {

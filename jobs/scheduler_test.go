@@ -185,20 +185,82 @@ func TestPOSTRefusals(t *testing.T) {
 	}
 }
 
-func TestUnknownFateIsWrappedAndDetectable(t *testing.T) {
+func TestUnknownFateAfterEveryResendIsWrappedAndDetectable(t *testing.T) {
 	clk := clock.NewFake(t0)
 	api, j := newFakeImportAPI(), &memJournal{}
 	s := newScheduler(api, j, clk)
+	api.before = func(call int, _ management.ImportRequest) error { return unknownFate{} }
+	// Every answer is lost: after the resends the run stops, records queued.
+	err := drive(t, clk, time.Second, runAsync(s, context.Background(), feed(chunk(1, "a@x"))))
+	if !IsUnknownFate(err) {
+		t.Fatalf("err = %v, want unknown fate in the chain", err)
+	}
+	if api.n != 1+DefaultMaxResends {
+		t.Fatalf("POSTs = %d, want %d (the first and its resends)", api.n, 1+DefaultMaxResends)
+	}
+	if got := j.count(report.Queued); got != 1 || len(j.finals()) != 0 {
+		t.Fatalf("queued %d, finals %v: the record must stay queued for resume", got, j.finals())
+	}
+}
+
+// lookupFake answers users-by-email from a fixed table.
+type lookupFake map[string]management.User
+
+func (l lookupFake) UsersByEmail(ctx context.Context, email string) ([]management.User, error) {
+	if u, ok := l[email]; ok {
+		return []management.User{u}, nil
+	}
+	return []management.User{}, nil
+}
+
+func TestLostAnswerIsResentAndOwnDuplicatesAreClaimed(t *testing.T) {
+	clk := clock.NewFake(t0)
+	api, j := newFakeImportAPI(), &memJournal{}
+	s := newScheduler(api, j, clk)
+	started := t0.Add(-time.Minute)
+	before, after := started.Add(-time.Hour), started.Add(time.Second)
+	s.RunStarted = started
+	s.Users = lookupFake{
+		"mine@x":  {UserID: "auth0|mine", Email: "mine@x", CreatedAt: &after},
+		"older@x": {UserID: "auth0|older", Email: "older@x", CreatedAt: &before},
+	}
+	// The first POST's answer is lost after the tenant created mine@x; the
+	// resend's job calls both existing users duplicates.
 	api.before = func(call int, _ management.ImportRequest) error {
 		if call == 1 {
 			return unknownFate{}
 		}
 		return nil
 	}
-	// Chunk 1's fate is unknown; the run stops taking new chunks.
-	err := drive(t, clk, time.Second, runAsync(s, context.Background(), feed(chunk(1, "a@x"))))
-	if !IsUnknownFate(err) {
-		t.Fatalf("err = %v, want unknown fate in the chain", err)
+	dup := []management.ImportErrorItem{{Code: "DUPLICATED_USER", Message: "The user already exist and upsert parameter is false"}}
+	api.shape = func(fj *fakeJob, r management.ImportRequest) {
+		fj.errs = &management.JobErrors{Kind: management.JobErrorsUsers, Users: []management.UserImportError{
+			{User: management.ImportErrorUser{Email: "mine@x"}, Errors: dup},
+			{User: management.ImportErrorUser{Email: "older@x"}, Errors: dup},
+		}}
+		fj.final.Summary = &management.JobSummary{Inserted: 1, Failed: 2, Total: 3}
+	}
+	err := drive(t, clk, time.Second, runAsync(s, context.Background(), feed(chunk(1, "mine@x", "older@x", "new@x"))))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]report.Entry{}
+	for _, e := range j.all() {
+		if e.Status.IsFinal() {
+			got[e.Email] = e
+		}
+	}
+	if e := got["mine@x"]; e.Status != report.Created || e.UserID != "auth0|mine" || e.Code != "" {
+		t.Errorf("mine@x = %+v, want created by this run", e)
+	}
+	if e := got["older@x"]; e.Status != report.Skipped || e.Code != CodeDuplicatedUser {
+		t.Errorf("older@x = %+v, want skipped: it was there before the run", e)
+	}
+	if e := got["new@x"]; e.Status != report.Created {
+		t.Errorf("new@x = %+v, want created", e)
+	}
+	if len(s.Mismatches()) != 0 {
+		t.Errorf("the tenant's own tally (1 inserted, 2 failed) must match: %v", s.Mismatches())
 	}
 }
 

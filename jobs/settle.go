@@ -68,12 +68,44 @@ func (s *Scheduler) settle(ctx context.Context, c importer.Chunk, job *managemen
 		s.logf("chunk %d (%s): an error for email %q user_id %q matches no record of the chunk: %s",
 			c.Seq, job.ID, u.User.Email, u.User.UserID, joinMessages(u.Errors))
 	}
+	// The tenant's tally counts what it saw: compare before our own lookups.
+	s.checkSummary(c, job, entries, len(unmatched))
+	if err := s.claimOwnDuplicates(ctx, c.Seq, entries); err != nil {
+		return err
+	}
 	for _, e := range entries {
 		if err := s.write(e); err != nil {
 			return err
 		}
 	}
-	s.checkSummary(c, job, entries, len(unmatched))
+	return nil
+}
+
+// claimOwnDuplicates turns DUPLICATED_USER into created for users that an
+// earlier attempt of this run made (their chunk was sent twice, or queued by
+// a run that died before it learned the outcome): such a user was created at
+// or after the run started. Users that were in the tenant before stay
+// skipped. Without a lookup, every duplicate stays skipped.
+func (s *Scheduler) claimOwnDuplicates(ctx context.Context, seq int, entries []report.Entry) error {
+	if s.Users == nil || s.RunStarted.IsZero() {
+		return nil
+	}
+	for i := range entries {
+		e := &entries[i]
+		if e.Status != report.Skipped || e.Code != CodeDuplicatedUser || !s.mayHaveCreated(seq, e.Key()) {
+			continue
+		}
+		users, err := s.Users.UsersByEmail(ctx, e.Email)
+		if err != nil {
+			return fmt.Errorf("looking up %s, refused as a duplicate after a resend: %w", e.File+":"+fmt.Sprint(e.Line), err)
+		}
+		for _, u := range users {
+			if u.CreatedAt != nil && !u.CreatedAt.Before(s.RunStarted) {
+				e.Status, e.Code, e.Reason, e.UserID = report.Created, "", "", u.UserID
+				break
+			}
+		}
+	}
 	return nil
 }
 
