@@ -87,13 +87,9 @@ func (s *Server) store(su *storedUser) {
 
 // findByEmail: database connections store emails lower-cased, so matching is
 // case-insensitive within one connection.
+// It is an index lookup (index.go): an import job makes one per user.
 func (s *Server) findByEmail(connection, email string) *storedUser {
-	for _, su := range s.users {
-		if su.connection == connection && strings.EqualFold(su.user.Email, email) {
-			return su
-		}
-	}
-	return nil
+	return s.emails().find(connection, email)
 }
 
 func (s *Server) findByUsername(connection, username string) *storedUser {
@@ -310,7 +306,9 @@ func (s *Server) patchUser(c *call) response {
 	u.AppMetadata = mergeMetadata(u.AppMetadata, req.AppMetadata)
 	now := c.now.UTC().Truncate(time.Millisecond)
 	u.UpdatedAt = &now
+	old := su.user.Email
 	su.user = u
+	s.moveEmail(su, old)
 	if req.Password != "" {
 		su.hasPassword = true
 	}
