@@ -411,3 +411,27 @@ func TestResumedSendingIsLookedUpFirst(t *testing.T) {
 		t.Fatalf("creates = %v", api.creates)
 	}
 }
+
+// A dead run's unanswered attempt does not use up this run's: each run gets
+// its full number of sends before a record is given up as UNKNOWN_FATE.
+func TestResumedSendingGetsItsOwnAttempts(t *testing.T) {
+	clk := clock.NewFake(t0)
+	api, j := newTenant(clk), &memJournal{}
+	api.hook = func(_ string, a int) (error, bool) {
+		if a < maxAttempts {
+			return unknownFate{}, false // lost before the tenant acted
+		}
+		return nil, true
+	}
+	r := newRunner(api, j, clk)
+	r.WasSending = func(report.Key) bool { return true }
+	if err := r.Run(context.Background(), feed(rec(1, "a@x.com", "Secret-123"))); err != nil {
+		t.Fatal(err)
+	}
+	if f := j.finals()[1]; len(f) != 1 || f[0].Status != report.Created {
+		t.Fatalf("final = %+v, want created on this run's last attempt", f)
+	}
+	if len(api.creates) != maxAttempts || api.created["a@x.com"] != 1 {
+		t.Fatalf("posts = %d, created = %d", len(api.creates), api.created["a@x.com"])
+	}
+}

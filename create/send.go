@@ -45,10 +45,14 @@ func (r *Runner) send(ctx context.Context, rec *importer.Record) error {
 // create POSTs the user. A POST without an answer is settled by reading the
 // tenant back before it is ever sent again, so no user is created twice.
 func (r *Runner) create(ctx context.Context, rec *importer.Record, req management.CreateUserRequest) (outcome, error) {
-	unanswered := 0
+	// unanswered counts this run's attempts without an answer (the bound);
+	// maybeSent says some attempt, this run's or a dead run's, may have
+	// created the user, so a 409 must be checked, not taken as "existed".
+	unanswered, maybeSent := 0, false
 	if r.WasSending != nil && r.WasSending(report.Key{File: rec.File, Line: rec.Line}) {
-		// An earlier run sent it and died without the answer.
-		unanswered = 1
+		// An earlier run sent it and died without the answer. That attempt
+		// does not count against this run's bound: each run gets its own.
+		maybeSent = true
 		found, err := r.lookup(ctx, rec.User.Email)
 		if err != nil && err != errNoEmail {
 			return outcome{}, err
@@ -74,6 +78,7 @@ func (r *Runner) create(ctx context.Context, rec *importer.Record, req managemen
 		switch {
 		case jobs.IsUnknownFate(err):
 			unanswered++
+			maybeSent = true
 			found, lerr := r.lookup(ctx, rec.User.Email)
 			if lerr == errNoEmail {
 				return outcome{status: report.Failed, code: CodeUnknownFate, reason: "no answer from the tenant, and no email to check whether the user was created"}, nil
@@ -93,7 +98,7 @@ func (r *Runner) create(ctx context.Context, rec *importer.Record, req managemen
 			}
 			continue // not created: sending again cannot create it twice
 		case management.IsConflict(err):
-			if unanswered > 0 {
+			if maybeSent {
 				// An unanswered attempt may have created it after all.
 				found, lerr := r.lookup(ctx, rec.User.Email)
 				if lerr != nil && lerr != errNoEmail {
