@@ -3,7 +3,6 @@ package jobs
 import (
 	"context"
 	"fmt"
-	"time"
 
 	"github.com/a0bulk/a0bulk/importer"
 	"github.com/a0bulk/a0bulk/management"
@@ -27,12 +26,13 @@ func (s *Scheduler) await(ctx context.Context, c importer.Chunk, jobID string, w
 	return s.settle(ctx, c, job)
 }
 
-// poll reads the job until it is done, backing off from PollMin to PollMax,
-// or sleeping the tenant's own estimate (time_left_seconds) when it gives one.
+// poll reads the job until it is done, on the schedule of pollPlan: a
+// tenth of the time since submission, within PollMin..PollMax, sooner when
+// the tenant's estimate or the job's progress says it ends sooner.
 func (s *Scheduler) poll(ctx context.Context, jobID string, waitFirst bool) (*management.Job, error) {
-	backoff := s.PollMin
+	plan := newPollPlan(s.Clock.Now(), s.PollMin, s.PollMax, waitFirst)
 	if waitFirst {
-		if err := s.sleep(ctx, backoff); err != nil {
+		if err := s.sleep(ctx, s.PollMin); err != nil {
 			return nil, err
 		}
 	}
@@ -44,22 +44,10 @@ func (s *Scheduler) poll(ctx context.Context, jobID string, waitFirst bool) (*ma
 		if job.Done() {
 			return job, nil
 		}
-		var d time.Duration
-		d, backoff = s.nextPoll(job, backoff)
-		if err := s.sleep(ctx, d); err != nil {
+		if err := s.sleep(ctx, plan.next(s.Clock.Now(), job)); err != nil {
 			return nil, err
 		}
 	}
-}
-
-// nextPoll returns how long to wait before the next read and the next backoff.
-func (s *Scheduler) nextPoll(job *management.Job, backoff time.Duration) (time.Duration, time.Duration) {
-	next := min(2*backoff, s.PollMax)
-	if job.TimeLeftSeconds != nil && *job.TimeLeftSeconds > 0 {
-		d := time.Duration(*job.TimeLeftSeconds) * time.Second
-		return min(max(d, s.PollMin), s.PollMax), next
-	}
-	return backoff, next
 }
 
 // writeAll gives every record of c the same final line.

@@ -348,66 +348,6 @@ func TestSummaryMismatchIsReported(t *testing.T) {
 	}
 }
 
-func TestPollUsesTimeLeftSeconds(t *testing.T) {
-	clk := clock.NewFake(t0)
-	api, j := newFakeImportAPI(), &memJournal{}
-	s := newScheduler(api, j, clk)
-	s.PollMax = 30 * time.Second
-	seven := 7
-	api.shape = func(fj *fakeJob, _ management.ImportRequest) {
-		fj.running.Status, fj.running.TimeLeftSeconds = management.JobProcessing, &seven
-	}
-	done := runAsync(s, context.Background(), feed(chunk(1, "a@x")))
-	clk.BlockUntil(1) // the first wait after the POST: PollMin
-	if d, _ := clk.NextDeadline(); d.Sub(clk.Now()) != time.Second {
-		t.Fatalf("first wait %s, want PollMin", d.Sub(clk.Now()))
-	}
-	clk.Advance(time.Second) // poll 1: processing, 7 s left
-	for api.jobCallsSafe() < 1 || clk.Waiters() < 1 {
-		clk.BlockUntil(1)
-	}
-	if d, _ := clk.NextDeadline(); d.Sub(clk.Now()) != 7*time.Second {
-		t.Fatalf("next wait %s, want the tenant's 7s", d.Sub(clk.Now()))
-	}
-	clk.Advance(7 * time.Second)
-	if err := <-done; err != nil {
-		t.Fatal(err)
-	}
-	if j.count(report.Created) != 1 {
-		t.Fatalf("journal = %+v", j.all())
-	}
-}
-
-func (f *fakeImportAPI) jobCallsSafe() int {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.jobCalls
-}
-
-func TestNextPoll(t *testing.T) {
-	s := &Scheduler{PollMin: time.Second, PollMax: 30 * time.Second}
-	i := func(n int) *int { return &n }
-	cases := []struct {
-		left    *int
-		backoff time.Duration
-		want    time.Duration
-		next    time.Duration
-	}{
-		{nil, time.Second, time.Second, 2 * time.Second},
-		{nil, 16 * time.Second, 16 * time.Second, 30 * time.Second},
-		{nil, 30 * time.Second, 30 * time.Second, 30 * time.Second},
-		{i(7), time.Second, 7 * time.Second, 2 * time.Second},
-		{i(3600), time.Second, 30 * time.Second, 2 * time.Second}, // never sleep past PollMax
-		{i(0), 4 * time.Second, 4 * time.Second, 8 * time.Second},
-	}
-	for _, tc := range cases {
-		d, next := s.nextPoll(&management.Job{TimeLeftSeconds: tc.left}, tc.backoff)
-		if d != tc.want || next != tc.next {
-			t.Errorf("left %v backoff %s: got %s/%s, want %s/%s", tc.left, tc.backoff, d, next, tc.want, tc.next)
-		}
-	}
-}
-
 func TestSettleResumedJob(t *testing.T) {
 	clk := clock.NewFake(t0)
 	api, j := newFakeImportAPI(), &memJournal{}
