@@ -16,16 +16,11 @@ import (
 
 // createOptions are the flags of `a0bulk create`.
 type createOptions struct {
-	tenant         tenantOptions
-	input          inputOptions
-	meaning        runMeaning
+	runOptions
 	RandomPassword bool
 	VerifyEmail    bool
 	AppClientID    string
 	Concurrency    int
-	ReportPath     string
-	Resume         *resumable
-	DryRun         bool
 }
 
 func createCommand(s *IOStreams) *ucli.Command {
@@ -71,44 +66,18 @@ Examples:
 }
 
 func readCreateOptions(c *ucli.Context, s *IOStreams) (createOptions, error) {
+	run, err := readRunOptions(c, s, "create", importer.ModeCreate)
+	if err != nil {
+		return createOptions{}, err
+	}
 	o := createOptions{
-		meaning:        runMeaning{Mode: "create", Connection: c.String("connection"), Upsert: c.Bool("upsert")},
+		runOptions:     run,
 		RandomPassword: c.Bool("random-password"),
 		VerifyEmail:    c.Bool("verify-email"),
 		AppClientID:    c.String("app-client-id"),
 		Concurrency:    c.Int("concurrency"),
-		ReportPath:     c.String("report"),
-		DryRun:         c.Bool("dry-run"),
 	}
-	if c.NArg() > 0 {
-		return o, usagef("unexpected argument %q (inputs go in --input)", c.Args().First())
-	}
-	if err := positiveInt("concurrency", o.Concurrency); err != nil {
-		return o, err
-	}
-	in, err := readInputOptions(c.StringSlice("input"), c.String("format"), c.String("map"), importer.ModeCreate)
-	if err != nil {
-		return o, err
-	}
-	if path := c.String("resume"); path != "" {
-		if o.ReportPath != "" {
-			return o, usagef("--resume appends to its report; do not give --report too")
-		}
-		if o.Resume, err = loadResume(path, &o.meaning, &in, c.IsSet); err != nil {
-			return o, err
-		}
-		if in, err = readInputOptions(in.Paths, in.Format, in.MapFile, importer.ModeCreate); err != nil {
-			return o, err
-		}
-	}
-	o.input = in
-	if o.meaning.Connection == "" {
-		return o, usagef("--connection is required")
-	}
-	if o.tenant, err = readTenant(c, s); err != nil {
-		return o, err
-	}
-	return o, nil
+	return o, positiveInt("concurrency", o.Concurrency)
 }
 
 func runCreate(ctx context.Context, s *IOStreams, g globalOptions, o createOptions) error {
@@ -117,7 +86,7 @@ func runCreate(ctx context.Context, s *IOStreams, g globalOptions, o createOptio
 	if err != nil {
 		return err
 	}
-	journal, state, err := openJournal(o.meaning, o.input, o.ReportPath, o.Resume, clock.Real{})
+	journal, state, err := openJournal(o.meaning, o.input, o.extra, o.ReportPath, o.Resume, clock.Real{})
 	if err != nil {
 		return err
 	}

@@ -17,15 +17,10 @@ import (
 
 // importOptions are the flags of `a0bulk import`.
 type importOptions struct {
-	tenant              tenantOptions
-	input               inputOptions
-	meaning             runMeaning
+	runOptions
 	SendCompletionEmail bool
 	ChunkBytes          int
 	MaxJobs             int
-	ReportPath          string
-	Resume              *resumable
-	DryRun              bool
 	SlotWait            time.Duration
 }
 
@@ -73,47 +68,21 @@ func importCommand(s *IOStreams) *ucli.Command {
 }
 
 func readImportOptions(c *ucli.Context, s *IOStreams) (importOptions, error) {
+	run, err := readRunOptions(c, s, "import", importer.ModeImport)
+	if err != nil {
+		return importOptions{}, err
+	}
 	o := importOptions{
-		meaning: runMeaning{
-			Mode: "import", Connection: c.String("connection"),
-			Upsert: c.Bool("upsert"), ExternalID: c.String("external-id"),
-		},
+		runOptions:          run,
 		SendCompletionEmail: c.Bool("send-completion-email"),
 		ChunkBytes:          c.Int("chunk-bytes"),
 		MaxJobs:             c.Int("max-jobs"),
-		ReportPath:          c.String("report"),
-		DryRun:              c.Bool("dry-run"),
 		SlotWait:            c.Duration("slot-wait"),
-	}
-	if c.NArg() > 0 {
-		return o, usagef("unexpected argument %q (inputs go in --input)", c.Args().First())
 	}
 	if o.ChunkBytes <= 2 || o.ChunkBytes > maxImportFile {
 		return o, usagef("--chunk-bytes must be between 3 and %d, got %d", maxImportFile, o.ChunkBytes)
 	}
 	if err := positiveInt("max-jobs", o.MaxJobs); err != nil {
-		return o, err
-	}
-	in, err := readInputOptions(c.StringSlice("input"), c.String("format"), c.String("map"), importer.ModeImport)
-	if err != nil {
-		return o, err
-	}
-	if path := c.String("resume"); path != "" {
-		if o.ReportPath != "" {
-			return o, usagef("--resume appends to its report; do not give --report too")
-		}
-		if o.Resume, err = loadResume(path, &o.meaning, &in, c.IsSet); err != nil {
-			return o, err
-		}
-		if in, err = readInputOptions(in.Paths, in.Format, in.MapFile, importer.ModeImport); err != nil {
-			return o, err
-		}
-	}
-	o.input = in
-	if o.meaning.Connection == "" {
-		return o, usagef("--connection is required")
-	}
-	if o.tenant, err = readTenant(c, s); err != nil {
 		return o, err
 	}
 	return o, nil
@@ -126,7 +95,7 @@ func runImport(ctx context.Context, s *IOStreams, g globalOptions, o importOptio
 		return err
 	}
 	started := time.Now()
-	journal, state, err := openJournal(o.meaning, o.input, o.ReportPath, o.Resume, clock.Real{})
+	journal, state, err := openJournal(o.meaning, o.input, o.extra, o.ReportPath, o.Resume, clock.Real{})
 	if err != nil {
 		return err
 	}

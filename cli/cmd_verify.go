@@ -211,7 +211,7 @@ func verifyFromReport(ctx context.Context, s *IOStreams, path string) (*report.W
 }
 
 func verifyFromInput(ctx context.Context, s *IOStreams, o verifyOptions) (*report.Writer, func(func(verifyTarget) error) error, error) {
-	journal, _, err := openJournal(runMeaning{Mode: "verify"}, o.input, o.ReportPath, nil, clock.Real{})
+	journal, _, err := openJournal(runMeaning{Mode: "verify"}, o.input, map[string]string{"format": o.input.Format, "map": o.input.MapFile}, o.ReportPath, nil, clock.Real{})
 	if err != nil {
 		return nil, nil, err
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	ucli "github.com/urfave/cli/v2"
 	"os"
 	"time"
 
@@ -26,44 +27,68 @@ type resumable struct {
 	State *report.State
 }
 
-// loadResume reads a report for --resume and fills the options the operator
-// left out from its header; a contradiction is a usage error (exit 2).
-func loadResume(path string, m *runMeaning, in *inputOptions, set func(string) bool) (*resumable, error) {
+// recordedFlags are written into a run's report header and restored by
+// --resume when not given again, so that a resumed run reads its input the
+// same way and sends at the same pace and size (the meaning of the run —
+// connection, upsert, external id, inputs — is in the header proper).
+var recordedFlags = map[string][]string{
+	"import": {"format", "map", "chunk-bytes", "max-jobs", "slot-wait", "rate", "max-retries", "send-completion-email"},
+	"create": {"format", "map", "rate", "max-retries", "concurrency", "random-password", "verify-email", "custom-domain", "app-client-id"},
+}
+
+// headerFlags records this run's recordedFlags for its report header.
+func headerFlags(c *ucli.Context, mode string) map[string]string {
+	out := map[string]string{}
+	for _, name := range recordedFlags[mode] {
+		if v := c.Value(name); v != nil {
+			out[name] = fmt.Sprint(v)
+		}
+	}
+	return out
+}
+
+// loadResume reads a report for --resume and gives every flag the operator
+// left out the value the report recorded, before any option is read. A
+// contradiction in what the run means is refused later, by openJournal.
+func loadResume(c *ucli.Context, path, mode string) (*resumable, error) {
 	st, err := report.Load(path)
 	if err != nil {
 		return nil, usagef("--resume %s: %w", path, err)
 	}
 	h := st.Header
-	if h.Mode != m.Mode {
-		return nil, usagef("--resume %s: the report is a %s run, not %s", path, h.Mode, m.Mode)
+	if h.Mode != mode {
+		return nil, usagef("--resume %s: the report is a %s run, not %s", path, h.Mode, mode)
 	}
-	if !set("connection") {
-		m.Connection = h.Connection
+	restore := map[string]string{"connection": h.Connection, "upsert": fmt.Sprint(h.Upsert)}
+	if mode == "import" {
+		restore["external-id"] = h.ExternalID
 	}
-	if !set("upsert") {
-		m.Upsert = h.Upsert
-	}
-	if !set("external-id") {
-		m.ExternalID = h.ExternalID
-	}
-	if !set("input") {
-		in.Paths = nil
-		for _, i := range h.Inputs {
-			in.Paths = append(in.Paths, i.Path)
+	for _, name := range recordedFlags[mode] {
+		if v, ok := h.Extra[name]; ok {
+			restore[name] = v
 		}
 	}
-	if !set("format") {
-		in.Format = h.Extra["format"]
+	for name, v := range restore {
+		if c.IsSet(name) || v == "" {
+			continue
+		}
+		if err := c.Set(name, v); err != nil {
+			return nil, usagef("--resume %s: restoring --%s %q: %w", path, name, v, err)
+		}
 	}
-	if !set("map") {
-		in.MapFile = h.Extra["map"]
+	if !c.IsSet("input") {
+		for _, in := range h.Inputs {
+			if err := c.Set("input", in.Path); err != nil {
+				return nil, usagef("--resume %s: %w", path, err)
+			}
+		}
 	}
 	return &resumable{Path: path, State: st}, nil
 }
 
 // openJournal starts a fresh report, or appends to the resumed one after
 // checking that the run means the same thing and reads the same bytes.
-func openJournal(m runMeaning, in inputOptions, reportPath string, res *resumable, clk clock.Clock) (*report.Writer, *report.State, error) {
+func openJournal(m runMeaning, in inputOptions, extra map[string]string, reportPath string, res *resumable, clk clock.Clock) (*report.Writer, *report.State, error) {
 	inputs, err := in.hashInputs()
 	if err != nil {
 		return nil, nil, &UsageError{Err: err}
@@ -71,7 +96,7 @@ func openJournal(m runMeaning, in inputOptions, reportPath string, res *resumabl
 	now := report.RunHeader{
 		Version: Version, Mode: m.Mode, Connection: m.Connection, Upsert: m.Upsert,
 		ExternalID: m.ExternalID, Inputs: inputs, StartedAt: clk.Now().UTC(),
-		Extra: map[string]string{"format": in.Format, "map": in.MapFile},
+		Extra: extra,
 	}
 	if res != nil {
 		for _, i := range inputs {
