@@ -9,6 +9,7 @@ import (
 	ucli "github.com/urfave/cli/v2"
 
 	"github.com/a0bulk/a0bulk/importer"
+	"github.com/a0bulk/a0bulk/pipeline"
 	"github.com/a0bulk/a0bulk/report"
 )
 
@@ -44,8 +45,9 @@ func reportCommand(s *IOStreams) *ucli.Command {
 				Usage:     "print, as NDJSON usable as --input, the records that did not succeed",
 				ArgsUsage: "REPORT",
 				Description: `Re-reads the original input at each recorded file:line, so that passwords and
-hashes stay in the source and never enter the report. Prints records that are
-invalid, failed, or still unsettled. They may hold password hashes (and, for a
+hashes stay in the source and never enter the report. Prints records that
+failed or are still unsettled; invalid records are listed on stderr instead,
+to be fixed in the source (what was parsed of them may lack the bad field). They may hold password hashes (and, for a
 create run, passwords): --out writes them to a new file of mode 0600.
 
 Examples:
@@ -136,12 +138,26 @@ func printFailures(c *ucli.Context, s *IOStreams, path, outPath string) error {
 	out := bufio.NewWriter(dst)
 	enc := json.NewEncoder(out)
 	enc.SetEscapeHTML(false)
+	invalid := 0
 	err = in.stream(c.Context, s, nil, func(rec importer.Record) error {
-		if f, ok := st.Final[report.Key{File: rec.File, Line: rec.Line}]; ok && f.Status.Succeeded() {
+		f, ok := st.Final[report.Key{File: rec.File, Line: rec.Line}]
+		switch {
+		case ok && f.Status.Succeeded():
+			return nil
+		case (ok && f.Status == report.Invalid) || !rec.Valid():
+			// What was parsed of an invalid record may lack the bad field
+			// (an unreadable boolean is dropped): printing it would let a
+			// retry import less than the source says. It is fixed in the
+			// source instead.
+			invalid++
+			fmt.Fprintf(s.ErrOut, "%s:%d: invalid, not printed (fix it in the source): %s\n", rec.File, rec.Line, pipeline.Describe(rec.Errors))
 			return nil
 		}
 		return enc.Encode(failedUser{User: rec.User, Password: rec.Password})
 	})
+	if invalid > 0 {
+		fmt.Fprintf(s.ErrOut, "%d invalid records were not printed\n", invalid)
+	}
 	if ferr := out.Flush(); err == nil {
 		err = ferr
 	}
