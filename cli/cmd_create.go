@@ -91,12 +91,9 @@ func runCreate(ctx context.Context, s *IOStreams, g globalOptions, o createOptio
 		return err
 	}
 	defer journal.Close()
-	conn, err := client.ConnectionByName(ctx, o.meaning.Connection)
+	conn, err := databaseConnection(ctx, client, o.meaning.Connection)
 	if err != nil {
-		return fmt.Errorf("looking up connection %q: %w", o.meaning.Connection, err)
-	}
-	if !conn.IsDatabase() {
-		return fmt.Errorf("connection %q has strategy %q: a0bulk creates users in database connections only", conn.Name, conn.Strategy)
+		return err
 	}
 
 	counter := &byteCounter{}
@@ -166,9 +163,9 @@ func runDryCreate(ctx context.Context, s *IOStreams, g globalOptions, o createOp
 	if err != nil {
 		return err
 	}
-	conn, err := client.ConnectionByName(ctx, o.meaning.Connection)
+	conn, err := databaseConnection(ctx, client, o.meaning.Connection)
 	if err != nil {
-		return fmt.Errorf("looking up connection %q: %w", o.meaning.Connection, err)
+		return err
 	}
 	plan.Connection = fmt.Sprintf("%s (%s, strategy %s)", conn.Name, conn.ID, conn.Strategy)
 	plan.Requests = plan.Valid

@@ -100,12 +100,9 @@ func runImport(ctx context.Context, s *IOStreams, g globalOptions, o importOptio
 		return err
 	}
 	defer journal.Close()
-	conn, err := client.ConnectionByName(ctx, o.meaning.Connection)
+	conn, err := databaseConnection(ctx, client, o.meaning.Connection)
 	if err != nil {
-		return fmt.Errorf("looking up connection %q: %w", o.meaning.Connection, err)
-	}
-	if !conn.IsDatabase() {
-		return fmt.Errorf("connection %q has strategy %q: users can be imported into database connections only", conn.Name, conn.Strategy)
+		return err
 	}
 
 	counter := &byteCounter{}

@@ -178,14 +178,11 @@ func runDryImport(ctx context.Context, s *IOStreams, g globalOptions, o importOp
 	if err != nil {
 		return err
 	}
-	conn, err := client.ConnectionByName(ctx, o.meaning.Connection)
+	conn, err := databaseConnection(ctx, client, o.meaning.Connection)
 	if err != nil {
-		return fmt.Errorf("looking up connection %q: %w", o.meaning.Connection, err)
+		return err
 	}
 	plan.Connection = fmt.Sprintf("%s (%s, strategy %s)", conn.Name, conn.ID, conn.Strategy)
-	if !conn.IsDatabase() {
-		return fmt.Errorf("connection %q has strategy %q: users can be imported into database connections only", conn.Name, conn.Strategy)
-	}
 	return plan.print(s, g)
 }
 

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"os"
@@ -131,4 +132,17 @@ func (t tenantOptions) client(log *slog.Logger, verbose bool) (*management.Clien
 		return nil, &UsageError{Err: fmt.Errorf("connecting to %s: %w", t.Domain, err)}
 	}
 	return c, nil
+}
+
+// databaseConnection finds the run's connection and refuses any that is not
+// a database connection: only those take imported or created users.
+func databaseConnection(ctx context.Context, client *management.Client, name string) (*management.Connection, error) {
+	conn, err := client.ConnectionByName(ctx, name)
+	if err != nil {
+		return nil, fmt.Errorf("looking up connection %q: %w", name, err)
+	}
+	if !conn.IsDatabase() {
+		return nil, fmt.Errorf("connection %q has strategy %q: a0bulk imports and creates users in database connections (strategy auth0) only", conn.Name, conn.Strategy)
+	}
+	return conn, nil
 }

@@ -65,12 +65,9 @@ func runSync(ctx context.Context, s *IOStreams, g globalOptions, o syncOptions) 
 	// Before any record: every confirmed outcome must reach the state.
 	r.journal.Observe(r.tracker.observe)
 
-	conn, err := r.client.ConnectionByName(ctx, o.meaning.Connection)
+	conn, err := databaseConnection(ctx, r.client, o.meaning.Connection)
 	if err != nil {
-		return fmt.Errorf("looking up connection %q: %w", o.meaning.Connection, err)
-	}
-	if !conn.IsDatabase() {
-		return fmt.Errorf("connection %q has strategy %q: a0bulk syncs users into database connections only", conn.Name, conn.Strategy)
+		return err
 	}
 	r.conn = conn
 
