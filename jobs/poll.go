@@ -37,6 +37,7 @@ func (s *Scheduler) poll(ctx context.Context, jobID string, waitFirst bool) (*ma
 		}
 	}
 	for {
+		sent := s.Clock.Now()
 		job, err := s.API.Job(ctx, jobID)
 		if err != nil {
 			return nil, fmt.Errorf("reading the job: %w", err)
@@ -44,7 +45,14 @@ func (s *Scheduler) poll(ctx context.Context, jobID string, waitFirst bool) (*ma
 		if job.Done() {
 			return job, nil
 		}
-		if err := s.sleep(ctx, plan.next(s.Clock.Now(), job)); err != nil {
+		// The wait counts from the request, not the answer: time on the
+		// wire (or in the sandbox finishing another job) would otherwise
+		// add to every interval and make reads drift late. At least half
+		// the interval is kept, so that a saturated pacer (a slow answer)
+		// does not turn into back-to-back reads.
+		next := plan.next(sent, job)
+		wait := max(next-s.Clock.Now().Sub(sent), next/2)
+		if err := s.sleep(ctx, wait); err != nil {
 			return nil, err
 		}
 	}
