@@ -70,7 +70,10 @@ func TestChaos(t *testing.T) {
 		// the client (refreshing at 90% of expires_in) sometimes sends an
 		// expired one: both the early refresh and the refresh after a 401
 		// are exercised. The pace makes the create run outlive two tokens.
-		{name: "token expiring every 2s", cfg: func(c *sandbox.Config) { c.TokenLifetime = 2 * time.Second }, rate: "40",
+		{name: "token expiring every 2s", cfg: func(c *sandbox.Config) {
+			// Jobs of a second each keep the import running across several tokens.
+			c.TokenLifetime, c.JobDelay = 2*time.Second, time.Second
+		}, rate: "40",
 			check: func(t *testing.T, mode string, sb *sandbox.Server, _ map[string]int, _ map[report.Key]report.Entry) {
 				if n := sb.Stats().Requests["POST /oauth/token"]; n < 2 {
 					t.Errorf("%d token requests: the token was never refreshed, the test proves nothing", n)

@@ -118,10 +118,8 @@ func runImport(ctx context.Context, s *IOStreams, g globalOptions, o importOptio
 		API: client, Journal: journal, Clock: clock.Real{},
 		ConnectionID: conn.ID, Upsert: o.meaning.Upsert, ExternalID: o.meaning.ExternalID,
 		SendCompletionEmail: o.SendCompletionEmail, MaxJobs: o.MaxJobs, SlotWait: o.SlotWait,
-		PollMin: jobs.ImportPollMin,
-		PollMax: jobs.ImportPollMax,
-		Logf:    func(format string, args ...any) { log.Warn(fmt.Sprintf(format, args...)) },
-		Tracef:  func(format string, args ...any) { log.Debug(fmt.Sprintf(format, args...)) },
+		Logf:   func(format string, args ...any) { log.Warn(fmt.Sprintf(format, args...)) },
+		Tracef: func(format string, args ...any) { log.Debug(fmt.Sprintf(format, args...)) },
 	}
 
 	readErr, schedErr := pipeline.Import{

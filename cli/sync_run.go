@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -124,8 +123,7 @@ func (r *syncRun) importUsers(ctx, workCtx context.Context) ([]error, []string) 
 		API: r.client, Journal: r.journal, Clock: clock.Real{},
 		ConnectionID: r.conn.ID, Upsert: true, ExternalID: r.o.meaning.ExternalID,
 		SendCompletionEmail: r.o.SendCompletionEmail, MaxJobs: r.o.MaxJobs, SlotWait: r.o.SlotWait,
-		PollMin: cmp.Or(syncPollMin, jobs.ImportPollMin),
-		PollMax: jobs.ImportPollMax,
+		PollMin: syncPollMin, // 0: the scheduler's default
 		Logf:    func(format string, args ...any) { r.log.Warn(fmt.Sprintf(format, args...)) },
 		Tracef:  func(format string, args ...any) { r.log.Debug(fmt.Sprintf(format, args...)) },
 	}

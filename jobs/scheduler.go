@@ -36,8 +36,6 @@ var ErrNoSlot = errors.New("no import job slot became free in time (the tenant r
 const (
 	DefaultMaxJobs  = 2
 	DefaultSlotWait = 30 * time.Minute
-	DefaultPollMin  = time.Second
-	DefaultPollMax  = 30 * time.Second
 )
 
 // Scheduler submits import chunks as jobs, at most MaxJobs at once, and
@@ -57,7 +55,9 @@ type Scheduler struct {
 	// SlotWait bounds the wait for a free tenant slot when the tenant
 	// answers the job-limit 429 (default 30m); then ErrNoSlot.
 	SlotWait time.Duration
-	// PollMin and PollMax bound the poll backoff (default 1s..30s).
+	// PollMin and PollMax bound the wait between job reads (see
+	// poll_schedule.go; default ImportPollMin..ImportPollMax) and start the
+	// backoff while the tenant's job slots are all taken.
 	PollMin, PollMax time.Duration
 	// Logf, when set, receives what an operator should see: a job gone,
 	// errors that match no record, summary mismatches (never secrets).
@@ -192,10 +192,10 @@ func (s *Scheduler) defaults() {
 		s.MaxResends = DefaultMaxResends
 	}
 	if s.PollMin <= 0 {
-		s.PollMin = DefaultPollMin
+		s.PollMin = ImportPollMin
 	}
 	if s.PollMax < s.PollMin {
-		s.PollMax = max(DefaultPollMax, s.PollMin)
+		s.PollMax = max(ImportPollMax, s.PollMin)
 	}
 	if s.Clock == nil {
 		s.Clock = clock.Real{}

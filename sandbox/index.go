@@ -1,20 +1,13 @@
 package sandbox
 
-import (
-	"runtime"
-	"strings"
-	"sync"
-	"weak"
-)
+import "strings"
 
 // emailIndex finds a connection's users by e-mail without scanning the
 // tenant: an import job looks up every user it holds, and a scan made
 // settling a job O(users in the tenant) per imported user, which slowed the
 // sandbox (and so every poll that settles a job) as it filled up.
 //
-// It lives beside the Server rather than in it (a Server field would be the
-// plain home; this file may not change server.go). It is brought up to date
-// lazily: users appended to s.users since the last lookup are indexed on the
+// It is brought up to date lazily: users appended to s.users since the last lookup are indexed on the
 // next one, so only an e-mail change needs an explicit call (moveEmail).
 // Every method is called with s.mu held.
 type emailIndex struct {
@@ -30,20 +23,11 @@ func keyOf(connection, email string) emailKey {
 	return emailKey{connection, strings.ToLower(email)}
 }
 
-// emailIndexes maps a weak pointer to each Server to its index; an entry
-// goes when its Server is collected, so short-lived test servers leak nothing.
-var emailIndexes sync.Map // weak.Pointer[Server] → *emailIndex
-
 // emails returns s's index, up to date with s.users. Callers hold s.mu.
 func (s *Server) emails() *emailIndex {
-	key := weak.Make(s)
-	var ix *emailIndex
-	if v, ok := emailIndexes.Load(key); ok {
-		ix = v.(*emailIndex)
-	} else {
-		ix = &emailIndex{byKey: map[emailKey][]*storedUser{}}
-		emailIndexes.Store(key, ix)
-		runtime.AddCleanup(s, func(k weak.Pointer[Server]) { emailIndexes.Delete(k) }, key)
+	ix := &s.byEmail
+	if ix.byKey == nil {
+		ix.byKey = map[emailKey][]*storedUser{}
 	}
 	for _, su := range s.users[ix.indexed:] {
 		k := keyOf(su.connection, su.user.Email)

@@ -84,6 +84,7 @@ type Server struct {
 	conns     []management.Connection
 	users     []*storedUser
 	byID      map[string]*storedUser
+	byEmail   emailIndex
 	jobs      map[string]*job
 	jobOrder  []*job
 	importSeq int
