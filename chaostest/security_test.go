@@ -1,66 +1,27 @@
 package chaostest
 
 import (
-	"encoding/json"
 	"fmt"
-	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/a0bulk/a0bulk/sandbox"
 )
 
-// spy serves a sandbox and remembers every access token it issues, so a
-// test can prove none is ever printed or written.
-type spy struct {
-	next   http.Handler
-	mu     sync.Mutex
-	tokens []string
-}
-
-func (s *spy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if r.URL.Path != "/oauth/token" {
-		s.next.ServeHTTP(w, r)
-		return
-	}
-	rec := httptest.NewRecorder()
-	s.next.ServeHTTP(rec, r)
-	var tr struct {
-		AccessToken string `json:"access_token"`
-	}
-	if json.Unmarshal(rec.Body.Bytes(), &tr) == nil && tr.AccessToken != "" {
-		s.mu.Lock()
-		s.tokens = append(s.tokens, tr.AccessToken)
-		s.mu.Unlock()
-	}
-	for k, v := range rec.Header() {
-		w.Header()[k] = v
-	}
-	w.WriteHeader(rec.Code)
-	_, _ = w.Write(rec.Body.Bytes())
-}
-
-func (s *spy) issued() []string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]string(nil), s.tokens...)
-}
-
-// spiedTenant is tenant() with the token spy in front.
-func spiedTenant(t *testing.T, cfg sandbox.Config) (*sandbox.Server, *spy) {
+// spiedTenant is tenant() with this file's credentials; the sandbox
+// remembers the tokens it issues (IssuedTokens), which noLeak looks for.
+func spiedTenant(t *testing.T, cfg sandbox.Config) *sandbox.Server {
 	t.Helper()
 	cleanEnv(t)
 	if cfg.ClientID == "" {
 		cfg.ClientID, cfg.ClientSecret = chaosClient, chaosSecret
 	}
 	sb := sandbox.New(cfg)
-	sp := &spy{next: sb}
-	hs := httptest.NewServer(sp)
+	hs := httptest.NewServer(sb)
 	t.Cleanup(hs.Close)
 	u, err := url.Parse(hs.URL)
 	if err != nil {
@@ -69,7 +30,7 @@ func spiedTenant(t *testing.T, cfg sandbox.Config) (*sandbox.Server, *spy) {
 	t.Setenv("AUTH0_DOMAIN", u.Host)
 	t.Setenv("AUTH0_CLIENT_ID", cfg.ClientID)
 	t.Setenv("AUTH0_CLIENT_SECRET", cfg.ClientSecret)
-	return sb, sp
+	return sb
 }
 
 // (Subtest names hold no comma: urfave/cli splits --input values on commas,
@@ -90,12 +51,12 @@ var (
 
 // noLeak fails the test when any secret, or anything shaped like a bearer
 // token, is in one of the texts.
-func noLeak(t *testing.T, sp *spy, texts map[string]string) {
+func noLeak(t *testing.T, sp *sandbox.Server, texts map[string]string) {
 	t.Helper()
 	forbidden := append([]string{chaosSecret, secCustomHash, secSalt, "Pw-Leak-Canary", "HashLeakCanary", "weakleak"}, secPasswords...)
 	forbidden = append(forbidden, secHashes...)
 	if sp != nil {
-		tokens := sp.issued()
+		tokens := sp.IssuedTokens()
 		if len(tokens) == 0 {
 			t.Error("no token was issued: the run proves nothing")
 		}
@@ -207,7 +168,7 @@ func TestSecretsNeverLeak(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			sb, sp := spiedTenant(t, tc.cfg)
+			sb := spiedTenant(t, tc.cfg)
 			if tc.seed != nil {
 				tc.seed(sb)
 			}
@@ -228,7 +189,7 @@ func TestSecretsNeverLeak(t *testing.T) {
 				mode0600(t, st)
 				texts["state"] = readFile(t, st)
 			}
-			noLeak(t, sp, texts)
+			noLeak(t, sb, texts)
 			// Request bodies are never logged: no JSON object on stderr
 			// beyond the log lines themselves.
 			for _, body := range []string{`"password`, `"connection_id"`, `"verify_email"`, `"users":`} {
@@ -282,7 +243,7 @@ func TestAuthFailuresDoNotEcho(t *testing.T) {
 // A plain http:// domain is refused unless it is loopback: exit 2, before
 // any request (the secret would cross the network in clear).
 func TestPlainHTTPRefused(t *testing.T) {
-	sb, _ := spiedTenant(t, sandbox.Config{JobDelay: -1})
+	sb := spiedTenant(t, sandbox.Config{JobDelay: -1})
 	dir := t.TempDir()
 	in := write(t, dir, "u.csv", []byte(goodCSV))
 	for _, domain := range []string{

@@ -3,53 +3,15 @@ package cli_test
 import (
 	"bytes"
 	"encoding/json"
-	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/a0bulk/a0bulk/sandbox"
 )
-
-// chkTokenSpy serves a sandbox and remembers every access token it issues,
-// so a test can prove none of them is ever printed.
-type chkTokenSpy struct {
-	next   http.Handler
-	mu     sync.Mutex
-	tokens []string
-}
-
-func (s *chkTokenSpy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if r.URL.Path != "/oauth/token" {
-		s.next.ServeHTTP(w, r)
-		return
-	}
-	rec := httptest.NewRecorder()
-	s.next.ServeHTTP(rec, r)
-	var tr struct {
-		AccessToken string `json:"access_token"`
-	}
-	if json.Unmarshal(rec.Body.Bytes(), &tr) == nil && tr.AccessToken != "" {
-		s.mu.Lock()
-		s.tokens = append(s.tokens, tr.AccessToken)
-		s.mu.Unlock()
-	}
-	for k, v := range rec.Header() {
-		w.Header()[k] = v
-	}
-	w.WriteHeader(rec.Code)
-	_, _ = w.Write(rec.Body.Bytes())
-}
-
-func (s *chkTokenSpy) issued() []string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]string(nil), s.tokens...)
-}
 
 const (
 	verboseSecret   = "Verbose-Client-Secret-7c1d9e"
@@ -60,9 +22,10 @@ const (
 // nowhere else.
 var verboseHash = "$2b$10$" + "VerboseRedactionTestHashA0bulk" + strings.Repeat("Q", 53-len("VerboseRedactionTestHashA0bulk"))
 
-func verboseTenant(t *testing.T) (string, *chkTokenSpy) {
+// verboseTenant serves a sandbox; it remembers every token it issues.
+func verboseTenant(t *testing.T) (string, *sandbox.Server) {
 	t.Helper()
-	spy := &chkTokenSpy{next: sandbox.New(sandbox.Config{ClientID: "app_verbose", ClientSecret: verboseSecret, JobDelay: -1})}
+	spy := sandbox.New(sandbox.Config{ClientID: "app_verbose", ClientSecret: verboseSecret, JobDelay: -1})
 	srv := httptest.NewServer(spy)
 	t.Cleanup(srv.Close)
 	u, _ := url.Parse(srv.URL)
@@ -71,7 +34,7 @@ func verboseTenant(t *testing.T) (string, *chkTokenSpy) {
 
 // verboseRun runs a0bulk with --verbose and checks that the run logged its
 // requests and that no secret of the run appears on stdout or stderr.
-func verboseRun(t *testing.T, spy *chkTokenSpy, wantCode int, args ...string) chkResult {
+func verboseRun(t *testing.T, spy *sandbox.Server, wantCode int, args ...string) chkResult {
 	t.Helper()
 	r := chkRun(t, args...)
 	if r.code != wantCode {
@@ -80,7 +43,7 @@ func verboseRun(t *testing.T, spy *chkTokenSpy, wantCode int, args ...string) ch
 	if !strings.Contains(r.errOut, "/api/v2/") || !strings.Contains(r.errOut, "x-ratelimit-remaining") {
 		t.Fatalf("--verbose logged no request with its rate-limit headers:\n%s", r.errOut)
 	}
-	tokens := spy.issued()
+	tokens := spy.IssuedTokens()
 	if len(tokens) == 0 {
 		t.Fatal("no token was issued: the test proves nothing")
 	}

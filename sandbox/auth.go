@@ -121,9 +121,21 @@ func (s *Server) serveToken(w http.ResponseWriter, r *http.Request) {
 		Iat: now.Unix(), Exp: now.Unix() + lifetime, Scope: scope,
 		Gty: "client-credentials", Azp: p["client_id"], Jti: b64.EncodeToString(randomKey()[:12]),
 	})
+	s.mu.Lock()
+	s.issued = append(s.issued, tok)
+	s.mu.Unlock()
 	writeJSON(w, http.StatusOK, management.TokenResponse{
 		AccessToken: tok, ExpiresIn: int(lifetime), Scope: scope, TokenType: "Bearer",
 	})
+}
+
+// IssuedTokens lists every access token the tenant has issued, so that a
+// test can prove none of them is ever printed, logged or written. It is not
+// served over HTTP.
+func (s *Server) IssuedTokens() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]string(nil), s.issued...)
 }
 
 func tokenParams(r *http.Request) (map[string]string, error) {

@@ -85,6 +85,7 @@ type Server struct {
 	users     []*storedUser
 	byID      map[string]*storedUser
 	byEmail   emailIndex
+	issued    []string // access tokens, for IssuedTokens
 	jobs      map[string]*job
 	jobOrder  []*job
 	importSeq int
