@@ -2,8 +2,6 @@ package chaostest
 
 import (
 	"fmt"
-	"net/http/httptest"
-	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -12,29 +10,6 @@ import (
 	"github.com/a0bulk/a0bulk/sandbox"
 )
 
-// spiedTenant is tenant() with this file's credentials; the sandbox
-// remembers the tokens it issues (IssuedTokens), which noLeak looks for.
-func spiedTenant(t *testing.T, cfg sandbox.Config) *sandbox.Server {
-	t.Helper()
-	cleanEnv(t)
-	if cfg.ClientID == "" {
-		cfg.ClientID, cfg.ClientSecret = chaosClient, chaosSecret
-	}
-	sb := sandbox.New(cfg)
-	hs := httptest.NewServer(sb)
-	t.Cleanup(hs.Close)
-	u, err := url.Parse(hs.URL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Setenv("AUTH0_DOMAIN", u.Host)
-	t.Setenv("AUTH0_CLIENT_ID", cfg.ClientID)
-	t.Setenv("AUTH0_CLIENT_SECRET", cfg.ClientSecret)
-	return sb
-}
-
-// (Subtest names hold no comma: urfave/cli splits --input values on commas,
-// and t.TempDir paths contain the test name. See the report.)
 
 // Distinctive secrets: each appears in the input or the environment only.
 var (
@@ -168,7 +143,7 @@ func TestSecretsNeverLeak(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			sb := spiedTenant(t, tc.cfg)
+			sb := tenant(t, tc.cfg)
 			if tc.seed != nil {
 				tc.seed(sb)
 			}
@@ -215,7 +190,7 @@ func TestAuthFailuresDoNotEcho(t *testing.T) {
 		{"rejected static token", map[string]string{"AUTH0_CLIENT_ID": "", "AUTH0_CLIENT_SECRET": "", "AUTH0_TOKEN": badToken}, nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			spiedTenant(t, sandbox.Config{JobDelay: -1})
+			tenant(t, sandbox.Config{JobDelay: -1})
 			for k, v := range tc.env {
 				t.Setenv(k, v)
 			}
@@ -243,7 +218,7 @@ func TestAuthFailuresDoNotEcho(t *testing.T) {
 // A plain http:// domain is refused unless it is loopback: exit 2, before
 // any request (the secret would cross the network in clear).
 func TestPlainHTTPRefused(t *testing.T) {
-	sb := spiedTenant(t, sandbox.Config{JobDelay: -1})
+	sb := tenant(t, sandbox.Config{JobDelay: -1})
 	dir := t.TempDir()
 	in := write(t, dir, "u.csv", []byte(goodCSV))
 	for _, domain := range []string{
