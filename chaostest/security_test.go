@@ -10,7 +10,6 @@ import (
 	"github.com/a0bulk/a0bulk/sandbox"
 )
 
-
 // Distinctive secrets: each appears in the input or the environment only.
 var (
 	secPasswords = []string{"Pw-Leak-Canary-0001!", "Pw-Leak-Canary-0002!", "Pw-Leak-Canary-0003!", "weakleak"}
