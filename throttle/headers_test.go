@@ -97,19 +97,3 @@ func TestRedactURL(t *testing.T) {
 		t.Errorf("redactURL = %q, want %q", got, want)
 	}
 }
-
-func TestSlope(t *testing.T) {
-	var win []sample
-	for i := range 20 {
-		// 4 tokens/s with a floor error that cycles through [0,1).
-		y := 10 + 4*float64(i)/2 - float64(i%4)/4
-		win = append(win, sample{t: t0.Add(time.Duration(i) * 500 * time.Millisecond), y: y})
-	}
-	b, se, ok := slope(win)
-	if !ok || b < 3.9 || b > 4.1 || se <= 0 || se > 0.1 {
-		t.Errorf("slope = %v ± %v (%v), want 4 ± a little", b, se, ok)
-	}
-	if _, _, ok := slope(win[:2]); ok {
-		t.Error("slope of two points claimed a standard error")
-	}
-}

@@ -12,65 +12,57 @@ import (
 	"github.com/a0bulk/a0bulk/clock"
 )
 
-// Tuning of the pacer; doc.go explains the model.
+// Polling of a waiting request; doc.go explains the model.
 const (
-	growthPerSecond = 2.0              // pace growth while the bucket stays full under pressure
-	pressureWindow  = time.Second      // "callers were held by the limiter" this recently
-	estWindow       = 30 * time.Second // samples older than this are dropped
-	estMaxSamples   = 512
-	estMinSamples   = 6
-	estMinSpan      = 3 * time.Second
-	minRate         = 0.05 // never pace slower than one request per 20s
-	maxSaneRate     = 1000.0
-	minPoll         = 10 * time.Millisecond
-	maxPoll         = time.Second
-	mirrorMargin    = 0.98 // the mirror refills at most this share of the estimate
+	minPoll = 10 * time.Millisecond // while an answer in flight may bring news
+	maxPoll = time.Second           // otherwise, look again at least this often
 )
 
-// sample is one point of the refill estimate: y = remaining + consumed.
-type sample struct {
-	t time.Time
-	y float64
+// flight is one request let through and not yet answered.
+type flight struct {
+	sent     time.Time
+	consumed int64  // tokens known taken when it left
+	answered uint64 // answers received when it left
+	others   int    // other requests in flight when it left
 }
 
-// pacer decides when a request may be sent: a rate.Limiter paces at the
-// estimated refill rate, and a mirror of the tenant's bucket brakes when the
-// headers say the bucket is (nearly) empty.
+// pacer decides when a request may be sent. A mirror of the tenant's bucket
+// lets a request go whenever the headers show a token for it, and paces at a
+// lower bound of the refill rate when they show none; a rate.Limiter holds
+// the safe default until the tenant has said anything, and the user's
+// ceiling (MaxRate) always.
 type pacer struct {
 	clk      clock.Clock
 	maxRate  float64
-	startBur int
+	safeRate float64 // the mirror's refill until the bound is trusted
 
 	mu       sync.Mutex
 	lim      *rate.Limiter
-	rate     float64
-	inflight int    // sent and not yet answered
-	sent     uint64 // sequence number of the last request let through
+	inflight map[uint64]flight
+	sent     uint64 // ticket of the last request let through
+	answered uint64 // answers received, with or without headers
 
-	// The latest observation and the budget derived from it.
-	known  bool
-	obs    bucketHeaders
-	obsAt  time.Time
-	obsSeq uint64  // which request the observation answered
-	budget float64 // tokens new sends may take, as of obsAt (conservative)
+	known bool
+	obs   bucketHeaders // the latest answer's headers (Headroom)
 
-	// Refill estimation.
-	consumed    int64   // responses with headers that took a token
-	est         float64 // least-squares refill rate: the pace
-	estLow      float64 // its lower confidence bound: the mirror's refill
-	win         []sample
-	satSince    time.Time
-	lastGrow    time.Time
-	lastLimited time.Time
+	// The mirror: lower bounds of the tokens new sends may take, each
+	// growing at the refill rate from its time on (doc.go).
+	budget      float64
+	budgetAt    time.Time
+	resetBudget float64 // from the reset header of an answer that showed none left
+	resetAt     time.Time
+
+	consumed int64 // answered requests that took a token
+	bound    refillBound
 }
 
 func newPacer(o Options) *pacer {
 	return &pacer{
 		clk:      o.Clock,
 		maxRate:  o.MaxRate,
-		startBur: o.Burst,
+		safeRate: min(o.Rate, DefaultRate),
 		lim:      rate.NewLimiter(rate.Limit(o.Rate), o.Burst),
-		rate:     o.Rate,
+		inflight: map[uint64]flight{},
 	}
 }
 
@@ -79,28 +71,16 @@ func newPacer(o Options) *pacer {
 // It also returns the time spent waiting.
 func (p *pacer) acquire(ctx context.Context) (ticket uint64, waited time.Duration, err error) {
 	start := p.clk.Now()
-	p.mu.Lock()
-	res := p.lim.ReserveN(start, 1)
-	delay := res.DelayFrom(start)
-	if delay > 0 {
-		p.lastLimited = start
-	}
-	p.mu.Unlock()
-	if delay > 0 {
-		if err := sleep(ctx, p.clk, delay); err != nil {
-			res.CancelAt(p.clk.Now())
-			return 0, p.clk.Now().Sub(start), err
-		}
-	}
 	for {
 		p.mu.Lock()
 		now := p.clk.Now()
 		wake, ok := p.gate(now)
 		if ok {
 			p.budget--
-			p.inflight++
+			p.resetBudget--
 			p.sent++
 			ticket = p.sent
+			p.inflight[ticket] = flight{sent: now, consumed: p.consumed, answered: p.answered, others: len(p.inflight)}
 			p.mu.Unlock()
 			return ticket, now.Sub(start), nil
 		}
@@ -111,47 +91,66 @@ func (p *pacer) acquire(ctx context.Context) (ticket uint64, waited time.Duratio
 	}
 }
 
-// gate reports whether the bucket mirror lets a request go now, and if not,
-// when to look again. Called with mu held.
+// gate reports whether a request may go now, and if not, when to look
+// again. Called with mu held.
 func (p *pacer) gate(now time.Time) (time.Time, bool) {
-	if !p.known {
-		return time.Time{}, true
-	}
-	avail := p.budget
-	if p.estLow > 0 {
-		avail += p.estLow * now.Sub(p.obsAt).Seconds()
-	}
-	// With nothing left, the reset header is the time of the next whole
-	// token: by then the tenant has given at least one more.
-	var refillAt time.Time
-	if p.obs.remaining == 0 {
-		refillAt = p.obs.reset
-		if refillAt.IsZero() {
-			refillAt = p.obsAt.Add(time.Second)
-		}
-		if !now.Before(refillAt) {
-			avail = max(avail, p.budget+1)
+	if p.known {
+		if wake, ok := p.mirror(now); !ok {
+			return wake, false
 		}
 	}
-	avail = min(avail, float64(p.obs.limit))
-	if avail >= 1 {
+	if p.known && p.maxRate <= 0 {
 		return time.Time{}, true
 	}
-	// Nothing in flight will bring news: trust what the tenant said last
-	// (a response without headers, or an error, left the budget stale).
-	if p.inflight == 0 && (p.obs.remaining > 0 || !now.Before(refillAt)) {
-		return time.Time{}, true
+	// The tenant has said nothing yet (the safe default), or the user set a
+	// ceiling.
+	if tok := p.lim.TokensAt(now); tok < 1 {
+		wake := now.Add(secs((1 - tok) / float64(p.lim.Limit())))
+		if !p.known && len(p.inflight) > 0 {
+			// The first answer may show a bucket with room to spare.
+			wake = minTime(wake, now.Add(minPoll))
+		}
+		return later(wake, now), false
 	}
-	wake := now.Add(min(max(secs(1/p.rate), minPoll), maxPoll))
-	if p.estLow > 0 {
-		if at := p.obsAt.Add(secs((1 - p.budget) / p.estLow)); at.After(now) && at.Before(wake) {
-			wake = at
+	p.lim.AllowN(now, 1)
+	return time.Time{}, true
+}
+
+// mirror reports whether the bucket mirror has a token for one more request,
+// and if not, when to look again. Called with mu held.
+func (p *pacer) mirror(now time.Time) (time.Time, bool) {
+	refill := p.refillRate()
+	avail := p.budget + refill*now.Sub(p.budgetAt).Seconds()
+	wake := p.budgetAt.Add(secs((1 - p.budget) / refill))
+	if !p.resetAt.IsZero() {
+		// At the reset time the tenant has added the next whole token.
+		if now.Before(p.resetAt) {
+			wake = minTime(wake, p.resetAt)
+		} else {
+			avail = max(avail, p.resetBudget+refill*now.Sub(p.resetAt).Seconds())
+			wake = minTime(wake, p.resetAt.Add(secs((1-p.resetBudget)/refill)))
 		}
 	}
-	if !refillAt.IsZero() && refillAt.After(now) && refillAt.Before(wake) {
-		wake = refillAt
+	if min(avail, float64(p.obs.limit)) >= 1 {
+		return time.Time{}, true
 	}
-	return wake, false
+	wake = minTime(wake, now.Add(maxPoll))
+	if len(p.inflight) > 0 {
+		// An answer may show tokens the bound did not promise.
+		wake = minTime(wake, now.Add(minPoll))
+	}
+	return later(wake, now), false
+}
+
+// refillRate is the rate the mirror refills at: the lower bound once it
+// rests on a few seconds of observations, and until then at least the safe
+// default (no tenant refills slower).
+func (p *pacer) refillRate() float64 {
+	r := p.bound.rate
+	if p.bound.span < estMinSpan {
+		r = max(r, p.safeRate)
+	}
+	return max(r, minRate)
 }
 
 // release ends a request started by acquire. h is the response header (nil
@@ -159,7 +158,13 @@ func (p *pacer) gate(now time.Time) (time.Time, bool) {
 func (p *pacer) release(ticket uint64, h http.Header, rateLimited bool) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.inflight--
+	f, ok := p.inflight[ticket]
+	if !ok {
+		return
+	}
+	delete(p.inflight, ticket)
+	since := p.answered - f.answered // answered while this one was out
+	p.answered++
 	if h == nil {
 		return
 	}
@@ -168,124 +173,76 @@ func (p *pacer) release(ticket uint64, h http.Header, rateLimited bool) {
 		return
 	}
 	now := p.clk.Now()
+	took := 0.0
 	if !rateLimited {
 		p.consumed++
+		took = 1
 	}
-	if !p.known || b.limit != p.obs.limit {
-		p.lim.SetBurstAt(now, p.burstFor(b.limit))
+	if p.maxRate > 0 && (!p.known || b.limit != p.obs.limit) {
+		// The limiter is now only the user's ceiling.
+		p.lim.SetLimitAt(now, rate.Limit(p.maxRate))
+		p.lim.SetBurstAt(now, max(1, min(b.limit, int(math.Ceil(p.maxRate)))))
 	}
-	p.learn(now, b, rateLimited)
-	// Answers to concurrent requests arrive in any order: one to a request
-	// sent before the one behind the mirror describes an older bucket.
-	if p.known && ticket < p.obsSeq {
-		return
+	// Requests that left before this one and were answered took their
+	// tokens before it arrived; those in flight alongside it may or may not
+	// have, and the floor hides up to one more.
+	p.bound.add(observation{
+		sent:  f.sent,
+		at:    now,
+		lo:    float64(b.remaining) + float64(f.consumed) + took,
+		slack: 1 + float64(f.others) + float64(p.sent-ticket),
+	})
+	// Concurrent requests reach the tenant in any order: any of those
+	// answered since this one left, and any still in flight, may have
+	// arrived after it and taken a token its remaining still shows.
+	cand := float64(b.remaining) - float64(len(p.inflight)) - float64(since)
+	refill := p.refillRate()
+	if p.known {
+		cur := p.budget + refill*now.Sub(p.budgetAt).Seconds()
+		cand = max(cand, min(cur, float64(b.limit)))
+	}
+	p.budget, p.budgetAt = cand, now
+	if b.remaining == 0 && !b.reset.IsZero() {
+		p.resetAt = b.reset
+		p.resetBudget = float64(-len(p.inflight)-int(since)) + 1
 	}
 	p.known = true
 	p.obs = b
-	p.obsAt = now
-	p.obsSeq = ticket
-	// Conservatively, none of the others in flight has been counted yet.
-	p.budget = float64(b.remaining - p.inflight)
-}
-
-// burstFor: once the bucket size is known the limiter may spend it, except
-// that a user-given ceiling also bounds bursts.
-func (p *pacer) burstFor(limit int) int {
-	if p.maxRate > 0 {
-		return max(1, min(limit, int(math.Ceil(p.maxRate))))
-	}
-	return limit
-}
-
-// learn updates the refill estimate and the pace from one observation.
-func (p *pacer) learn(now time.Time, b bucketHeaders, rateLimited bool) {
-	s := sample{t: now, y: float64(b.remaining) + float64(p.consumed)}
-	// remaining >= limit-1 means the bucket was full before this request:
-	// refill was wasted, so the samples before it do not fit one line.
-	saturated := !rateLimited && b.limit > 1 && b.remaining >= b.limit-1
-	if saturated {
-		p.win = append(p.win[:0], s)
-		if p.satSince.IsZero() {
-			p.satSince, p.lastGrow = now, now
-			return
-		}
-		if now.Sub(p.lastLimited) <= pressureWindow {
-			dt := now.Sub(p.lastGrow).Seconds()
-			p.setRate(now, p.rate*math.Pow(growthPerSecond, dt))
-		}
-		p.lastGrow = now
-		return
-	}
-	p.satSince = time.Time{}
-	p.win = append(p.win, s)
-	drop := 0
-	for drop < len(p.win)-2 && (len(p.win)-drop > estMaxSamples || now.Sub(p.win[drop].t) > estWindow) {
-		drop++
-	}
-	p.win = append(p.win[:0], p.win[drop:]...)
-	if len(p.win) < estMinSamples || now.Sub(p.win[0].t) < estMinSpan {
-		return
-	}
-	if est, se, ok := slope(p.win); ok {
-		p.est = max(est, minRate)
-		// The mirror must not run ahead of the tenant: a refill predicted a
-		// hair early is a 429 when requests land on whole-token instants.
-		// A floor error below one token over the span bounds the slope's
-		// error by about 1/span, whatever the residuals look like.
-		span := now.Sub(p.win[0].t).Seconds()
-		p.estLow = max(min(est-2*se, est*mirrorMargin, est-1/span), p.est/2)
-		p.setRate(now, p.est)
-	}
-}
-
-func (p *pacer) setRate(now time.Time, r float64) {
-	r = min(max(r, minRate), maxSaneRate)
-	if p.maxRate > 0 {
-		r = min(r, p.maxRate)
-	}
-	p.rate = r
-	p.lim.SetLimitAt(now, rate.Limit(r))
-}
-
-// slope is the least-squares slope of y over t, in units per second, with its
-// standard error.
-func slope(win []sample) (b, se float64, ok bool) {
-	t0 := win[0].t
-	n := float64(len(win))
-	var st, sy float64
-	for _, s := range win {
-		st += s.t.Sub(t0).Seconds()
-		sy += s.y
-	}
-	mt, my := st/n, sy/n
-	var sxx, sxy float64
-	for _, s := range win {
-		dt := s.t.Sub(t0).Seconds() - mt
-		sxx += dt * dt
-		sxy += dt * (s.y - my)
-	}
-	if sxx == 0 || len(win) < 3 {
-		return 0, 0, false
-	}
-	b = sxy / sxx
-	var rss float64
-	for _, s := range win {
-		r := s.y - my - b*(s.t.Sub(t0).Seconds()-mt)
-		rss += r * r
-	}
-	return b, math.Sqrt(rss / (n - 2) / sxx), true
 }
 
 func (p *pacer) currentRate() float64 {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return p.rate
+	if !p.known {
+		return float64(p.lim.Limit())
+	}
+	r := p.refillRate()
+	if p.maxRate > 0 {
+		r = min(r, p.maxRate)
+	}
+	return r
 }
 
 func (p *pacer) headroom() (limit, remaining int, reset time.Time, ok bool) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return p.obs.limit, p.obs.remaining, p.obs.reset, p.known
+}
+
+// later keeps a wake-up after now: float rounding must not turn a wait
+// into a busy loop.
+func later(wake, now time.Time) time.Time {
+	if !wake.After(now) {
+		return now.Add(time.Microsecond)
+	}
+	return wake
+}
+
+func minTime(a, b time.Time) time.Time {
+	if b.Before(a) {
+		return b
+	}
+	return a
 }
 
 // secs converts seconds to a Duration, rounding up so a wake-up is never early.
