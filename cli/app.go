@@ -30,7 +30,7 @@ func Main(args []string, s *IOStreams) int {
 	app := NewApp(s)
 	unknown := ""
 	app.CommandNotFound = func(c *ucli.Context, name string) { unknown = name }
-	err = app.RunContext(ctx, args)
+	err = app.RunContext(ctx, interspersed(app, args))
 	if unknown != "" && err == nil {
 		err = usagef("unknown command %q (see a0bulk --help)", unknown)
 	}
