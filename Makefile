@@ -20,9 +20,11 @@ demo: build
 bench: build
 	./scripts/bench.sh
 
+# staticcheck comes from the module proxy at a pinned version (no install step).
 lint:
 	$(GO) vet ./...
 	@out=$$(gofmt -l .); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+	$(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2 ./...
 
 clean:
 	rm -rf bin out

@@ -25,8 +25,8 @@ type progress interface {
 }
 
 type progressCounts struct {
-	read, settled, failed, invalid, chunks, jobs atomic.Int64
-	problems                                     problemCollector
+	read, settled, failed, invalid, chunks atomic.Int64
+	problems                               problemCollector
 }
 
 func (p *progressCounts) Problems() []string { return p.problems.list() }

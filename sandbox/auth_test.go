@@ -147,7 +147,8 @@ func TestConnections(t *testing.T) {
 		t.Errorf("all connections %s", body)
 	}
 	// The same seed gives the same connection ids.
-	if New(Config{}).Connections()[0].ID != New(Config{}).Connections()[0].ID {
+	first, second := New(Config{}), New(Config{})
+	if first.Connections()[0].ID != second.Connections()[0].ID {
 		t.Error("connection ids are not reproducible")
 	}
 }

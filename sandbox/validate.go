@@ -27,7 +27,7 @@ var (
 	bcryptRE   = regexp.MustCompile(bcryptPattern)
 	totpRE     = regexp.MustCompile(totpPattern)
 	mfaPhoneRE = regexp.MustCompile(mfaPhone)
-	emailRE    = regexp.MustCompile("^[A-Za-z0-9.!#$%&'*+/=?^_{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$")
+	emailRE    = regexp.MustCompile(`^[A-Za-z0-9.!#$%&'*+/=?^_{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$`)
 )
 
 func isEmail(s string) bool { return len(s) <= 254 && emailRE.MatchString(s) }
