@@ -14,8 +14,9 @@ import (
 
 // Polling of a waiting request; doc.go explains the model.
 const (
-	minPoll = 10 * time.Millisecond // while an answer in flight may bring news
-	maxPoll = time.Second           // otherwise, look again at least this often
+	minPoll   = 10 * time.Millisecond // while an answer in flight may bring news
+	pollShare = 0.25                  // and at most this share of a token late
+	maxPoll   = time.Second           // otherwise, look again at least this often
 )
 
 // flight is one request let through and not yet answered.
@@ -72,23 +73,29 @@ func newPacer(o Options) *pacer {
 func (p *pacer) acquire(ctx context.Context) (ticket uint64, waited time.Duration, err error) {
 	start := p.clk.Now()
 	for {
-		p.mu.Lock()
 		now := p.clk.Now()
-		wake, ok := p.gate(now)
+		ticket, wake, ok := p.tryAcquire(now)
 		if ok {
-			p.budget--
-			p.resetBudget--
-			p.sent++
-			ticket = p.sent
-			p.inflight[ticket] = flight{sent: now, consumed: p.consumed, answered: p.answered, others: len(p.inflight)}
-			p.mu.Unlock()
 			return ticket, now.Sub(start), nil
 		}
-		p.mu.Unlock()
 		if err := sleep(ctx, p.clk, wake.Sub(now)); err != nil {
 			return 0, p.clk.Now().Sub(start), err
 		}
 	}
+}
+
+// tryAcquire lets a request go now if it may, else says when to look again.
+func (p *pacer) tryAcquire(now time.Time) (ticket uint64, wake time.Time, ok bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if wake, ok := p.gate(now); !ok {
+		return 0, wake, false
+	}
+	p.budget--
+	p.resetBudget--
+	p.sent++
+	p.inflight[p.sent] = flight{sent: now, consumed: p.consumed, answered: p.answered, others: len(p.inflight)}
+	return p.sent, time.Time{}, true
 }
 
 // gate reports whether a request may go now, and if not, when to look
@@ -136,8 +143,9 @@ func (p *pacer) mirror(now time.Time) (time.Time, bool) {
 	}
 	wake = minTime(wake, now.Add(maxPoll))
 	if len(p.inflight) > 0 {
-		// An answer may show tokens the bound did not promise.
-		wake = minTime(wake, now.Add(minPoll))
+		// An answer may show tokens the bound did not promise: look soon
+		// enough that they wait for us at most a share of a token's time.
+		wake = minTime(wake, now.Add(max(minPoll, secs(pollShare/refill))))
 	}
 	return later(wake, now), false
 }

@@ -33,6 +33,8 @@ type fakeTenant struct {
 	limited int
 	firstOK time.Time
 	lastOK  time.Time
+	grants  []time.Time // when each granted request arrived
+	noHeads bool        // answer without x-ratelimit-* headers
 }
 
 func newFakeTenant(clk *clock.Fake, rate float64, burst int) *fakeTenant {
@@ -55,6 +57,7 @@ func (f *fakeTenant) RoundTrip(req *http.Request) (*http.Response, error) {
 			f.firstOK = now
 		}
 		f.lastOK = now
+		f.grants = append(f.grants, now)
 	} else {
 		status = http.StatusTooManyRequests
 		body = `{"statusCode":429,"error":"Too Many Requests","message":"Global limit has been reached","errorCode":"too_many_requests"}`
@@ -65,9 +68,11 @@ func (f *fakeTenant) RoundTrip(req *http.Request) (*http.Response, error) {
 		next = now.Add(secs((1 - f.tokens) / f.rate))
 	}
 	h := http.Header{}
-	h.Set("X-Ratelimit-Limit", strconv.Itoa(f.burst))
-	h.Set("X-Ratelimit-Remaining", strconv.Itoa(int(math.Floor(f.tokens))))
-	h.Set("X-Ratelimit-Reset", strconv.FormatInt(ceilUnix(next), 10))
+	if !f.noHeads {
+		h.Set("X-Ratelimit-Limit", strconv.Itoa(f.burst))
+		h.Set("X-Ratelimit-Remaining", strconv.Itoa(int(math.Floor(f.tokens))))
+		h.Set("X-Ratelimit-Reset", strconv.FormatInt(ceilUnix(next), 10))
+	}
 	lat := f.latency + f.jitter*time.Duration((f.ok+f.limited)%5)/4
 	f.mu.Unlock()
 	if lat > 0 {
