@@ -15,48 +15,53 @@
 //
 // # Pacing model
 //
-// Every attempt first waits on a golang.org/x/time/rate limiter (rate r,
-// then burst L once L is known), then on a mirror of the tenant's bucket.
-// Both wait on the injected clock, never on real time, and stop at once
-// when the context ends.
+// Until the first answer with headers, a golang.org/x/time/rate limiter
+// holds requests to the safe default (Options.Rate and Burst: DefaultRate,
+// DefaultBurst), which is also all a tenant whose answers carry no
+// x-ratelimit-* headers ever gets. From then on a mirror of the tenant's
+// bucket decides alone: a request goes whenever the mirror holds a token
+// for it, so a full bucket of L is spent at once (the tenant grants it) and
+// there is no ramp-up. MaxRate (the user's --rate) keeps the limiter on as
+// a ceiling (rate MaxRate, burst at most L); adaptation never exceeds it.
+// Every wait is on the injected clock, never real time, and stops at once
+// when the context ends. Waiting callers look again at the earliest time
+// the mirror promises a token and, while answers are in flight (which may
+// show more), every max(10ms, 1/(4r)): a shown token waits for us at most a
+// quarter of a token's time.
 //
-// The mirror is a brake that keeps a pool of concurrent callers from
-// spending tokens the tenant has not shown: after each response it sets
-// budget = remaining - (other requests in flight), assuming none of those
-// has been counted yet, and each send takes one from it. The budget grows
-// back with the refill estimate (est × time since the response) and, when
-// remaining was 0, by one token at x-ratelimit-reset. A request that finds
-// less than one token waits for the earliest of those refills (or polls
-// at 1/r for a fresher response from another caller). An answer to a request
-// sent before the one the mirror last used describes an older bucket and is
-// ignored (concurrent answers arrive in any order). The mirror refills at a
-// lower bound of the estimate (the least-squares slope minus two standard
-// errors, minus 1/span, and at most 98% of it): in steady state requests
-// land on whole-token instants, where a refill predicted a hair early is a
-// 429.
+// The mirror keeps lower bounds of the tokens new sends may take, each
+// growing at the refill bound r from its time on, and takes one from each
+// per send. Concurrent requests reach the tenant in any order, so an answer
+// is no "latest" state: its remaining may predate the takes of any request
+// answered since this one left and of any still in flight. An answer thus
+// gives remaining − (those requests), and the mirror keeps the larger of
+// that and what it had: both are lower bounds. An answer showing none left
+// adds one: at x-ratelimit-reset the tenant has added the next whole token.
+// A request answered without headers (a transport error) tells nothing and
+// keeps its token spent; the refill brings the budget back.
 //
-// The pace r comes from the refill estimate. Between two observations
-// (time t, remaining m, n = responses so far that took a token)
+// # The refill bound
 //
-//	m₂ + n₂ = m₁ + n₁ + R·(t₂ − t₁) − (floor error < 1)
+// Neither R nor the fraction of a token is sent, but the count y = tokens +
+// tokens taken so far grows by exactly R·t (less while the bucket is full,
+// which only loosens the bound below). Each answer pins y at its arrival
+// into an interval: at least lo = remaining + (tokens taken by requests
+// answered before it left) + (1 unless a 429), and below lo + slack, where
+// slack = 1 (the floor of remaining) + the requests in flight alongside it
+// (they may or may not have been counted). Arrival lies between sending and
+// answer, so for an earlier answer a and a later one b
 //
-// holds as long as the bucket never filled up in between (full means refill
-// was thrown away). So y = remaining + n is a line of slope R over time;
-// the pacer fits it by least squares over the samples of the last 30s since
-// the bucket was last seen full (at least 6 samples over 3s), which
-// averages out the floor error and the reordering of concurrent responses,
-// and sets r = est. Tokens the tenant grants other clients of the same
-// tenant simply lower the measured slope: est is the rate available to us.
+//	R ≥ (b.lo − a.lo − a.slack) / (time b was answered − time a was sent)
 //
-// When a response shows the bucket full (remaining ≥ L−1) the samples
-// restart, because we are slower than the tenant allows. If callers were
-// held by the limiter in the last second, r grows by ×2 per second of
-// continued fullness, so a start at the safe default (2/s) reaches an
-// Enterprise tenant's 16/s in about three seconds; an overshoot drains the
-// bucket, which starts a fresh estimate, while the mirror keeps the drain
-// from turning into 429s. Steady state: r ≈ R, the bucket level stays put,
-// and the mirror rarely has to act. MaxRate (the user's --rate) caps r and
-// the limiter's burst; adaptation never exceeds it.
+// whatever the floor error, the latency and the reordering. r is the best
+// such bound from the anchors of the last 60s to the newest answer; it
+// needs no fit and cannot overshoot R, so pacing at it sends nothing into
+// an empty bucket (unless other clients of the tenant start to take more). An underestimate costs nothing: tokens r does not promise
+// stay in the bucket, the next answer shows them and they go at once. Until
+// r rests on 3s of answers the mirror refills at least at min(Rate,
+// DefaultRate): no Auth0 plan refills slower. Tokens the tenant grants
+// other clients lower the bound: r is the rate available to us.
+// CurrentRate reports r (or the limiter's rate before any headers).
 //
 // # Retries
 //

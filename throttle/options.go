@@ -9,7 +9,8 @@ import (
 )
 
 // Defaults: Auth0's smallest published Management API bucket (Free: burst 2,
-// 2 per second) is safe on every tenant; the pacer learns the real one.
+// 2 per second) is safe on every tenant; the pacer follows the real one
+// from the first x-ratelimit-* headers on.
 const (
 	DefaultRate       = 2.0
 	DefaultBurst      = 2
@@ -24,9 +25,10 @@ const (
 
 // Options configures a Transport. The zero value is usable.
 type Options struct {
-	// Rate is the pace (requests/s) to start from; 0 means DefaultRate.
+	// Rate is the pace (requests/s) until the tenant's first headers, and
+	// for good if it never sends any; 0 means DefaultRate.
 	Rate float64
-	// Burst is the start burst; 0 means DefaultBurst.
+	// Burst is the burst until then; 0 means DefaultBurst.
 	Burst int
 	// MaxRate is a hard ceiling (the user gave --rate); 0 means none.
 	// Adaptation never exceeds it.

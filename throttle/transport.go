@@ -36,7 +36,9 @@ func New(base http.RoundTripper, o Options) *Transport {
 	return &Transport{base: base, opts: o, pacer: newPacer(o)}
 }
 
-// CurrentRate is the adapted pace in requests per second.
+// CurrentRate is the pace in requests per second while the tenant's bucket
+// is empty: a lower bound of its refill rate (capped by MaxRate), or the
+// limiter's rate before any x-ratelimit-* headers (doc.go).
 func (t *Transport) CurrentRate() float64 { return t.pacer.currentRate() }
 
 // Headroom is the last x-ratelimit-* triple seen; ok is false before any.
