@@ -65,7 +65,7 @@ func TestRetryWaits(t *testing.T) {
 			o := fastOptions(clk)
 			o.OnRetry = func(e RetryEvent) { events = append(events, e) }
 			tr := New(s, o)
-			resp, err, waits := drive(t, clk, tr, get(t))
+			resp, waits, err := drive(t, clk, tr, get(t))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -129,7 +129,7 @@ func TestMaxRetriesThenLastResponse(t *testing.T) {
 	rands := []float64{0.9, 0.1, 0.5, 0.7, 0.3}
 	o.Rand = func() float64 { r := rands[0]; rands = rands[1:]; return r }
 	tr := New(s, o)
-	resp, err, waits := drive(t, clk, tr, get(t))
+	resp, waits, err := drive(t, clk, tr, get(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -154,7 +154,7 @@ func TestMaxRetriesOptions(t *testing.T) {
 		s := newStub(t, steps...)
 		o := fastOptions(clk)
 		o.MaxRetries = tt.maxRetries
-		resp, err, _ := drive(t, clk, New(s, o), get(t))
+		resp, _, err := drive(t, clk, New(s, o), get(t))
 		if err != nil || resp.StatusCode != 429 {
 			t.Errorf("MaxRetries %d: %v %v, want the 429", tt.maxRetries, resp, err)
 		}
@@ -169,7 +169,7 @@ func TestPermanentNotRetried(t *testing.T) {
 	o.Permanent = func(resp *http.Response, body []byte) bool {
 		return resp.StatusCode == 429 && bytes.Contains(body, []byte("active import users jobs"))
 	}
-	resp, err, waits := drive(t, clk, New(s, o), post(t, `{}`))
+	resp, waits, err := drive(t, clk, New(s, o), post(t, `{}`))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -187,7 +187,7 @@ func TestPermanentSeesLongBodyAndCallerReadsItAll(t *testing.T) {
 	s := newStub(t, step{status: 503, body: long})
 	o := fastOptions(clk)
 	o.Permanent = func(_ *http.Response, body []byte) bool { return len(body) == peekLimit }
-	resp, err, _ := drive(t, clk, New(s, o), get(t))
+	resp, _, err := drive(t, clk, New(s, o), get(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -223,7 +223,7 @@ func TestUnknownFate(t *testing.T) {
 			clk := clock.NewFake(t0)
 			s := newStub(t, tt.steps...)
 			req, _ := http.NewRequest(tt.method, apiURL, strings.NewReader(`{"email":"a@b.c","password":"s3cret!"}`))
-			resp, err, _ := drive(t, clk, New(s, fastOptions(clk)), req)
+			resp, _, err := drive(t, clk, New(s, fastOptions(clk)), req)
 			var fate *UnknownFateError
 			if !tt.fate {
 				if err != nil || resp.StatusCode >= 300 {
@@ -262,7 +262,7 @@ func TestNotRetried(t *testing.T) {
 	clk := clock.NewFake(t0)
 	cause := errors.New("unsupported protocol scheme")
 	s := newStub(t, step{err: cause})
-	_, err, _ := drive(t, clk, New(s, fastOptions(clk)), get(t))
+	_, _, err := drive(t, clk, New(s, fastOptions(clk)), get(t))
 	if !errors.Is(err, cause) {
 		t.Errorf("err %v, want the cause unretried", err)
 	}
@@ -270,7 +270,7 @@ func TestNotRetried(t *testing.T) {
 	s = newStub(t, step{status: 400, body: "bad"}, step{status: 409})
 	tr := New(s, fastOptions(clk))
 	for _, want := range []int{400, 409} {
-		resp, err, _ := drive(t, clk, tr, post(t, "{}"))
+		resp, _, err := drive(t, clk, tr, post(t, "{}"))
 		if err != nil || resp.StatusCode != want {
 			t.Errorf("got %v %v, want %d as is", resp, err, want)
 		}
@@ -281,7 +281,7 @@ func TestBodyRewound(t *testing.T) {
 	clk := clock.NewFake(t0)
 	s := newStub(t, step{status: 503}, step{err: errRefused}, step{status: 201})
 	const body = `{"email":"a@b.c"}`
-	resp, err, _ := drive(t, clk, New(s, fastOptions(clk)), post(t, body))
+	resp, _, err := drive(t, clk, New(s, fastOptions(clk)), post(t, body))
 	if err != nil || resp.StatusCode != 201 {
 		t.Fatalf("%v %v", resp, err)
 	}
@@ -295,7 +295,7 @@ func TestBodyWithoutGetBodyNotResent(t *testing.T) {
 	s := newStub(t, step{status: 503})
 	req := post(t, "{}")
 	req.GetBody = nil
-	resp, err, _ := drive(t, clk, New(s, fastOptions(clk)), req)
+	resp, _, err := drive(t, clk, New(s, fastOptions(clk)), req)
 	if err != nil || resp.StatusCode != 503 {
 		t.Errorf("got %v %v, want the 503 as is", resp, err)
 	}
@@ -355,7 +355,7 @@ func TestHeadroom(t *testing.T) {
 	if _, _, _, ok := tr.Headroom(); ok {
 		t.Error("headroom known before any response")
 	}
-	resp, err, _ := drive(t, clk, tr, get(t))
+	resp, _, err := drive(t, clk, tr, get(t))
 	if err != nil {
 		t.Fatal(err)
 	}

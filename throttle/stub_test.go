@@ -93,7 +93,7 @@ type result struct {
 
 // drive runs one RoundTrip on the fake clock, advancing it to each deadline
 // the request parks on, and returns the result and the waits it went through.
-func drive(t *testing.T, clk *clock.Fake, rt http.RoundTripper, req *http.Request) (*http.Response, error, []time.Duration) {
+func drive(t *testing.T, clk *clock.Fake, rt http.RoundTripper, req *http.Request) (*http.Response, []time.Duration, error) {
 	t.Helper()
 	base := clk.Waiters()
 	done := make(chan result, 1)
@@ -107,7 +107,7 @@ func drive(t *testing.T, clk *clock.Fake, rt http.RoundTripper, req *http.Reques
 		clk.BlockUntil(base + 1)
 		select {
 		case r := <-done:
-			return r.resp, r.err, waits
+			return r.resp, waits, r.err
 		default:
 		}
 		next, _ := clk.NextDeadline()
