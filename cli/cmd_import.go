@@ -114,7 +114,7 @@ func runImport(ctx context.Context, s *IOStreams, g globalOptions, o importOptio
 	defer stopWork()
 	plan := newResumePlan(state)
 	sched := &jobs.Scheduler{
-		Users: client, RunStarted: plan.startedAt(started), MaybeSent: plan.maybeSent,
+		Users: client, Connection: conn.Name, RunStarted: plan.startedAt(started), MaybeSent: plan.maybeSent,
 		API: client, Journal: journal, Clock: clock.Real{},
 		ConnectionID: conn.ID, Upsert: o.meaning.Upsert, ExternalID: o.meaning.ExternalID,
 		SendCompletionEmail: o.SendCompletionEmail, MaxJobs: o.MaxJobs, SlotWait: o.SlotWait,

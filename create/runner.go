@@ -165,13 +165,17 @@ func (r *Runner) write(rec importer.Record, st report.Status, userID, code, reas
 }
 
 // fatalOf returns the error that must stop the run, if err is one: a refused
-// custom domain or a missing scope fails every later request alike.
+// custom domain, a missing scope, or any answer about the run rather than
+// the record (401, 403, 429, 5xx) fails every later request alike.
 func fatalOf(err error) error {
 	if cd, ok := jobs.AsCustomDomainError(err); ok {
 		return cd
 	}
 	if ms, ok := jobs.AsMissingScope(err); ok {
 		return ms
+	}
+	if jobs.AboutTheRun(err) {
+		return err
 	}
 	if _, ok := management.AsAPIError(err); !ok && !jobs.IsUnknownFate(err) {
 		// Not an answer from the tenant and not sent (throttle retried

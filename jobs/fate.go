@@ -112,3 +112,17 @@ func reasonOf(apiErr *management.APIError) string {
 
 // ReasonOf is reasonOf for create/.
 func ReasonOf(apiErr *management.APIError) string { return reasonOf(apiErr) }
+
+// AboutTheRun reports whether the tenant's answer is about the run, not the
+// record: auth refused, forbidden, still rate limited after the throttle's
+// retries, or the tenant failing. Every later request would get it too, so
+// the run stops (exit 1) and the record stays unsettled for --resume rather
+// than being reported failed.
+func AboutTheRun(err error) bool {
+	apiErr, ok := management.AsAPIError(err)
+	if !ok {
+		return false
+	}
+	s := apiErr.StatusCode
+	return s == 401 || s == 403 || s == 429 || s >= 500
+}

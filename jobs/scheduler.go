@@ -74,6 +74,7 @@ type Scheduler struct {
 	// an earlier run queued without learning whether their chunk arrived
 	// (a resume), which are settled the same way.
 	Users      UserLookup
+	Connection string // the connection's name, to tell its users from others with the same email
 	RunStarted time.Time
 	MaybeSent  func(report.Key) bool
 	MaxResends int

@@ -220,9 +220,14 @@ func TestLostAnswerIsResentAndOwnDuplicatesAreClaimed(t *testing.T) {
 	started := t0.Add(-time.Minute)
 	before, after := started.Add(-time.Hour), started.Add(time.Second)
 	s.RunStarted = started
+	s.Connection = "db"
+	db := []management.Identity{{Connection: "db", Provider: "auth0"}}
+	social := []management.Identity{{Connection: "google-oauth2", Provider: "google-oauth2"}}
 	s.Users = lookupFake{
-		"mine@x":  {UserID: "auth0|mine", Email: "mine@x", CreatedAt: &after},
-		"older@x": {UserID: "auth0|older", Email: "older@x", CreatedAt: &before},
+		"mine@x":  {UserID: "auth0|mine", Email: "mine@x", CreatedAt: &after, Identities: db},
+		"older@x": {UserID: "auth0|older", Email: "older@x", CreatedAt: &before, Identities: db},
+		// Logged in with Google during the run: same email, not ours.
+		"social@x": {UserID: "google-oauth2|1", Email: "social@x", CreatedAt: &after, Identities: social},
 	}
 	// The first POST's answer is lost after the tenant created mine@x; the
 	// resend's job calls both existing users duplicates.
@@ -237,10 +242,11 @@ func TestLostAnswerIsResentAndOwnDuplicatesAreClaimed(t *testing.T) {
 		fj.errs = &management.JobErrors{Kind: management.JobErrorsUsers, Users: []management.UserImportError{
 			{User: management.ImportErrorUser{Email: "mine@x"}, Errors: dup},
 			{User: management.ImportErrorUser{Email: "older@x"}, Errors: dup},
+			{User: management.ImportErrorUser{Email: "social@x"}, Errors: dup},
 		}}
-		fj.final.Summary = &management.JobSummary{Inserted: 1, Failed: 2, Total: 3}
+		fj.final.Summary = &management.JobSummary{Inserted: 1, Failed: 3, Total: 4}
 	}
-	err := drive(t, clk, time.Second, runAsync(s, context.Background(), feed(chunk(1, "mine@x", "older@x", "new@x"))))
+	err := drive(t, clk, time.Second, runAsync(s, context.Background(), feed(chunk(1, "mine@x", "older@x", "new@x", "social@x"))))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -256,11 +262,14 @@ func TestLostAnswerIsResentAndOwnDuplicatesAreClaimed(t *testing.T) {
 	if e := got["older@x"]; e.Status != report.Skipped || e.Code != CodeDuplicatedUser {
 		t.Errorf("older@x = %+v, want skipped: it was there before the run", e)
 	}
+	if e := got["social@x"]; e.Status != report.Skipped {
+		t.Errorf("social@x = %+v, want skipped: its new user is in another connection", e)
+	}
 	if e := got["new@x"]; e.Status != report.Created {
 		t.Errorf("new@x = %+v, want created", e)
 	}
 	if len(s.Mismatches()) != 0 {
-		t.Errorf("the tenant's own tally (1 inserted, 2 failed) must match: %v", s.Mismatches())
+		t.Errorf("the tenant's own tally (1 inserted, 3 failed) must match: %v", s.Mismatches())
 	}
 }
 

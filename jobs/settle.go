@@ -100,6 +100,9 @@ func (s *Scheduler) claimOwnDuplicates(ctx context.Context, seq int, entries []r
 			return fmt.Errorf("looking up %s, refused as a duplicate after a resend: %w", e.File+":"+fmt.Sprint(e.Line), err)
 		}
 		for _, u := range users {
+			if !inConnection(u, s.Connection) {
+				continue // the same email in another connection is another user
+			}
 			if u.CreatedAt != nil && !u.CreatedAt.Before(s.RunStarted) {
 				e.Status, e.Code, e.Reason, e.UserID = report.Created, "", "", u.UserID
 				break
@@ -242,4 +245,18 @@ func normID(id string) string {
 		return id[i+1:]
 	}
 	return id
+}
+
+// inConnection reports whether u has an identity in the named connection
+// (any user, when the name is not known).
+func inConnection(u management.User, connection string) bool {
+	if connection == "" {
+		return true
+	}
+	for _, id := range u.Identities {
+		if id.Connection == connection {
+			return true
+		}
+	}
+	return false
 }

@@ -87,6 +87,9 @@ func (v *Verifier) fatal(ctx context.Context, err error) error {
 	if ms, ok := AsMissingScope(err); ok {
 		return ms
 	}
+	if AboutTheRun(err) {
+		return err
+	}
 	return nil
 }
 

@@ -89,7 +89,13 @@ func New(cfg Config) (*Client, error) {
 	}
 	base := cfg.Base
 	if base == nil {
-		base = http.DefaultTransport.(*http.Transport).Clone()
+		t := http.DefaultTransport.(*http.Transport).Clone()
+		// A proxy that takes the request and never answers must not hang a
+		// cron run: an answer that does not start within this is a
+		// transport error (after the request was written: an unknown fate,
+		// settled by reading the tenant back).
+		t.ResponseHeaderTimeout = responseHeaderTimeout
+		base = t
 	}
 	clk := cfg.Clock
 	if clk == nil {
@@ -122,7 +128,7 @@ func New(cfg Config) (*Client, error) {
 	if cfg.Logger != nil {
 		tokenRT = &logTransport{next: ua, log: cfg.Logger}
 	}
-	tokenHTTP := &http.Client{Transport: tokenRT, CheckRedirect: noRedirects}
+	tokenHTTP := &http.Client{Transport: tokenRT, CheckRedirect: noRedirects, Timeout: tokenTimeout}
 	tokens := newTokenCache(static, cc, tokenHTTP, clk)
 
 	opts := cfg.Throttle
@@ -147,6 +153,13 @@ func New(cfg Config) (*Client, error) {
 		conns:    map[string]*Connection{},
 	}, nil
 }
+
+// Timeouts: generous for a tenant under load (an import POST carries 500 KB),
+// short enough that a dead peer ends a cron run instead of hanging it.
+const (
+	responseHeaderTimeout = 2 * time.Minute
+	tokenTimeout          = time.Minute
+)
 
 // noRedirects: the API does not redirect, and following one would carry the
 // bearer token to wherever it points.

@@ -66,7 +66,7 @@
 // # Retries
 //
 // Retried for every method: a 429 (unless Options.Permanent says the caller
-// must see it), 502, 503, and a transport error before the request was fully
+// must see it), 503, and a transport error before the request was fully
 // written (httptrace WroteRequest not called). Retried for idempotent methods
 // only: other 5xx, and errors after the request was written. A POST or PATCH
 // in those cases returns *UnknownFateError and is never sent again: the

@@ -13,7 +13,7 @@ import (
 // UnknownFateError says a non-idempotent request (POST, PATCH) may or may not
 // have taken effect: it was fully written and then the connection failed, or
 // the server answered with a 5xx that does not promise "nothing happened"
-// (anything but 502 and 503). The throttle never retries such a request,
+// (anything but 503). The throttle never retries such a request,
 // because a blind retry could create a user or an import job twice; the
 // caller settles it by reading the tenant back.
 type UnknownFateError struct {

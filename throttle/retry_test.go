@@ -214,7 +214,7 @@ func TestUnknownFate(t *testing.T) {
 		{"PATCH 500", "PATCH", []step{{status: 500}}, true},
 		{"GET 500 is retried", "GET", []step{{status: 500}, {status: 200}}, false},
 		{"DELETE 504 is retried", "DELETE", []step{{status: 504}, {status: 204}}, false},
-		{"POST 502 is retried", "POST", []step{{status: 502}, {status: 201}}, false},
+		{"POST 502 is an unknown fate: a gateway may have passed it on", "POST", []step{{status: 502}}, true},
 		{"POST 503 is retried", "POST", []step{{status: 503}, {status: 201}}, false},
 		{"POST 429 is retried", "POST", []step{{status: 429}, {status: 201}}, false},
 	}

@@ -192,7 +192,10 @@ func (t *Transport) judge(ticket uint64, method string, resp *http.Response) (re
 	switch {
 	case permanent:
 		return false, nil
-	case status == http.StatusTooManyRequests, status == http.StatusBadGateway, status == http.StatusServiceUnavailable:
+	// 429 and 503 say the tenant did not act. A 502 comes from a gateway
+	// that may have passed the request on before it failed, so, like 500
+	// and 504, it is retried only when repeating is harmless.
+	case status == http.StatusTooManyRequests, status == http.StatusServiceUnavailable:
 		return true, nil
 	case idempotent(method):
 		return true, nil
