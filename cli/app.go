@@ -84,7 +84,9 @@ stopped by SIGINT/SIGTERM (resumable).`,
 		},
 		ExitErrHandler: func(*ucli.Context, error) {}, // exit codes are ours (ExitCode)
 		// The contract's global flags work before the command name too.
-		Flags: outputFlags(),
+		Flags: append(outputFlags(), &ucli.StringFlag{
+			Name: "config", Usage: "read AUTH0_…=value / A0BULK_…=value lines from `FILE` (env and flags win over it)", EnvVars: []string{"A0BULK_CONFIG"},
+		}),
 		// A file name may hold a comma: --input "users, march.csv" is one file.
 		DisableSliceFlagSeparator: true,
 		Commands: []*ucli.Command{
@@ -130,6 +132,20 @@ func signalContext(parent context.Context) (context.Context, *signalState) {
 		case s := <-st.ch:
 			st.got <- s.(syscall.Signal)
 			cancel(&SignalError{Signal: s.(syscall.Signal)})
+		case <-done:
+			return
+		}
+		// A second signal while requests finish means "now": every report
+		// line is already written (only its fsync is batched), so the
+		// report stays resumable.
+		select {
+		case s := <-st.ch:
+			code := ExitInterrupted
+			if s == syscall.SIGTERM {
+				code = ExitTerminated
+			}
+			fmt.Fprintln(os.Stderr, "a0bulk: second signal, stopping at once; the report can be resumed")
+			os.Exit(code)
 		case <-done:
 		}
 	}()

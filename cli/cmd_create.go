@@ -86,15 +86,19 @@ func runCreate(ctx context.Context, s *IOStreams, g globalOptions, o createOptio
 	if err != nil {
 		return err
 	}
-	journal, state, err := openJournal(o.meaning, o.input, o.extra, o.ReportPath, o.Resume, clock.Real{})
+	jp, err := planJournal(o.meaning, o.input, o.extra, o.ReportPath, o.Resume, clock.Real{})
 	if err != nil {
 		return err
 	}
-	defer journal.Close()
 	conn, err := databaseConnection(ctx, client, o.meaning.Connection)
 	if err != nil {
 		return err
 	}
+	journal, state, err := jp.open()
+	if err != nil {
+		return err
+	}
+	defer journal.Close()
 
 	counter := &byteCounter{}
 	prog := newProgress(s, g, "create", o.input.totalBytes(), counter.Load)

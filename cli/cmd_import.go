@@ -95,15 +95,19 @@ func runImport(ctx context.Context, s *IOStreams, g globalOptions, o importOptio
 		return err
 	}
 	started := time.Now()
-	journal, state, err := openJournal(o.meaning, o.input, o.extra, o.ReportPath, o.Resume, clock.Real{})
+	jp, err := planJournal(o.meaning, o.input, o.extra, o.ReportPath, o.Resume, clock.Real{})
 	if err != nil {
 		return err
 	}
-	defer journal.Close()
 	conn, err := databaseConnection(ctx, client, o.meaning.Connection)
 	if err != nil {
 		return err
 	}
+	journal, state, err := jp.open()
+	if err != nil {
+		return err
+	}
+	defer journal.Close()
 
 	counter := &byteCounter{}
 	prog := newProgress(s, g, "import", o.input.totalBytes(), counter.Load)
@@ -163,6 +167,8 @@ func finishRun(ctx context.Context, s *IOStreams, g globalOptions, journal *repo
 		runErr = se
 	case runErr != nil:
 		sum.Resume = hint
+	case sum.outcomeOf != nil:
+		runErr = sum.outcomeOf(sum)
 	default:
 		runErr = sum.outcome()
 	}

@@ -52,7 +52,7 @@ create run, passwords): --out writes them to a new file of mode 0600.
 
 Examples:
    a0bulk report failures --out retry.ndjson run.ndjson`,
-				Flags: []ucli.Flag{&ucli.StringFlag{Name: "out", Usage: "write to `FILE` (created 0600) instead of stdout"}},
+				Flags: append(outputFlags(), &ucli.StringFlag{Name: "out", Usage: "write to `FILE` (created 0600) instead of stdout"}),
 				Action: func(c *ucli.Context) error {
 					if c.NArg() != 1 {
 						return usagef("give exactly one report file (flags go before it)")

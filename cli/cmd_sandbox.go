@@ -33,7 +33,7 @@ Examples:
    a0bulk sandbox --rate 2 --burst 10 --job-delay 5s
    a0bulk sandbox --seed 7 --fault-5xx 0.1 --fault-reset-after 0.05 --fail-every-nth-job 3
    a0bulk sandbox --addr 127.0.0.1:0 --addr-file /tmp/sandbox.addr --users existing.ndjson`,
-		Flags: []ucli.Flag{
+		Flags: append(outputFlags(),
 			&ucli.StringFlag{Name: "addr", Value: "127.0.0.1:8787", Usage: "loopback address to listen on (port 0 picks a free one)"},
 			&ucli.StringFlag{Name: "addr-file", Usage: "write the address actually listened on to `FILE`"},
 			&ucli.Float64Flag{Name: "rate", Value: 20, Usage: "Management API requests per second (token bucket refill; 0 = unlimited)"},
@@ -56,7 +56,7 @@ Examples:
 			&ucli.IntFlag{Name: "fail-every-nth-job", Usage: "every Nth import job fails"},
 			&ucli.IntFlag{Name: "hold-slots", Usage: "import slots held by someone else at startup"},
 			&ucli.DurationFlag{Name: "hold-for", Usage: "how long those slots stay held"},
-		},
+		),
 		Action: func(c *ucli.Context) error {
 			cfg, err := readSandboxConfig(c)
 			if err != nil {

@@ -127,7 +127,7 @@ func readSyncOptions(c *ucli.Context, s *IOStreams) (syncOptions, error) {
 		wrong = importOnly
 	}
 	for _, name := range wrong {
-		if c.IsSet(name) {
+		if onCommandLine(c, name) {
 			return o, usagef("--%s does not apply to --mode %s", name, o.Mode)
 		}
 	}

@@ -137,6 +137,10 @@ func runVerify(ctx context.Context, s *IOStreams, g globalOptions, o verifyOptio
 		}
 		prog.RecordRead()
 		pool.Submit(func() {
+			// Queued work does not start after a signal or a fatal answer.
+			if stopped() != nil || ctx.Err() != nil {
+				return
+			}
 			if err := v.Send(workCtx, t.key, t.email, t.userID); err != nil {
 				mu.Lock()
 				if fatal == nil {
@@ -153,39 +157,59 @@ func runVerify(ctx context.Context, s *IOStreams, g globalOptions, o verifyOptio
 	t := journal.Tally()
 	sum := newRunSummary("verify", journal.Path(), t, prog)
 	sum.Verified = &verifyCounts{Sent: t.VerificationSent, Failed: t.VerificationFailed}
+	// The exit code speaks of this verify only: a report of an import that
+	// had invalid rows must not make every later verify exit 3.
+	invalid := 0
+	if o.FromReport == "" {
+		invalid = t.Final[report.Invalid]
+	}
+	sum.outcomeOf = func(runSummary) error {
+		if invalid+t.VerificationFailed > 0 {
+			return &IncompleteError{Invalid: invalid, Failed: t.VerificationFailed}
+		}
+		return nil
+	}
 	fatalErr := stopped()
 	var cd *jobs.CustomDomainError
 	if errors.As(fatalErr, &cd) {
 		fatalErr = fmt.Errorf("the tenant refused the custom domain, stopping: %w", fatalErr)
 	}
-	if err := finishRun(ctx, s, g, journal, sum, "a0bulk verify --report "+journal.Path(), readErr, fatalErr); err != nil {
-		return err
-	}
-	if t.VerificationFailed > 0 {
-		return errors.Join(errSilent, &IncompleteError{Failed: t.VerificationFailed})
-	}
-	return nil
+	return finishRun(ctx, s, g, journal, sum, "a0bulk verify --report "+journal.Path(), readErr, fatalErr)
 }
 
-// verifyFromReport picks the users a run created or imported (or updated)
-// whose email is not verified, re-reading the source for email_verified, and
-// skips users that already have a verification line.
+// verifyFromReport picks the users a run created, imported or updated whose
+// email is not verified (re-reading the source for email_verified), or, for
+// the report of an earlier verify --input run, every user it has not yet
+// sent; users that already have a verification_sent line are skipped.
 func verifyFromReport(ctx context.Context, s *IOStreams, path string) (*report.Writer, func(func(verifyTarget) error) error, error) {
 	st, err := report.Load(path)
 	if err != nil {
 		return nil, nil, usagef("--report %s: %w", path, err)
 	}
-	if st.Header.Mode != "import" && st.Header.Mode != "create" && st.Header.Mode != "sync" {
-		return nil, nil, usagef("--report %s is a %s report; give the report of an import, create or sync run", path, st.Header.Mode)
+	h := st.Header
+	switch h.Mode {
+	case "import", "create", "sync", "verify":
+	default:
+		return nil, nil, usagef("--report %s is a %s report; give the report of an import, create, sync or verify run", path, h.Mode)
 	}
-	mode := inputMode(st.Header)
 	var paths []string
-	for _, in := range st.Header.Inputs {
+	for _, in := range h.Inputs {
 		paths = append(paths, in.Path)
 	}
-	in, err := readInputOptions(paths, st.Header.Extra["format"], st.Header.Extra["map"], mode)
+	in, err := readInputOptions(paths, h.Extra["format"], h.Extra["map"], inputMode(h))
 	if err != nil {
 		return nil, nil, err
+	}
+	// email_verified is read at the recorded file:line: it must still be
+	// the record the run saw there.
+	inputs, err := in.hashInputs()
+	if err != nil {
+		return nil, nil, err
+	}
+	now := h
+	now.Inputs = inputs
+	if err := h.Check(now); err != nil {
+		return nil, nil, usagef("--report %s: the inputs changed since the run: %w", path, err)
 	}
 	journal, _, err := report.Append(path, clock.Real{})
 	if err != nil {
@@ -194,11 +218,17 @@ func verifyFromReport(ctx context.Context, s *IOStreams, path string) (*report.W
 	targets := func(fn func(verifyTarget) error) error {
 		return in.stream(ctx, s, nil, func(rec importer.Record) error {
 			k := report.Key{File: rec.File, Line: rec.Line}
-			final, ok := st.Final[k]
-			if !ok || (final.Status != report.Created && final.Status != report.Imported && final.Status != report.Updated) {
+			if v, sent := st.Verified[k]; sent && v.Status == report.VerificationSent {
 				return nil
 			}
-			if v, sent := st.Verified[k]; sent && v.Status == report.VerificationSent {
+			if h.Mode == "verify" {
+				if !rec.Valid() {
+					return nil // reported invalid by the first run
+				}
+				return fn(verifyTarget{key: k, email: rec.User.Email, userID: providerID(rec.User.UserID)})
+			}
+			final, ok := st.Final[k]
+			if !ok || (final.Status != report.Created && final.Status != report.Imported && final.Status != report.Updated) {
 				return nil
 			}
 			if rec.User.EmailVerified != nil && *rec.User.EmailVerified {
@@ -208,6 +238,15 @@ func verifyFromReport(ctx context.Context, s *IOStreams, path string) (*report.W
 		})
 	}
 	return journal, targets, nil
+}
+
+// providerID keeps a user id that names its provider ("auth0|…"); an
+// import-schema id lacks it, and the user is then looked up by email.
+func providerID(id string) string {
+	if strings.Contains(id, "|") {
+		return id
+	}
+	return ""
 }
 
 func verifyFromInput(ctx context.Context, s *IOStreams, o verifyOptions) (*report.Writer, func(func(verifyTarget) error) error, error) {
@@ -220,11 +259,7 @@ func verifyFromInput(ctx context.Context, s *IOStreams, o verifyOptions) (*repor
 			if !rec.Valid() {
 				return journal.Record(pipeline.InvalidEntry(rec))
 			}
-			id := rec.User.UserID
-			if id != "" && !strings.Contains(id, "|") {
-				id = "" // an import-schema id lacks its provider prefix: look the user up
-			}
-			return fn(verifyTarget{key: report.Key{File: rec.File, Line: rec.Line}, email: rec.User.Email, userID: id})
+			return fn(verifyTarget{key: report.Key{File: rec.File, Line: rec.Line}, email: rec.User.Email, userID: providerID(rec.User.UserID)})
 		})
 	}
 	return journal, targets, nil

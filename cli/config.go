@@ -62,7 +62,8 @@ func loadConfigFile(in []string, s *IOStreams) ([]string, error) {
 		if !ok || !(strings.HasPrefix(key, "AUTH0_") || strings.HasPrefix(key, "A0BULK_")) {
 			return nil, usagef("config file %s:%d: want AUTH0_…=value or A0BULK_…=value", path, n)
 		}
-		if _, set := os.LookupEnv(key); set || (credentialKeys[key] && credentialInEnv) {
+		_, tokenInEnv := os.LookupEnv("AUTH0_TOKEN")
+		if _, set := os.LookupEnv(key); set || (credentialKeys[key] && credentialInEnv) || (key == "AUTH0_CLIENT_ID" && tokenInEnv) {
 			continue
 		}
 		os.Setenv(key, strings.Trim(strings.TrimSpace(value), `"'`))

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"slices"
 	"strings"
 
 	ucli "github.com/urfave/cli/v2"
@@ -102,6 +103,27 @@ func fromFlag(c *ucli.Context, name, env string) bool {
 	}
 	v, ok := os.LookupEnv(env)
 	return !ok || v != c.String(name)
+}
+
+// onCommandLine is fromFlag for any flag: false when its value came only
+// from one of its environment variables (a shared config file sets those
+// for every command).
+func onCommandLine(c *ucli.Context, name string) bool {
+	if !c.IsSet(name) {
+		return false
+	}
+	for _, f := range c.Command.Flags {
+		ev, ok := f.(interface{ GetEnvVars() []string })
+		if !ok || !slices.Contains(f.Names(), name) {
+			continue
+		}
+		for _, env := range ev.GetEnvVars() {
+			if v, set := os.LookupEnv(env); set && v == fmt.Sprint(c.Value(name)) {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // client builds the Management API client; a bad domain (plain http off

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	ucli "github.com/urfave/cli/v2"
+	"maps"
 	"os"
 	"time"
 
@@ -86,44 +87,90 @@ func loadResume(c *ucli.Context, path, mode string) (*resumable, error) {
 	return &resumable{Path: path, State: st}, nil
 }
 
-// openJournal starts a fresh report, or appends to the resumed one after
-// checking that the run means the same thing and reads the same bytes.
-func openJournal(m runMeaning, in inputOptions, extra map[string]string, reportPath string, res *resumable, clk clock.Clock) (*report.Writer, *report.State, error) {
+// journalPlan is a report checked but not yet written: every check that
+// can fail with a usage error (exit 2) runs before any call to the tenant,
+// and the file is written only once the tenant has answered, so a typo in
+// --connection or refused credentials leave no half-started report behind.
+type journalPlan struct {
+	header report.RunHeader
+	path   string
+	res    *resumable
+	clk    clock.Clock
+}
+
+// planJournal checks a fresh report's path, or that a resumed run means the
+// same thing and reads the same bytes (inputs, format, --map contents).
+func planJournal(m runMeaning, in inputOptions, extra map[string]string, reportPath string, res *resumable, clk clock.Clock) (*journalPlan, error) {
 	inputs, err := in.hashInputs()
 	if err != nil {
-		return nil, nil, &UsageError{Err: err}
+		return nil, &UsageError{Err: err}
 	}
-	now := report.RunHeader{
+	extra = maps.Clone(extra)
+	if in.MapFile != "" {
+		h, err := report.HashInput(in.MapFile)
+		if err != nil {
+			return nil, &UsageError{Err: err}
+		}
+		extra["map_sha256"] = h.SHA256
+	}
+	p := &journalPlan{res: res, clk: clk, path: reportPath, header: report.RunHeader{
 		Version: Version, Mode: m.Mode, Connection: m.Connection, Upsert: m.Upsert,
-		ExternalID: m.ExternalID, Inputs: inputs, StartedAt: clk.Now().UTC(),
-		Extra: extra,
-	}
+		ExternalID: m.ExternalID, Inputs: inputs, StartedAt: clk.Now().UTC(), Extra: extra,
+	}}
 	if res != nil {
 		for _, i := range inputs {
 			if i.Size < 0 {
-				return nil, nil, usagef("--resume needs the original input files; stdin cannot be read twice")
+				return nil, usagef("--resume needs the original input files; stdin cannot be read twice")
 			}
 		}
-		if err := res.State.Header.Check(now); err != nil {
-			return nil, nil, usagef("--resume %s: %w", res.Path, err)
+		if err := res.State.Header.Check(p.header); err != nil {
+			return nil, usagef("--resume %s: %w", res.Path, err)
 		}
-		w, st, err := report.Append(res.Path, clk)
+		// The same file:line must mean the same record: how it is read
+		// counts as much as its bytes.
+		for _, k := range []string{"format", "map", "map_sha256"} {
+			if was, now := res.State.Header.Extra[k], extra[k]; was != now {
+				return nil, usagef("--resume %s: the run read its input with %s %q, not %q", res.Path, k, was, now)
+			}
+		}
+		return p, nil
+	}
+	if p.path == "" {
+		p.path = fmt.Sprintf("a0bulk-%s-%s.ndjson", m.Mode, clk.Now().UTC().Format("20060102T150405Z"))
+	}
+	if st, err := os.Stat(p.path); err == nil && st.Size() > 0 {
+		return nil, usagef("--report %s exists; use --resume %s to continue it, or choose another file", p.path, p.path)
+	}
+	return p, nil
+}
+
+// open writes the report (or reopens the resumed one for appending).
+func (p *journalPlan) open() (*report.Writer, *report.State, error) {
+	if p.res != nil {
+		w, st, err := report.Append(p.res.Path, p.clk)
 		if err != nil {
-			return nil, nil, fmt.Errorf("resuming %s: %w", res.Path, err)
+			return nil, nil, fmt.Errorf("resuming %s: %w", p.res.Path, err)
 		}
 		return w, st, nil
 	}
-	if reportPath == "" {
-		reportPath = fmt.Sprintf("a0bulk-%s-%s.ndjson", m.Mode, clk.Now().UTC().Format("20060102T150405Z"))
-	}
-	w, err := report.Create(reportPath, now, clk)
+	w, err := report.Create(p.path, p.header, p.clk)
 	if errors.Is(err, os.ErrExist) {
-		return nil, nil, usagef("--report %s exists; use --resume %s to continue it, or choose another file", reportPath, reportPath)
+		return nil, nil, usagef("--report %s exists; use --resume %s to continue it, or choose another file", p.path, p.path)
 	}
 	if err != nil {
 		return nil, nil, &UsageError{Err: fmt.Errorf("creating report: %w", err)}
 	}
 	return w, nil, nil
+}
+
+// openJournal plans and opens at once, for runs that call the tenant only
+// after reading (verify --input).
+func openJournal(m runMeaning, in inputOptions, extra map[string]string, reportPath string, res *resumable, clk clock.Clock) (*report.Writer, *report.State, error) {
+	p, err := planJournal(m, in, extra, reportPath, res, clk)
+	if err != nil {
+		return nil, nil, err
+	}
+	return p.open()
 }
 
 // graceContext returns a context for in-flight requests: it outlives a

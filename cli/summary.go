@@ -21,6 +21,9 @@ type runSummary struct {
 	Problems []string       `json:"problems,omitempty"`
 	Resume   string         `json:"resume_command,omitempty"`
 	ExitCode int            `json:"exit_code"`
+	// outcomeOf, when set, replaces outcome for a command whose success is
+	// not its records' final statuses (verify).
+	outcomeOf func(runSummary) error
 }
 
 type verifyCounts struct {

@@ -57,18 +57,17 @@ func runSync(ctx context.Context, s *IOStreams, g globalOptions, o syncOptions) 
 	if r.client, err = o.tenant.client(r.log, g.Verbose); err != nil {
 		return err
 	}
+	// The tenant first: a typo in --connection or refused credentials leave
+	// no report behind.
+	if r.conn, err = databaseConnection(ctx, r.client, o.meaning.Connection); err != nil {
+		return err
+	}
 	if r.journal, err = openSyncJournal(o, clock.Real{}); err != nil {
 		return err
 	}
 	defer r.journal.Close()
 	// Before any record: every confirmed outcome must reach the state.
 	r.journal.Observe(r.tracker.observe)
-
-	conn, err := databaseConnection(ctx, r.client, o.meaning.Connection)
-	if err != nil {
-		return err
-	}
-	r.conn = conn
 
 	r.prog = newProgress(s, g, "sync", o.input.totalBytes(), r.counter.Load)
 	r.journal.Observe(r.prog.Observe)

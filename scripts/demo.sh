@@ -12,7 +12,10 @@ work=$(mktemp -d)
 "$bin" sandbox --addr 127.0.0.1:0 --addr-file "$work/addr" --job-delay 1s \
   --users fixtures/demo-existing.ndjson 2>"$work/sandbox.log" &
 sandbox=$!
-trap 'kill "$sandbox" 2>/dev/null || true; wait "$sandbox" 2>/dev/null || true; rm -rf "$work"' EXIT
+# On failure the sandbox's log is kept in out/ for a look.
+trap 'status=$?; kill "$sandbox" 2>/dev/null || true; wait "$sandbox" 2>/dev/null || true
+      [ "$status" = 0 ] || cp "$work/sandbox.log" "$out/demo-sandbox.log" 2>/dev/null || true
+      rm -rf "$work"' EXIT
 for _ in $(seq 100); do [ -s "$work/addr" ] && break; sleep 0.05; done
 [ -s "$work/addr" ] || { echo "demo: the sandbox did not start:"; cat "$work/sandbox.log"; exit 1; }
 
@@ -22,6 +25,10 @@ echo "demo: sandbox tenant on http://$AUTH0_DOMAIN; importing fixtures/demo.csv"
 echo "\$ a0bulk import --connection Username-Password-Authentication --input fixtures/demo.csv --report $report"
 code=0
 "$bin" import --connection Username-Password-Authentication --input fixtures/demo.csv --report "$report" || code=$?
+if [ ! -s "$report" ]; then
+  echo "demo: a0bulk exited $code before writing its report (sandbox log: $out/demo-sandbox.log)"
+  exit "${code/#0/1}"
+fi
 echo
 echo "\$ a0bulk report summary $report"
 "$bin" report summary "$report"
