@@ -163,15 +163,11 @@ func runDryCreate(ctx context.Context, s *IOStreams, g globalOptions, o createOp
 	if err != nil {
 		return err
 	}
-	client, err := o.tenant.client(g.logger(s), g.Verbose)
+	client, described, err := dryRunConnection(ctx, s, g, o.tenant, o.meaning.Connection)
 	if err != nil {
 		return err
 	}
-	conn, err := databaseConnection(ctx, client, o.meaning.Connection)
-	if err != nil {
-		return err
-	}
-	plan.Connection = fmt.Sprintf("%s (%s, strategy %s)", conn.Name, conn.ID, conn.Strategy)
+	plan.Connection = described
 	plan.Requests = plan.Valid
 	if o.VerifyEmail {
 		plan.Requests *= 2

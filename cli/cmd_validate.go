@@ -174,15 +174,11 @@ func runDryImport(ctx context.Context, s *IOStreams, g globalOptions, o importOp
 	if err != nil {
 		return err
 	}
-	client, err := o.tenant.client(g.logger(s), g.Verbose)
+	_, described, err := dryRunConnection(ctx, s, g, o.tenant, o.meaning.Connection)
 	if err != nil {
 		return err
 	}
-	conn, err := databaseConnection(ctx, client, o.meaning.Connection)
-	if err != nil {
-		return err
-	}
-	plan.Connection = fmt.Sprintf("%s (%s, strategy %s)", conn.Name, conn.ID, conn.Strategy)
+	plan.Connection = described
 	return plan.print(s, g)
 }
 

@@ -168,3 +168,17 @@ func databaseConnection(ctx context.Context, client *management.Client, name str
 	}
 	return conn, nil
 }
+
+// dryRunConnection is a dry run's one request: connect and look the
+// connection up, described for the plan.
+func dryRunConnection(ctx context.Context, s *IOStreams, g globalOptions, t tenantOptions, name string) (*management.Client, string, error) {
+	client, err := t.client(g.logger(s), g.Verbose)
+	if err != nil {
+		return nil, "", err
+	}
+	conn, err := databaseConnection(ctx, client, name)
+	if err != nil {
+		return nil, "", err
+	}
+	return client, fmt.Sprintf("%s (%s, strategy %s)", conn.Name, conn.ID, conn.Strategy), nil
+}
