@@ -94,6 +94,7 @@ func runCreate(ctx context.Context, s *IOStreams, g globalOptions, o createOptio
 	if err != nil {
 		return err
 	}
+	started := jp.startFrom(client)
 	journal, state, err := jp.open()
 	if err != nil {
 		return err
@@ -108,7 +109,6 @@ func runCreate(ctx context.Context, s *IOStreams, g globalOptions, o createOptio
 	// A resumed run keeps the original start: a user whose create was in
 	// flight when the earlier run died was created after it, and is ours.
 	plan := newResumePlan(state)
-	started := plan.startedAt(time.Now())
 	runner := &create.Runner{
 		API: client, Journal: journal, Clock: clock.Real{},
 		Connection: conn.Name, Upsert: o.meaning.Upsert, RandomPassword: o.RandomPassword,

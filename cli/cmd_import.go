@@ -94,7 +94,6 @@ func runImport(ctx context.Context, s *IOStreams, g globalOptions, o importOptio
 	if err != nil {
 		return err
 	}
-	started := time.Now()
 	jp, err := planJournal(o.meaning, o.input, o.extra, o.ReportPath, o.Resume, clock.Real{})
 	if err != nil {
 		return err
@@ -103,6 +102,7 @@ func runImport(ctx context.Context, s *IOStreams, g globalOptions, o importOptio
 	if err != nil {
 		return err
 	}
+	started := jp.startFrom(client)
 	journal, state, err := jp.open()
 	if err != nil {
 		return err
@@ -118,7 +118,7 @@ func runImport(ctx context.Context, s *IOStreams, g globalOptions, o importOptio
 	defer stopWork()
 	plan := newResumePlan(state)
 	sched := &jobs.Scheduler{
-		Users: client, Connection: conn.Name, RunStarted: plan.startedAt(started), MaybeSent: plan.maybeSent,
+		Users: client, Connection: conn.Name, RunStarted: started, MaybeSent: plan.maybeSent,
 		API: client, Journal: journal, Clock: clock.Real{},
 		ConnectionID: conn.ID, Upsert: o.meaning.Upsert, ExternalID: o.meaning.ExternalID,
 		SendCompletionEmail: o.SendCompletionEmail, MaxJobs: o.MaxJobs, SlotWait: o.SlotWait,

@@ -144,6 +144,19 @@ func planJournal(m runMeaning, in inputOptions, extra map[string]string, reportP
 	return p, nil
 }
 
+// startFrom dates the run by the tenant's clock when it has answered: users
+// created at or after the start are this run's, and that comparison is with
+// the tenant's created_at. It returns the start, kept by a resume.
+func (p *journalPlan) startFrom(c interface{ ServerTime() (time.Time, bool) }) time.Time {
+	if p.res != nil {
+		return p.res.State.Header.StartedAt
+	}
+	if t, ok := c.ServerTime(); ok {
+		p.header.StartedAt = t.UTC()
+	}
+	return p.header.StartedAt
+}
+
 // open writes the report (or reopens the resumed one for appending).
 func (p *journalPlan) open() (*report.Writer, *report.State, error) {
 	if p.res != nil {

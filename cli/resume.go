@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"sync"
-	"time"
 
 	"github.com/a0bulk/a0bulk/importer"
 	"github.com/a0bulk/a0bulk/jobs"
@@ -105,12 +104,3 @@ func (p *resumePlan) wasSending(k report.Key) bool {
 
 // maybeSent is the scheduler's MaybeSent for a resumed run.
 func (p *resumePlan) maybeSent(k report.Key) bool { return p.unsent[k] }
-
-// startedAt is when the run began: a resume keeps the first start, since
-// users its earlier attempts created were created after it.
-func (p *resumePlan) startedAt(now time.Time) time.Time {
-	if p.state != nil {
-		return p.state.Header.StartedAt
-	}
-	return now
-}

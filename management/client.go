@@ -61,6 +61,8 @@ type Client struct {
 
 	mu    sync.Mutex
 	conns map[string]*Connection
+
+	clock *serverClock
 }
 
 // maxResponse bounds what is read of any response: the API's answers are
@@ -138,7 +140,8 @@ func New(cfg Config) (*Client, error) {
 	}
 	thr := throttle.New(ua, opts)
 
-	var rt http.RoundTripper = thr
+	sc := &serverClock{}
+	var rt http.RoundTripper = &serverClockTransport{next: thr, clock: sc}
 	if cfg.Logger != nil {
 		rt = &logTransport{next: rt, log: cfg.Logger}
 	}
@@ -151,6 +154,7 @@ func New(cfg Config) (*Client, error) {
 		throttle: thr,
 		tokens:   tokens,
 		conns:    map[string]*Connection{},
+		clock:    sc,
 	}, nil
 }
 
