@@ -218,8 +218,16 @@ func verifyFromReport(ctx context.Context, s *IOStreams, path string) (*report.W
 	targets := func(fn func(verifyTarget) error) error {
 		return in.stream(ctx, s, nil, func(rec importer.Record) error {
 			k := report.Key{File: rec.File, Line: rec.Line}
-			if v, sent := st.Verified[k]; sent && v.Status == report.VerificationSent {
+			switch v := st.Verified[k]; v.Status {
+			case report.VerificationSent:
 				return nil
+			case report.VerificationSending:
+				// An earlier run sent it and stopped before the answer:
+				// sending again could email the user twice.
+				return journal.Record(report.Entry{
+					File: k.File, Line: k.Line, Email: v.Email, UserID: v.UserID, Status: report.VerificationFailed,
+					Code: jobs.CodeUnknownFate, Reason: "the run stopped after sending this email and before its answer: it may have been sent, so it is not sent again (run verify once more to resend)",
+				})
 			}
 			if h.Mode == "verify" {
 				if !rec.Valid() {

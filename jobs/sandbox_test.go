@@ -144,7 +144,10 @@ func TestVerifierAgainstSandbox(t *testing.T) {
 	if err := v.Send(ctx, report.Key{File: "f", Line: 2}, "ghost@example.com", ""); err != nil {
 		t.Fatal(err)
 	}
-	sent, failed := <-j.ch, <-j.ch
+	sending, sent, failed := <-j.ch, <-j.ch, <-j.ch
+	if sending.Status != report.VerificationSending {
+		t.Fatalf("first line %+v, want the write-ahead verification_sending", sending)
+	}
 	if sent.Status != report.VerificationSent || sent.JobID == "" || failed.Status != report.VerificationFailed || failed.Reason != "user not found" {
 		t.Fatalf("lines: %+v / %+v", sent, failed)
 	}

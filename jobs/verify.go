@@ -59,6 +59,9 @@ func (v *Verifier) Send(ctx context.Context, key report.Key, email, userID strin
 		}
 		userID, line.UserID = id, id
 	}
+	if err := v.write(line, report.VerificationSending, "", "", ""); err != nil {
+		return err
+	}
 	job, err := v.API.SendVerificationEmail(ctx, management.VerificationEmailRequest{UserID: userID, ClientID: v.ClientID})
 	if err == nil {
 		return v.write(line, report.VerificationSent, job.ID, "", "")

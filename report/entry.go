@@ -35,6 +35,9 @@ const (
 const (
 	VerificationSent   Status = "verification_sent"
 	VerificationFailed Status = "verification_failed"
+	// VerificationSending is written before the request: a run that dies
+	// before the answer leaves it, and the next run does not email twice.
+	VerificationSending Status = "verification_sending"
 )
 
 // FinalStatuses lists the final statuses in the order summaries print them.

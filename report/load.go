@@ -194,7 +194,7 @@ func Load(path string) (*State, error) {
 			if _, done := s.Final[k]; !done {
 				s.Sending[k] = *e
 			}
-		case e.Status == VerificationSent, e.Status == VerificationFailed:
+		case e.Status == VerificationSent, e.Status == VerificationFailed, e.Status == VerificationSending:
 			s.Verified[k] = *e
 		}
 		if e.Chunk > s.LastChunk {

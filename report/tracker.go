@@ -114,7 +114,7 @@ func validate(e *Entry) error {
 			return fmt.Errorf("queued line for %s:%d needs chunk >= 1", e.File, e.Line)
 		}
 	case e.Status.IsFinal(), e.Status == Sending,
-		e.Status == VerificationSent, e.Status == VerificationFailed:
+		e.Status == VerificationSent, e.Status == VerificationFailed, e.Status == VerificationSending:
 	default:
 		return fmt.Errorf("unknown status %q", e.Status)
 	}
