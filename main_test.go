@@ -16,8 +16,8 @@ import (
 	"github.com/rogpeppe/go-internal/testscript"
 
 	"github.com/a0bulk/a0bulk/cli"
-	"github.com/a0bulk/a0bulk/importer"
-	"github.com/a0bulk/a0bulk/importer/gen"
+	"github.com/a0bulk/a0bulk/input"
+	"github.com/a0bulk/a0bulk/input/gen"
 	"github.com/a0bulk/a0bulk/management"
 	"github.com/a0bulk/a0bulk/report"
 	"github.com/a0bulk/a0bulk/sandbox"
@@ -254,13 +254,13 @@ func cmdGen(ts *testscript.TestScript, neg bool, args []string) {
 	}
 	n, err := strconv.Atoi(args[1])
 	ts.Check(err)
-	format := importer.Format("csv")
+	format := input.Format("csv")
 	if len(args) > 2 {
-		format = importer.Format(args[2])
+		format = input.Format(args[2])
 	}
 	o := gen.GenOptions{}
 	if len(args) > 3 && args[3] == "create" {
-		o.Mode = importer.ModeCreate
+		o.Mode = input.ModeCreate
 	}
 	f, err := os.Create(ts.MkAbs(args[0]))
 	ts.Check(err)

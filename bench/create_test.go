@@ -4,8 +4,8 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/a0bulk/a0bulk/importer"
-	"github.com/a0bulk/a0bulk/importer/gen"
+	"github.com/a0bulk/a0bulk/input"
+	"github.com/a0bulk/a0bulk/input/gen"
 	"github.com/a0bulk/a0bulk/report"
 	"github.com/a0bulk/a0bulk/sandbox"
 )
@@ -26,7 +26,7 @@ func BenchmarkCreateRateLimited(b *testing.B) {
 		{"auth0_rate16_burst50", 16, 50, 400},
 	} {
 		b.Run(c.name, func(b *testing.B) {
-			in := genFile(b, b.TempDir(), c.users, importer.FormatNDJSON, gen.GenOptions{Mode: importer.ModeCreate})
+			in := genFile(b, b.TempDir(), c.users, input.FormatNDJSON, gen.GenOptions{Mode: input.ModeCreate})
 			var ratio, limited, achieved float64
 			runs := 0
 			for b.Loop() {

@@ -5,8 +5,8 @@ import (
 	"io"
 	"testing"
 
-	"github.com/a0bulk/a0bulk/importer"
-	"github.com/a0bulk/a0bulk/importer/gen"
+	"github.com/a0bulk/a0bulk/input"
+	"github.com/a0bulk/a0bulk/input/gen"
 )
 
 // chunkLimit is import's default --chunk-bytes.
@@ -17,16 +17,16 @@ const chunkLimit = 500_000
 // whatever is left) against the limit.
 func BenchmarkChunkFill(b *testing.B) {
 	var buf bytes.Buffer
-	if err := gen.Users(5, 100_000, &buf, importer.FormatNDJSON, gen.GenOptions{}); err != nil {
+	if err := gen.Users(5, 100_000, &buf, input.FormatNDJSON, gen.GenOptions{}); err != nil {
 		b.Fatal(err)
 	}
 	data := buf.Bytes()
 	var fill float64
 	var files int
 	for b.Loop() {
-		in := importer.Input{Name: "users.ndjson", Format: importer.FormatNDJSON,
+		in := input.Input{Name: "users.ndjson", Format: input.FormatNDJSON,
 			Open: func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(data)), nil }}
-		res, err := importer.Plan([]importer.Input{in}, importer.Options{}, chunkLimit, func(importer.Record) error { return nil })
+		res, err := input.Plan([]input.Input{in}, input.Options{}, chunkLimit, func(input.Record) error { return nil })
 		if err != nil || len(res.ChunkBytes) < 2 {
 			b.Fatalf("plan: %v, %d files", err, len(res.ChunkBytes))
 		}

@@ -15,8 +15,8 @@ import (
 	"time"
 
 	"github.com/a0bulk/a0bulk/cli"
-	"github.com/a0bulk/a0bulk/importer"
-	"github.com/a0bulk/a0bulk/importer/gen"
+	"github.com/a0bulk/a0bulk/input"
+	"github.com/a0bulk/a0bulk/input/gen"
 	"github.com/a0bulk/a0bulk/report"
 	"github.com/a0bulk/a0bulk/sandbox"
 )
@@ -94,7 +94,7 @@ func tenantArgs(host string) []string {
 }
 
 // genFile writes n generated users to a file in dir.
-func genFile(b *testing.B, dir string, n int, f importer.Format, o gen.GenOptions) string {
+func genFile(b *testing.B, dir string, n int, f input.Format, o gen.GenOptions) string {
 	b.Helper()
 	path := filepath.Join(dir, "users."+string(f))
 	fh, err := os.Create(path)

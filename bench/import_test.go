@@ -7,8 +7,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/a0bulk/a0bulk/importer"
-	"github.com/a0bulk/a0bulk/importer/gen"
+	"github.com/a0bulk/a0bulk/input"
+	"github.com/a0bulk/a0bulk/input/gen"
 	"github.com/a0bulk/a0bulk/report"
 	"github.com/a0bulk/a0bulk/sandbox"
 )
@@ -37,7 +37,7 @@ func BenchmarkImportSandbox(b *testing.B) {
 		{2 * time.Second, importUsers / 2},
 	} {
 		b.Run(fmt.Sprintf("job=%v", 2*c.jobDelay), func(b *testing.B) {
-			in := genFile(b, b.TempDir(), c.users, importer.FormatNDJSON, gen.GenOptions{})
+			in := genFile(b, b.TempDir(), c.users, input.FormatNDJSON, gen.GenOptions{})
 			var busy, rate float64
 			var jobs, runs int
 			for b.Loop() {

@@ -12,8 +12,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/a0bulk/a0bulk/importer"
-	"github.com/a0bulk/a0bulk/importer/gen"
+	"github.com/a0bulk/a0bulk/input"
+	"github.com/a0bulk/a0bulk/input/gen"
 )
 
 const rssHelperEnv = "A0BULK_BENCH_RSS_HELPER"
@@ -77,7 +77,7 @@ func BenchmarkValidateMemory(b *testing.B) {
 					b.Fatal(err)
 				}
 				w := bufio.NewWriterSize(in, 1<<16)
-				genErr := gen.Users(11, n, w, importer.FormatNDJSON, gen.GenOptions{})
+				genErr := gen.Users(11, n, w, input.FormatNDJSON, gen.GenOptions{})
 				if genErr == nil {
 					genErr = w.Flush()
 				}

@@ -9,8 +9,8 @@ import (
 	"time"
 
 	"github.com/a0bulk/a0bulk/clock"
-	"github.com/a0bulk/a0bulk/importer"
-	"github.com/a0bulk/a0bulk/importer/gen"
+	"github.com/a0bulk/a0bulk/input"
+	"github.com/a0bulk/a0bulk/input/gen"
 	"github.com/a0bulk/a0bulk/jobs"
 	"github.com/a0bulk/a0bulk/management"
 	"github.com/a0bulk/a0bulk/report"
@@ -37,7 +37,7 @@ func (j *countJournal) Record(e report.Entry) error {
 // the first poll wait at the cli's default (1s) and shorter, to show how
 // much of the slot time the poll interval leaves idle when jobs are fast.
 func BenchmarkImportPollMin(b *testing.B) {
-	in := genFile(b, b.TempDir(), importUsers, importer.FormatNDJSON, gen.GenOptions{})
+	in := genFile(b, b.TempDir(), importUsers, input.FormatNDJSON, gen.GenOptions{})
 	for _, pollMin := range []time.Duration{time.Second, 250 * time.Millisecond, 100 * time.Millisecond} {
 		b.Run(fmt.Sprintf("poll_min=%v", pollMin), func(b *testing.B) {
 			var busy, rate float64
@@ -80,7 +80,7 @@ func importDirect(b *testing.B, host, path string, pollMin time.Duration) int {
 	}
 	j := &countJournal{finals: map[report.Status]int{}}
 	s := &jobs.Scheduler{API: client, Journal: j, Clock: clock.Real{}, ConnectionID: conn.ID, PollMin: pollMin}
-	chunks := make(chan importer.Chunk)
+	chunks := make(chan input.Chunk)
 	done := make(chan error, 1)
 	go func() { done <- s.Run(ctx, chunks) }()
 	f, err := os.Open(path)
@@ -88,13 +88,13 @@ func importDirect(b *testing.B, host, path string, pollMin time.Duration) int {
 		b.Fatal(err)
 	}
 	defer f.Close()
-	r, err := importer.NewReader(f, path, importer.FormatNDJSON, importer.Options{})
+	r, err := input.NewReader(f, path, input.FormatNDJSON, input.Options{})
 	if err != nil {
 		b.Fatal(err)
 	}
-	c := importer.NewChunker(chunkLimit, 1)
-	send := func(ch *importer.Chunk) error { chunks <- *ch; return nil }
-	if _, err := importer.Pump(r, importer.NewValidator(importer.ModeImport), c, func(importer.Record) error { return nil }, send); err != nil {
+	c := input.NewChunker(chunkLimit, 1)
+	send := func(ch *input.Chunk) error { chunks <- *ch; return nil }
+	if _, err := input.Pump(r, input.NewValidator(input.ModeImport), c, func(input.Record) error { return nil }, send); err != nil {
 		b.Fatal(err)
 	}
 	if last := c.Flush(); last != nil {

@@ -5,8 +5,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/a0bulk/a0bulk/importer"
-	"github.com/a0bulk/a0bulk/importer/gen"
+	"github.com/a0bulk/a0bulk/input"
+	"github.com/a0bulk/a0bulk/input/gen"
 	"github.com/a0bulk/a0bulk/report"
 	"github.com/a0bulk/a0bulk/sandbox"
 )
@@ -134,7 +134,7 @@ func runChaos(t *testing.T, tc chaosCase, mode string) {
 		args = []string{"import", "--chunk-bytes", "30000"}
 	case "create":
 		n = createUsers
-		in = genFile(t, dir, "users.csv", 12, n, gen.GenOptions{Mode: importer.ModeCreate})
+		in = genFile(t, dir, "users.csv", 12, n, gen.GenOptions{Mode: input.ModeCreate})
 		args = []string{"create", "--concurrency", "8"}
 	}
 	rate := tc.rate

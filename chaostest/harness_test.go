@@ -13,8 +13,8 @@ import (
 	"time"
 
 	"github.com/a0bulk/a0bulk/cli"
-	"github.com/a0bulk/a0bulk/importer"
-	"github.com/a0bulk/a0bulk/importer/gen"
+	"github.com/a0bulk/a0bulk/input"
+	"github.com/a0bulk/a0bulk/input/gen"
 	"github.com/a0bulk/a0bulk/management"
 	"github.com/a0bulk/a0bulk/report"
 	"github.com/a0bulk/a0bulk/sandbox"
@@ -98,7 +98,7 @@ func genFile(t *testing.T, dir, name string, seed int64, n int, o gen.GenOptions
 		t.Fatal(err)
 	}
 	defer f.Close()
-	format, err := importer.DetectFormat(p, "")
+	format, err := input.DetectFormat(p, "")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,7 +9,7 @@ import (
 
 	"github.com/a0bulk/a0bulk/clock"
 	"github.com/a0bulk/a0bulk/create"
-	"github.com/a0bulk/a0bulk/importer"
+	"github.com/a0bulk/a0bulk/input"
 	"github.com/a0bulk/a0bulk/jobs"
 	"github.com/a0bulk/a0bulk/pipeline"
 )
@@ -66,7 +66,7 @@ Examples:
 }
 
 func readCreateOptions(c *ucli.Context, s *IOStreams) (createOptions, error) {
-	run, err := readRunOptions(c, s, "create", importer.ModeCreate)
+	run, err := readRunOptions(c, s, "create", input.ModeCreate)
 	if err != nil {
 		return createOptions{}, err
 	}
@@ -145,10 +145,10 @@ type createPlan struct {
 
 func runDryCreate(ctx context.Context, s *IOStreams, g globalOptions, o createOptions) error {
 	plan := &createPlan{}
-	err := o.input.stream(ctx, s, nil, func(rec importer.Record) error {
+	err := o.input.stream(ctx, s, nil, func(rec input.Record) error {
 		plan.Records++
 		if rec.Password == "" && !o.RandomPassword && rec.Valid() {
-			rec.Errors = append(rec.Errors, importer.FieldError{Field: "password", Reason: "required for a database connection (or use --random-password)"})
+			rec.Errors = append(rec.Errors, input.FieldError{Field: "password", Reason: "required for a database connection (or use --random-password)"})
 		}
 		if !rec.Valid() {
 			plan.Invalid++

@@ -9,7 +9,7 @@ import (
 	ucli "github.com/urfave/cli/v2"
 
 	"github.com/a0bulk/a0bulk/clock"
-	"github.com/a0bulk/a0bulk/importer"
+	"github.com/a0bulk/a0bulk/input"
 	"github.com/a0bulk/a0bulk/jobs"
 	"github.com/a0bulk/a0bulk/pipeline"
 	"github.com/a0bulk/a0bulk/report"
@@ -68,7 +68,7 @@ func importCommand(s *IOStreams) *ucli.Command {
 }
 
 func readImportOptions(c *ucli.Context, s *IOStreams) (importOptions, error) {
-	run, err := readRunOptions(c, s, "import", importer.ModeImport)
+	run, err := readRunOptions(c, s, "import", input.ModeImport)
 	if err != nil {
 		return importOptions{}, err
 	}

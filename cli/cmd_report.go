@@ -8,7 +8,7 @@ import (
 
 	ucli "github.com/urfave/cli/v2"
 
-	"github.com/a0bulk/a0bulk/importer"
+	"github.com/a0bulk/a0bulk/input"
 	"github.com/a0bulk/a0bulk/pipeline"
 	"github.com/a0bulk/a0bulk/report"
 )
@@ -96,7 +96,7 @@ func printReportSummary(s *IOStreams, g globalOptions, path string, sum report.S
 
 // failedUser is a record as --input reads it back; Password only in create mode.
 type failedUser struct {
-	importer.User
+	input.User
 	Password string `json:"password,omitempty"`
 }
 
@@ -139,7 +139,7 @@ func printFailures(c *ucli.Context, s *IOStreams, path, outPath string) error {
 	enc := json.NewEncoder(out)
 	enc.SetEscapeHTML(false)
 	invalid := 0
-	err = in.stream(c.Context, s, nil, func(rec importer.Record) error {
+	err = in.stream(c.Context, s, nil, func(rec input.Record) error {
 		f, ok := st.Final[report.Key{File: rec.File, Line: rec.Line}]
 		switch {
 		case ok && f.Status.Succeeded():
@@ -166,9 +166,9 @@ func printFailures(c *ucli.Context, s *IOStreams, path, outPath string) error {
 
 // inputMode is how a report's run read its input: create mode allows the
 // plaintext password column, which import mode refuses.
-func inputMode(h report.RunHeader) importer.Mode {
+func inputMode(h report.RunHeader) input.Mode {
 	if h.Mode == "create" || (h.Mode == "sync" && h.Extra["sync_mode"] == "create") {
-		return importer.ModeCreate
+		return input.ModeCreate
 	}
-	return importer.ModeImport
+	return input.ModeImport
 }

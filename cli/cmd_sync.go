@@ -5,7 +5,7 @@ import (
 
 	ucli "github.com/urfave/cli/v2"
 
-	"github.com/a0bulk/a0bulk/importer"
+	"github.com/a0bulk/a0bulk/input"
 )
 
 // syncOptions are the flags of `a0bulk sync`.
@@ -146,9 +146,9 @@ func readSyncOptions(c *ucli.Context, s *IOStreams) (syncOptions, error) {
 	if err := positiveInt("concurrency", o.Concurrency); err != nil {
 		return o, err
 	}
-	mode := importer.ModeImport
+	mode := input.ModeImport
 	if o.Mode == "create" {
-		mode = importer.ModeCreate
+		mode = input.ModeCreate
 	}
 	in, err := readInputOptions(c.StringSlice("input"), c.String("format"), c.String("map"), mode)
 	if err != nil {

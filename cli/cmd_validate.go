@@ -7,7 +7,7 @@ import (
 
 	ucli "github.com/urfave/cli/v2"
 
-	"github.com/a0bulk/a0bulk/importer"
+	"github.com/a0bulk/a0bulk/input"
 	"github.com/a0bulk/a0bulk/pipeline"
 )
 
@@ -60,9 +60,9 @@ Examples:
 			if limit <= 2 || limit > maxImportFile {
 				return usagef("--chunk-bytes must be between 3 and %d, got %d", maxImportFile, limit)
 			}
-			mode := importer.ModeImport
+			mode := input.ModeImport
 			if c.Bool("create") {
-				mode = importer.ModeCreate
+				mode = input.ModeCreate
 			}
 			in, err := readInputOptions(c.StringSlice("input"), c.String("format"), c.String("map"), mode)
 			if err != nil {
@@ -81,18 +81,18 @@ Examples:
 // keeping only the chunk sizes (constant memory).
 func planImport(ctx context.Context, s *IOStreams, in inputOptions, limit int) (*importPlan, error) {
 	plan := &importPlan{Limit: limit}
-	chunker := importer.NewChunker(limit, 1)
-	add := func(c *importer.Chunk) {
+	chunker := input.NewChunker(limit, 1)
+	add := func(c *input.Chunk) {
 		if c != nil {
 			plan.ChunkBytes = append(plan.ChunkBytes, len(c.Body))
 		}
 	}
-	err := in.stream(ctx, s, nil, func(rec importer.Record) error {
+	err := in.stream(ctx, s, nil, func(rec input.Record) error {
 		plan.Records++
-		if rec.Valid() && in.Mode == importer.ModeImport {
+		if rec.Valid() && in.Mode == input.ModeImport {
 			full, err := chunker.Add(rec)
-			if errors.Is(err, importer.ErrRecordTooLarge) {
-				rec.Errors = append(rec.Errors, importer.FieldError{Reason: fmt.Sprintf("larger than the %d-byte import file limit", limit)})
+			if errors.Is(err, input.ErrRecordTooLarge) {
+				rec.Errors = append(rec.Errors, input.FieldError{Reason: fmt.Sprintf("larger than the %d-byte import file limit", limit)})
 			} else if err != nil {
 				return err
 			}

@@ -12,7 +12,7 @@ import (
 	ucli "github.com/urfave/cli/v2"
 
 	"github.com/a0bulk/a0bulk/clock"
-	"github.com/a0bulk/a0bulk/importer"
+	"github.com/a0bulk/a0bulk/input"
 	"github.com/a0bulk/a0bulk/jobs"
 	"github.com/a0bulk/a0bulk/pipeline"
 	"github.com/a0bulk/a0bulk/report"
@@ -75,7 +75,7 @@ Examples:
 				return usagef("give --report RUN_REPORT or --input FILE")
 			}
 			if o.FromReport == "" {
-				if o.input, err = readInputOptions(inputs, c.String("format"), c.String("map"), importer.ModeImport); err != nil {
+				if o.input, err = readInputOptions(inputs, c.String("format"), c.String("map"), input.ModeImport); err != nil {
 					return err
 				}
 			}
@@ -216,7 +216,7 @@ func verifyFromReport(ctx context.Context, s *IOStreams, path string) (*report.W
 		return nil, nil, fmt.Errorf("opening %s: %w", path, err)
 	}
 	targets := func(fn func(verifyTarget) error) error {
-		return in.stream(ctx, s, nil, func(rec importer.Record) error {
+		return in.stream(ctx, s, nil, func(rec input.Record) error {
 			k := report.Key{File: rec.File, Line: rec.Line}
 			switch v := st.Verified[k]; v.Status {
 			case report.VerificationSent:
@@ -263,7 +263,7 @@ func verifyFromInput(ctx context.Context, s *IOStreams, o verifyOptions) (*repor
 		return nil, nil, err
 	}
 	targets := func(fn func(verifyTarget) error) error {
-		return o.input.stream(ctx, s, nil, func(rec importer.Record) error {
+		return o.input.stream(ctx, s, nil, func(rec input.Record) error {
 			if !rec.Valid() {
 				return journal.Record(pipeline.InvalidEntry(rec))
 			}

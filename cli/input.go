@@ -7,7 +7,7 @@ import (
 	"io"
 	"os"
 
-	"github.com/a0bulk/a0bulk/importer"
+	"github.com/a0bulk/a0bulk/input"
 	"github.com/a0bulk/a0bulk/pipeline"
 	"github.com/a0bulk/a0bulk/report"
 )
@@ -17,11 +17,11 @@ type inputOptions struct {
 	Paths     []string // "-" is stdin
 	Format    string
 	MapFile   string
-	Mode      importer.Mode
+	Mode      input.Mode
 	ColumnMap map[string]string
 }
 
-func readInputOptions(paths []string, format, mapFile string, mode importer.Mode) (inputOptions, error) {
+func readInputOptions(paths []string, format, mapFile string, mode input.Mode) (inputOptions, error) {
 	in := inputOptions{Paths: paths, Format: format, MapFile: mapFile, Mode: mode}
 	if len(in.Paths) == 0 {
 		in.Paths = []string{"-"}
@@ -31,7 +31,7 @@ func readInputOptions(paths []string, format, mapFile string, mode importer.Mode
 		if p == "-" {
 			stdin++
 		}
-		if _, err := importer.DetectFormat(p, format); err != nil && p != "-" {
+		if _, err := input.DetectFormat(p, format); err != nil && p != "-" {
 			return in, &UsageError{Err: err}
 		}
 		if p != "-" {
@@ -44,7 +44,7 @@ func readInputOptions(paths []string, format, mapFile string, mode importer.Mode
 		return in, usagef("--input - (stdin) can be given only once")
 	}
 	if mapFile != "" {
-		m, err := importer.LoadColumnMap(mapFile)
+		m, err := input.LoadColumnMap(mapFile)
 		if err != nil {
 			return in, usagef("--map: %w", err)
 		}
@@ -75,8 +75,8 @@ func (in inputOptions) hashInputs() ([]report.Input, error) {
 // so duplicates are caught across files), and hands each record to fn. A file
 // that cannot be read further becomes one invalid record at the line where it
 // broke, and the next file is read. counter, if not nil, sees the bytes read.
-func (in inputOptions) stream(ctx context.Context, s *IOStreams, counter *byteCounter, fn func(importer.Record) error) error {
-	v := importer.NewValidator(in.Mode)
+func (in inputOptions) stream(ctx context.Context, s *IOStreams, counter *byteCounter, fn func(input.Record) error) error {
+	v := input.NewValidator(in.Mode)
 	for _, path := range in.Paths {
 		if err := in.streamFile(ctx, s, path, v, counter, fn); err != nil {
 			return err
@@ -88,12 +88,12 @@ func (in inputOptions) stream(ctx context.Context, s *IOStreams, counter *byteCo
 // source binds stream to this run's streams and byte counter, as the
 // pipeline's Source.
 func (in inputOptions) source(s *IOStreams, counter *byteCounter) pipeline.Source {
-	return func(ctx context.Context, fn func(importer.Record) error) error {
+	return func(ctx context.Context, fn func(input.Record) error) error {
 		return in.stream(ctx, s, counter, fn)
 	}
 }
 
-func (in inputOptions) streamFile(ctx context.Context, s *IOStreams, path string, v *importer.Validator, counter *byteCounter, fn func(importer.Record) error) error {
+func (in inputOptions) streamFile(ctx context.Context, s *IOStreams, path string, v *input.Validator, counter *byteCounter, fn func(input.Record) error) error {
 	var r io.Reader
 	name := path
 	if path == "-" {
@@ -109,11 +109,11 @@ func (in inputOptions) streamFile(ctx context.Context, s *IOStreams, path string
 	if counter != nil {
 		r = counter.wrap(r)
 	}
-	format, err := importer.DetectFormat(path, in.Format)
+	format, err := input.DetectFormat(path, in.Format)
 	if err != nil {
 		return &UsageError{Err: err}
 	}
-	rd, err := importer.NewReader(r, name, format, importer.Options{Mode: in.Mode, ColumnMap: in.ColumnMap})
+	rd, err := input.NewReader(r, name, format, input.Options{Mode: in.Mode, ColumnMap: in.ColumnMap})
 	if err != nil {
 		return fileBroken(name, err, fn)
 	}
@@ -137,12 +137,12 @@ func (in inputOptions) streamFile(ctx context.Context, s *IOStreams, path string
 
 // fileBroken turns an unreadable remainder of a file into one invalid record,
 // so it is in the report (with file, line and reason) and the run goes on.
-func fileBroken(name string, err error, fn func(importer.Record) error) error {
-	var ie *importer.InputError
+func fileBroken(name string, err error, fn func(input.Record) error) error {
+	var ie *input.InputError
 	if !errors.As(err, &ie) {
 		return fmt.Errorf("reading %s: %w", name, err)
 	}
-	rec := importer.Record{File: ie.File, Line: ie.Line, Errors: []importer.FieldError{{Field: ie.Field, Reason: ie.Reason}}}
+	rec := input.Record{File: ie.File, Line: ie.Line, Errors: []input.FieldError{{Field: ie.Field, Reason: ie.Reason}}}
 	if rec.File == "" {
 		rec.File = name
 	}

@@ -5,7 +5,7 @@ import (
 	"errors"
 	"sync"
 
-	"github.com/a0bulk/a0bulk/importer"
+	"github.com/a0bulk/a0bulk/input"
 	"github.com/a0bulk/a0bulk/jobs"
 	"github.com/a0bulk/a0bulk/report"
 )
@@ -17,7 +17,7 @@ type resumePlan struct {
 	state     *report.State
 	nextChunk int
 	jobChunk  map[report.Key]int      // record → its submitted chunk
-	submitted map[int]*importer.Chunk // seq → chunk rebuilt from the input
+	submitted map[int]*input.Chunk // seq → chunk rebuilt from the input
 	jobOf     map[int]string
 	// unsent: records queued by the earlier run in a chunk it never saw
 	// accepted: the tenant may or may not have them.
@@ -25,7 +25,7 @@ type resumePlan struct {
 }
 
 func newResumePlan(state *report.State) *resumePlan {
-	p := &resumePlan{state: state, nextChunk: 1, jobChunk: map[report.Key]int{}, submitted: map[int]*importer.Chunk{}, jobOf: map[int]string{}, unsent: map[report.Key]bool{}}
+	p := &resumePlan{state: state, nextChunk: 1, jobChunk: map[report.Key]int{}, submitted: map[int]*input.Chunk{}, jobOf: map[int]string{}, unsent: map[report.Key]bool{}}
 	if state == nil {
 		return p
 	}
@@ -39,7 +39,7 @@ func newResumePlan(state *report.State) *resumePlan {
 			}
 			continue
 		}
-		p.submitted[c.Seq] = &importer.Chunk{Seq: c.Seq}
+		p.submitted[c.Seq] = &input.Chunk{Seq: c.Seq}
 		p.jobOf[c.Seq] = c.JobID
 		for _, k := range c.Keys {
 			p.jobChunk[k] = c.Seq
@@ -49,10 +49,10 @@ func newResumePlan(state *report.State) *resumePlan {
 }
 
 // admit is the pipeline's Admit for a resumed run.
-func (p *resumePlan) admit(rec importer.Record) (bool, error) { return !p.skip(rec), nil }
+func (p *resumePlan) admit(rec input.Record) (bool, error) { return !p.skip(rec), nil }
 
 // skip reports whether rec needs no sending in this run.
-func (p *resumePlan) skip(rec importer.Record) bool {
+func (p *resumePlan) skip(rec input.Record) bool {
 	if p.state == nil {
 		return false
 	}
@@ -62,7 +62,7 @@ func (p *resumePlan) skip(rec importer.Record) bool {
 	}
 	if seq, ok := p.jobChunk[k]; ok {
 		c := p.submitted[seq]
-		c.Records = append(c.Records, importer.ChunkRecord{File: rec.File, Line: rec.Line, Email: rec.User.Email, UserID: rec.User.UserID})
+		c.Records = append(c.Records, input.ChunkRecord{File: rec.File, Line: rec.Line, Email: rec.User.Email, UserID: rec.User.UserID})
 		return true
 	}
 	return false
@@ -78,7 +78,7 @@ func (p *resumePlan) settle(ctx context.Context, sched *jobs.Scheduler) error {
 			continue
 		}
 		wg.Add(1)
-		go func(seq int, c importer.Chunk) {
+		go func(seq int, c input.Chunk) {
 			defer wg.Done()
 			// Settle's errors already name the chunk and its job.
 			if err := sched.Settle(ctx, c, p.jobOf[seq]); err != nil {

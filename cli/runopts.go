@@ -3,7 +3,7 @@ package cli
 import (
 	ucli "github.com/urfave/cli/v2"
 
-	"github.com/a0bulk/a0bulk/importer"
+	"github.com/a0bulk/a0bulk/input"
 )
 
 // runOptions are what import and create share: where to read, what the run
@@ -20,7 +20,7 @@ type runOptions struct {
 
 // readRunOptions reads them, restoring first whatever a resumed report
 // recorded, so the command's own options see the same values too.
-func readRunOptions(c *ucli.Context, s *IOStreams, mode string, inMode importer.Mode) (runOptions, error) {
+func readRunOptions(c *ucli.Context, s *IOStreams, mode string, inMode input.Mode) (runOptions, error) {
 	var o runOptions
 	if c.NArg() > 0 {
 		return o, usagef("unexpected argument %q (inputs go in --input)", c.Args().First())

@@ -8,7 +8,7 @@ import (
 	"os"
 
 	"github.com/a0bulk/a0bulk/clock"
-	"github.com/a0bulk/a0bulk/importer"
+	"github.com/a0bulk/a0bulk/input"
 	"github.com/a0bulk/a0bulk/pipeline"
 	"github.com/a0bulk/a0bulk/syncstate"
 )
@@ -55,7 +55,7 @@ func runDrySync(ctx context.Context, s *IOStreams, g globalOptions, o syncOption
 	}
 
 	listing := g.Verbose && !g.JSON
-	err := o.input.stream(ctx, s, nil, func(rec importer.Record) error {
+	err := o.input.stream(ctx, s, nil, func(rec input.Record) error {
 		plan.Records++
 		var verdict syncVerdict
 		if rec.Valid() {
@@ -66,7 +66,7 @@ func runDrySync(ctx context.Context, s *IOStreams, g globalOptions, o syncOption
 			verdict = v
 			// What create.Runner would refuse for a user it must send.
 			if o.Mode == "create" && verdict != syncUnchanged && rec.Password == "" && !o.RandomPassword {
-				rec.Errors = append(rec.Errors, importer.FieldError{Field: "password", Reason: "required for a database connection (or use --random-password)"})
+				rec.Errors = append(rec.Errors, input.FieldError{Field: "password", Reason: "required for a database connection (or use --random-password)"})
 			}
 		}
 		if !rec.Valid() {

@@ -10,7 +10,7 @@ import (
 
 	"github.com/a0bulk/a0bulk/clock"
 	"github.com/a0bulk/a0bulk/create"
-	"github.com/a0bulk/a0bulk/importer"
+	"github.com/a0bulk/a0bulk/input"
 	"github.com/a0bulk/a0bulk/jobs"
 	"github.com/a0bulk/a0bulk/management"
 	"github.com/a0bulk/a0bulk/pipeline"
@@ -97,7 +97,7 @@ func runSync(ctx context.Context, s *IOStreams, g globalOptions, o syncOptions) 
 
 // admit decides what to do with a valid record: skip it as unchanged (its
 // final line is written here), or track it and report that it must be sent.
-func (r *syncRun) admit(rec importer.Record) (bool, error) {
+func (r *syncRun) admit(rec input.Record) (bool, error) {
 	if !rec.Valid() {
 		return true, nil // the pipeline reports it invalid
 	}

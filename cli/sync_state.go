@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"sync"
 
-	"github.com/a0bulk/a0bulk/importer"
+	"github.com/a0bulk/a0bulk/input"
 	"github.com/a0bulk/a0bulk/report"
 	"github.com/a0bulk/a0bulk/syncstate"
 )
@@ -31,7 +31,7 @@ type stateReader interface {
 // judge compares a valid record with the state. The hash covers the mapped
 // user only: a create-mode plaintext password is never hashed, so neither it
 // nor a fast hash of it ever reaches the state file.
-func judge(st stateReader, rec importer.Record, full bool) (syncVerdict, string, syncstate.Entry, error) {
+func judge(st stateReader, rec input.Record, full bool) (syncVerdict, string, syncstate.Entry, error) {
 	hash := syncstate.RecordHash(rec.User)
 	if st == nil || rec.User.Email == "" {
 		// No key to remember the user by: it is always sent.
@@ -78,7 +78,7 @@ func newSyncTracker(store *syncstate.Store) *syncTracker {
 // track remembers rec's hash until its final line. Call it before the record
 // can reach the tenant. A record without email cannot be keyed and is not
 // remembered (it is sent on every sync).
-func (t *syncTracker) track(rec importer.Record, hash string, prev syncstate.Entry) {
+func (t *syncTracker) track(rec input.Record, hash string, prev syncstate.Entry) {
 	if rec.User.Email == "" {
 		return
 	}

@@ -6,7 +6,7 @@ import (
 	"testing"
 
 	"github.com/a0bulk/a0bulk/clock"
-	"github.com/a0bulk/a0bulk/importer"
+	"github.com/a0bulk/a0bulk/input"
 	"github.com/a0bulk/a0bulk/report"
 	"github.com/a0bulk/a0bulk/syncstate"
 )
@@ -22,7 +22,7 @@ func (f fakeState) Get(email string) (syncstate.Entry, bool, error) {
 }
 
 func TestJudge(t *testing.T) {
-	alice := importer.User{Email: "alice@example.com", GivenName: "Alice"}
+	alice := input.User{Email: "alice@example.com", GivenName: "Alice"}
 	hash := syncstate.RecordHash(alice)
 	changed := alice
 	changed.GivenName = "Alicia"
@@ -30,7 +30,7 @@ func TestJudge(t *testing.T) {
 	for _, tc := range []struct {
 		name    string
 		st      stateReader
-		user    importer.User
+		user    input.User
 		full    bool
 		want    syncVerdict
 		wantErr bool
@@ -38,13 +38,13 @@ func TestJudge(t *testing.T) {
 		{"same hash", st, alice, false, syncUnchanged, false},
 		{"same hash, --full", st, alice, true, syncChanged, false},
 		{"other hash", st, changed, false, syncChanged, false},
-		{"no entry", st, importer.User{Email: "bob@example.com"}, false, syncNew, false},
+		{"no entry", st, input.User{Email: "bob@example.com"}, false, syncNew, false},
 		{"no state file yet", nil, alice, false, syncNew, false},
-		{"no email: always sent", fakeState{"": {Hash: syncstate.RecordHash(importer.User{PhoneNumber: "+1"})}}, importer.User{PhoneNumber: "+1"}, false, syncNew, false},
-		{"state unreadable", st, importer.User{Email: "broken@example.com"}, false, 0, true},
+		{"no email: always sent", fakeState{"": {Hash: syncstate.RecordHash(input.User{PhoneNumber: "+1"})}}, input.User{PhoneNumber: "+1"}, false, syncNew, false},
+		{"state unreadable", st, input.User{Email: "broken@example.com"}, false, 0, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			got, h, _, err := judge(tc.st, importer.Record{User: tc.user}, tc.full)
+			got, h, _, err := judge(tc.st, input.Record{User: tc.user}, tc.full)
 			if (err != nil) != tc.wantErr {
 				t.Fatalf("err %v", err)
 			}
@@ -78,7 +78,7 @@ func TestTrackerPutsOnlyConfirmedOutcomes(t *testing.T) {
 		{report.Invalid, "", "", false, ""},
 	}
 	for i, c := range cases {
-		rec := importer.Record{File: "in.csv", Line: i + 2, User: importer.User{Email: string(c.status) + "@Example.com"}}
+		rec := input.Record{File: "in.csv", Line: i + 2, User: input.User{Email: string(c.status) + "@Example.com"}}
 		tr.track(rec, "h"+string(c.status), syncstate.Entry{UserID: c.prevID})
 		// Lines that are not final change nothing.
 		tr.observe(report.Entry{File: rec.File, Line: rec.Line, Email: rec.User.Email, Status: report.Sending})
@@ -103,7 +103,7 @@ func TestTrackerPutsOnlyConfirmedOutcomes(t *testing.T) {
 	}
 
 	// A put that fails is reported, not lost silently.
-	tr.track(importer.Record{File: "in.csv", Line: 200, User: importer.User{Email: "late@example.com"}}, "h", syncstate.Entry{})
+	tr.track(input.Record{File: "in.csv", Line: 200, User: input.User{Email: "late@example.com"}}, "h", syncstate.Entry{})
 	store.Close()
 	tr.observe(report.Entry{File: "in.csv", Line: 200, Email: "late@example.com", Status: report.Created})
 	if !errors.Is(tr.Err(), syncstate.ErrClosed) {

@@ -13,8 +13,8 @@ import (
 	"time"
 
 	"github.com/a0bulk/a0bulk/create"
-	"github.com/a0bulk/a0bulk/importer"
-	"github.com/a0bulk/a0bulk/importer/gen"
+	"github.com/a0bulk/a0bulk/input"
+	"github.com/a0bulk/a0bulk/input/gen"
 	"github.com/a0bulk/a0bulk/report"
 	"github.com/a0bulk/a0bulk/sandbox"
 )
@@ -32,8 +32,8 @@ func crashFaults(seed int64, resets float64) sandbox.Faults {
 
 // crashPlan is one mode's crash run.
 type crashPlan struct {
-	mode     importer.Mode
-	format   importer.Format
+	mode     input.Mode
+	format   input.Format
 	records  int
 	kills    int
 	seed     uint64
@@ -68,7 +68,7 @@ func crash(t *testing.T, p crashPlan) {
 	t.Logf("seed %d", p.seed)
 	dir := t.TempDir()
 	tn := startTenant(t, sandbox.Config{JobDelay: 30 * time.Millisecond, Faults: crashFaults(int64(p.seed), p.resets)})
-	ext := map[importer.Format]string{importer.FormatCSV: ".csv", importer.FormatNDJSON: ".ndjson", importer.FormatJSON: ".json"}[p.format]
+	ext := map[input.Format]string{input.FormatCSV: ".csv", input.FormatNDJSON: ".ndjson", input.FormatJSON: ".json"}[p.format]
 	input := filepath.Join(dir, "users"+ext)
 	reportPath := filepath.Join(dir, "run.ndjson")
 	recs := writeInput(t, input, int64(p.seed), p.records, p.format,
@@ -182,7 +182,7 @@ func lastLine(s string) string {
 func TestCrashImport(t *testing.T) {
 	t.Parallel()
 	crash(t, crashPlan{
-		mode: importer.ModeImport, format: importer.FormatNDJSON,
+		mode: input.ModeImport, format: input.FormatNDJSON,
 		records: 2000, kills: 12, seed: 20261125,
 		// Only ~30 import POSTs: drop more of them, so that runs also stop
 		// on a lost answer and resend chunks the tenant already holds.
@@ -202,7 +202,7 @@ func TestCrashImport(t *testing.T) {
 func TestCrashCreate(t *testing.T) {
 	t.Parallel()
 	crash(t, crashPlan{
-		mode: importer.ModeCreate, format: importer.FormatCSV,
+		mode: input.ModeCreate, format: input.FormatCSV,
 		records: 2000, kills: 12, seed: 7, resets: 0.03,
 		minLines: 20, maxLines: 300,
 		meaning: func(input, report string) []string {

@@ -8,8 +8,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/a0bulk/a0bulk/importer"
-	"github.com/a0bulk/a0bulk/importer/gen"
+	"github.com/a0bulk/a0bulk/input"
+	"github.com/a0bulk/a0bulk/input/gen"
 	"github.com/a0bulk/a0bulk/report"
 	"github.com/a0bulk/a0bulk/sandbox"
 )
@@ -21,18 +21,18 @@ func TestSignalStopsGracefully(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
 		name     string
-		mode     importer.Mode
-		format   importer.Format
+		mode     input.Mode
+		format   input.Format
 		sig      syscall.Signal
 		wantExit int
 		after    int // report lines before the signal
 		tuning   []string
 	}{
-		{"import SIGTERM", importer.ModeImport, importer.FormatNDJSON, syscall.SIGTERM, 143, 100,
+		{"import SIGTERM", input.ModeImport, input.FormatNDJSON, syscall.SIGTERM, 143, 100,
 			[]string{"--chunk-bytes", "30000", "--no-progress"}},
-		{"create SIGINT", importer.ModeCreate, importer.FormatCSV, syscall.SIGINT, 130, 200,
+		{"create SIGINT", input.ModeCreate, input.FormatCSV, syscall.SIGINT, 130, 200,
 			[]string{"--rate", "400", "--no-progress"}},
-		{"create SIGTERM", importer.ModeCreate, importer.FormatCSV, syscall.SIGTERM, 143, 50,
+		{"create SIGTERM", input.ModeCreate, input.FormatCSV, syscall.SIGTERM, 143, 50,
 			[]string{"--rate", "400", "--no-progress"}},
 	}
 	for _, tc := range tests {
@@ -93,10 +93,10 @@ func TestKillAtStartThenFresh(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
 	tn := startTenant(t, sandbox.Config{JobDelay: -1})
-	input := filepath.Join(dir, "users.csv")
+	inPath := filepath.Join(dir, "users.csv")
 	reportPath := filepath.Join(dir, "run.ndjson")
-	recs := writeInput(t, input, 5, 50, importer.FormatCSV, gen.GenOptions{Mode: importer.ModeCreate})
-	args := []string{"create", "--connection", connection, "--input", input, "--report", reportPath, "--rate", "400", "--no-progress"}
+	recs := writeInput(t, inPath, 5, 50, input.FormatCSV, gen.GenOptions{Mode: input.ModeCreate})
+	args := []string{"create", "--connection", connection, "--input", inPath, "--report", reportPath, "--rate", "400", "--no-progress"}
 	o := tn.runBinary(t, dir, reportPath, args, syscall.SIGKILL, 0)
 	if hasHeader(reportPath) {
 		args = []string{"create", "--resume", reportPath, "--rate", "400", "--no-progress"}
@@ -105,7 +105,7 @@ func TestKillAtStartThenFresh(t *testing.T) {
 	if o = tn.runBinary(t, dir, reportPath, args, nil, 0); o.exit != 0 {
 		t.Fatalf("want exit 0\n%s", o)
 	}
-	if lost := checkOutcome(t, reportPath, recs, tn.srv, importer.ModeCreate); len(lost) > 0 {
+	if lost := checkOutcome(t, reportPath, recs, tn.srv, input.ModeCreate); len(lost) > 0 {
 		t.Errorf("records failed without faults: %v", lost)
 	}
 }
@@ -117,17 +117,17 @@ func TestEmptyReportIsTakenOver(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
 	tn := startTenant(t, sandbox.Config{JobDelay: -1})
-	input := filepath.Join(dir, "users.csv")
+	inPath := filepath.Join(dir, "users.csv")
 	reportPath := filepath.Join(dir, "run.ndjson")
-	recs := writeInput(t, input, 8, 20, importer.FormatCSV, gen.GenOptions{Mode: importer.ModeCreate})
+	recs := writeInput(t, inPath, 8, 20, input.FormatCSV, gen.GenOptions{Mode: input.ModeCreate})
 	if err := os.WriteFile(reportPath, nil, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	args := []string{"create", "--connection", connection, "--input", input, "--report", reportPath, "--rate", "400", "--no-progress"}
+	args := []string{"create", "--connection", connection, "--input", inPath, "--report", reportPath, "--rate", "400", "--no-progress"}
 	if o := tn.runBinary(t, dir, reportPath, args, nil, 0); o.exit != 0 {
 		t.Fatalf("want exit 0 in an empty report\n%s", o)
 	}
-	if lost := checkOutcome(t, reportPath, recs, tn.srv, importer.ModeCreate); len(lost) > 0 {
+	if lost := checkOutcome(t, reportPath, recs, tn.srv, input.ModeCreate); len(lost) > 0 {
 		t.Errorf("records failed without faults: %v", lost)
 	}
 }

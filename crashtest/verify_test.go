@@ -10,8 +10,8 @@ import (
 	"testing"
 
 	"github.com/a0bulk/a0bulk/create"
-	"github.com/a0bulk/a0bulk/importer"
-	"github.com/a0bulk/a0bulk/importer/gen"
+	"github.com/a0bulk/a0bulk/input"
+	"github.com/a0bulk/a0bulk/input/gen"
 	"github.com/a0bulk/a0bulk/report"
 	"github.com/a0bulk/a0bulk/sandbox"
 )
@@ -26,7 +26,7 @@ type inputRecord struct {
 }
 
 // writeInput generates n users into path and returns what each record is.
-func writeInput(t *testing.T, path string, seed int64, n int, f importer.Format, o gen.GenOptions) []inputRecord {
+func writeInput(t *testing.T, path string, seed int64, n int, f input.Format, o gen.GenOptions) []inputRecord {
 	t.Helper()
 	out, err := os.Create(path)
 	if err != nil {
@@ -43,11 +43,11 @@ func writeInput(t *testing.T, path string, seed int64, n int, f importer.Format,
 		t.Fatal(err)
 	}
 	defer in.Close()
-	r, err := importer.NewReader(in, path, f, importer.Options{Mode: o.Mode})
+	r, err := input.NewReader(in, path, f, input.Options{Mode: o.Mode})
 	if err != nil {
 		t.Fatal(err)
 	}
-	v := importer.NewValidator(o.Mode)
+	v := input.NewValidator(o.Mode)
 	var recs []inputRecord
 	for {
 		rec, err := r.Next()
@@ -59,7 +59,7 @@ func writeInput(t *testing.T, path string, seed int64, n int, f importer.Format,
 		}
 		v.Check(&rec)
 		valid := rec.Valid()
-		if o.Mode == importer.ModeCreate && rec.Password == "" {
+		if o.Mode == input.ModeCreate && rec.Password == "" {
 			valid = false // create without --random-password: invalid
 		}
 		recs = append(recs, inputRecord{key: report.Key{File: rec.File, Line: rec.Line}, email: strings.ToLower(rec.User.Email), valid: valid})
@@ -77,7 +77,7 @@ func writeInput(t *testing.T, path string, seed int64, n int, f importer.Format,
 // tenant does not hold ends `failed` UNKNOWN_FATE, for the operator to
 // retry. Such records are returned (by lower-cased email), and must be
 // absent from the tenant; checkTenant after the retry proves the rest.
-func checkOutcome(t *testing.T, reportPath string, recs []inputRecord, srv *sandbox.Server, mode importer.Mode) (lost map[string]bool) {
+func checkOutcome(t *testing.T, reportPath string, recs []inputRecord, srv *sandbox.Server, mode input.Mode) (lost map[string]bool) {
 	t.Helper()
 	finals := readFinals(t, reportPath)
 	lost = map[string]bool{}
@@ -111,7 +111,7 @@ func checkOutcome(t *testing.T, reportPath string, recs []inputRecord, srv *sand
 				t.Errorf("%s:%d is invalid in the input but %s in the report (%s %s)", r.key.File, r.key.Line, e.Status, e.Code, e.Reason)
 			}
 			continue
-		case mode == importer.ModeCreate && e.Status == report.Failed && e.Code == create.CodeUnknownFate:
+		case mode == input.ModeCreate && e.Status == report.Failed && e.Code == create.CodeUnknownFate:
 			lost[r.email] = true
 			if len(us) > 0 {
 				t.Errorf("%s:%d (%s) is failed %s, but the tenant holds it: the report lies", r.key.File, r.key.Line, r.email, e.Code)
@@ -124,7 +124,7 @@ func checkOutcome(t *testing.T, reportPath string, recs []inputRecord, srv *sand
 			t.Errorf("%s:%d (%s) is %s in the report but absent from the tenant", r.key.File, r.key.Line, r.email, e.Status)
 			continue
 		}
-		if mode == importer.ModeCreate && e.Status == report.Created && e.UserID != us[0].UserID {
+		if mode == input.ModeCreate && e.Status == report.Created && e.UserID != us[0].UserID {
 			t.Errorf("%s:%d (%s) created as %q in the report, but the tenant's user is %q", r.key.File, r.key.Line, r.email, e.UserID, us[0].UserID)
 		}
 	}

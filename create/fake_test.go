@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/a0bulk/a0bulk/clock"
-	"github.com/a0bulk/a0bulk/importer"
+	"github.com/a0bulk/a0bulk/input"
 	"github.com/a0bulk/a0bulk/management"
 	"github.com/a0bulk/a0bulk/report"
 )
@@ -177,12 +177,12 @@ func (unknownFate) Error() string {
 }
 func (unknownFate) UnknownFate() bool { return true }
 
-func rec(line int, email, password string) importer.Record {
-	return importer.Record{File: "u.csv", Line: line, User: importer.User{Email: email}, Password: password}
+func rec(line int, email, password string) input.Record {
+	return input.Record{File: "u.csv", Line: line, User: input.User{Email: email}, Password: password}
 }
 
-func feed(recs ...importer.Record) <-chan importer.Record {
-	ch := make(chan importer.Record, len(recs))
+func feed(recs ...input.Record) <-chan input.Record {
+	ch := make(chan input.Record, len(recs))
 	for _, r := range recs {
 		ch <- r
 	}

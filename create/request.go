@@ -6,13 +6,13 @@ import (
 	"math/big"
 	"strings"
 
-	"github.com/a0bulk/a0bulk/importer"
+	"github.com/a0bulk/a0bulk/input"
 	"github.com/a0bulk/a0bulk/management"
 )
 
 // invalidReason says why rec must not be sent ("" when it may), in the
 // report's "field: reason; …" form.
-func (r *Runner) invalidReason(rec *importer.Record) string {
+func (r *Runner) invalidReason(rec *input.Record) string {
 	if !rec.Valid() {
 		parts := make([]string, 0, len(rec.Errors))
 		for _, e := range rec.Errors {
@@ -28,7 +28,7 @@ func (r *Runner) invalidReason(rec *importer.Record) string {
 
 // createRequest maps an import user onto POST /users. Password hashes and
 // MFA factors have no place in that endpoint and are never sent.
-func (r *Runner) createRequest(rec *importer.Record) (management.CreateUserRequest, error) {
+func (r *Runner) createRequest(rec *input.Record) (management.CreateUserRequest, error) {
 	u := rec.User
 	no := false
 	req := management.CreateUserRequest{
@@ -67,7 +67,7 @@ func (r *Runner) createRequest(rec *importer.Record) (management.CreateUserReque
 // updateRequest maps the input onto PATCH /users/{id} for an existing user:
 // only the fields the input has. The email is how the user was found, so it
 // does not change; a random password never replaces an existing one.
-func (r *Runner) updateRequest(rec *importer.Record, existing *management.User) management.UpdateUserRequest {
+func (r *Runner) updateRequest(rec *input.Record, existing *management.User) management.UpdateUserRequest {
 	u := rec.User
 	req := management.UpdateUserRequest{
 		PhoneNumber:   u.PhoneNumber,

@@ -13,7 +13,7 @@ import (
 	"github.com/alitto/pond/v2"
 
 	"github.com/a0bulk/a0bulk/clock"
-	"github.com/a0bulk/a0bulk/importer"
+	"github.com/a0bulk/a0bulk/input"
 	"github.com/a0bulk/a0bulk/jobs"
 	"github.com/a0bulk/a0bulk/management"
 	"github.com/a0bulk/a0bulk/report"
@@ -83,7 +83,7 @@ type Runner struct {
 // or when ctx is cancelled it stops reading, lets the requests in flight end,
 // and returns the error (ctx.Err() on cancellation). Records without a final
 // line stay `sending`, for --resume.
-func (r *Runner) Run(ctx context.Context, records <-chan importer.Record) error {
+func (r *Runner) Run(ctx context.Context, records <-chan input.Record) error {
 	r.defaults()
 	runCtx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
@@ -105,7 +105,7 @@ func (r *Runner) Run(ctx context.Context, records <-chan importer.Record) error 
 loop:
 	for {
 		var (
-			rec importer.Record
+			rec input.Record
 			ok  bool
 		)
 		select {
@@ -153,7 +153,7 @@ func (r *Runner) defaults() {
 	}
 }
 
-func (r *Runner) write(rec importer.Record, st report.Status, userID, code, reason string) error {
+func (r *Runner) write(rec input.Record, st report.Status, userID, code, reason string) error {
 	e := report.Entry{
 		File: rec.File, Line: rec.Line, Email: rec.User.Email, Status: st,
 		UserID: userID, Code: code, Reason: reason, At: r.Clock.Now().UTC(),

@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/a0bulk/a0bulk/clock"
-	"github.com/a0bulk/a0bulk/importer"
+	"github.com/a0bulk/a0bulk/input"
 	"github.com/a0bulk/a0bulk/jobs"
 	"github.com/a0bulk/a0bulk/management"
 	"github.com/a0bulk/a0bulk/report"
@@ -28,8 +28,8 @@ func TestRunOutcomes(t *testing.T) {
 		return nil, true
 	}
 	bad := rec(3, "nope", "Secret-123")
-	bad.Errors = []importer.FieldError{{Field: "email", Reason: "not an email address"}, {Field: "phone_number", Reason: "not E.164"}}
-	records := []importer.Record{
+	bad.Errors = []input.FieldError{{Field: "email", Reason: "not an email address"}, {Field: "phone_number", Reason: "not E.164"}}
+	records := []input.Record{
 		rec(1, "A@x.com", "Secret-123"),
 		rec(2, "old@x.com", "Secret-123"),
 		bad,
@@ -297,7 +297,7 @@ func TestFatalErrorsStopTheRun(t *testing.T) {
 			api.hook = func(string, int) (error, bool) { return tc.err, false }
 			r := newRunner(api, j, clk)
 			r.Concurrency = 1
-			recs := make(chan importer.Record) // unbuffered, never closed: only the fatal error ends Run
+			recs := make(chan input.Record) // unbuffered, never closed: only the fatal error ends Run
 			done := make(chan error, 1)
 			go func() { done <- r.Run(context.Background(), recs) }()
 			recs <- rec(1, "a@x.com", "Secret-123")
@@ -320,7 +320,7 @@ func TestBackPressure(t *testing.T) {
 	r := newRunner(api, j, clk)
 	r.Concurrency, r.QueueSize = 2, 2
 	const total = 20
-	recs := make(chan importer.Record) // unbuffered: every send is a hand-over
+	recs := make(chan input.Record) // unbuffered: every send is a hand-over
 	var consumed atomic.Int64
 	go func() {
 		for i := 1; i <= total; i++ {
@@ -360,7 +360,7 @@ func TestCancelLeavesInFlightSending(t *testing.T) {
 	r := newRunner(api, j, clk)
 	r.Concurrency, r.QueueSize = 2, 2
 	ctx, cancel := context.WithCancel(context.Background())
-	recs := make(chan importer.Record, 10)
+	recs := make(chan input.Record, 10)
 	for i := 1; i <= 10; i++ {
 		recs <- rec(i, "u"+string(rune('a'+i))+"@x.com", "Secret-123")
 	}

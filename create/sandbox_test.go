@@ -14,7 +14,7 @@ import (
 
 	"github.com/a0bulk/a0bulk/clock"
 	"github.com/a0bulk/a0bulk/create"
-	"github.com/a0bulk/a0bulk/importer"
+	"github.com/a0bulk/a0bulk/input"
 	"github.com/a0bulk/a0bulk/jobs"
 	"github.com/a0bulk/a0bulk/management"
 	"github.com/a0bulk/a0bulk/report"
@@ -59,11 +59,11 @@ func TestRunnerAgainstFaultySandbox(t *testing.T) {
 		Concurrency: 4, RunStarted: fc.Now(), VerifyEmail: true,
 		Verifier: &jobs.Verifier{API: client, Journal: j, Clock: fc}}
 	const n = 40
-	recs := make(chan importer.Record, n+1)
+	recs := make(chan input.Record, n+1)
 	for i := range n {
-		recs <- importer.Record{File: "u.csv", Line: i + 2, User: importer.User{Email: fmt.Sprintf("User%d@Example.com", i)}}
+		recs <- input.Record{File: "u.csv", Line: i + 2, User: input.User{Email: fmt.Sprintf("User%d@Example.com", i)}}
 	}
-	recs <- importer.Record{File: "u.csv", Line: n + 2, User: importer.User{Email: "OLD@example.com"}}
+	recs <- input.Record{File: "u.csv", Line: n + 2, User: input.User{Email: "OLD@example.com"}}
 	close(recs)
 	if err := r.Run(context.Background(), recs); err != nil {
 		t.Fatal(err)

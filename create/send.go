@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/a0bulk/a0bulk/importer"
+	"github.com/a0bulk/a0bulk/input"
 	"github.com/a0bulk/a0bulk/jobs"
 	"github.com/a0bulk/a0bulk/management"
 	"github.com/a0bulk/a0bulk/report"
@@ -20,7 +20,7 @@ type outcome struct {
 
 // send creates or updates one valid record. It returns an error only when
 // the run must stop; the record then stays `sending`.
-func (r *Runner) send(ctx context.Context, rec *importer.Record) error {
+func (r *Runner) send(ctx context.Context, rec *input.Record) error {
 	req, err := r.createRequest(rec)
 	if err != nil {
 		return err
@@ -44,7 +44,7 @@ func (r *Runner) send(ctx context.Context, rec *importer.Record) error {
 
 // create POSTs the user. A POST without an answer is settled by reading the
 // tenant back before it is ever sent again, so no user is created twice.
-func (r *Runner) create(ctx context.Context, rec *importer.Record, req management.CreateUserRequest) (outcome, error) {
+func (r *Runner) create(ctx context.Context, rec *input.Record, req management.CreateUserRequest) (outcome, error) {
 	// unanswered counts this run's attempts without an answer (the bound);
 	// maybeSent says some attempt, this run's or a dead run's, may have
 	// created the user, so a 409 must be checked, not taken as "existed".
@@ -117,7 +117,7 @@ func (r *Runner) create(ctx context.Context, rec *importer.Record, req managemen
 
 // existing settles a user that is already in the tenant: skipped, or with
 // upsert updated from the input.
-func (r *Runner) existing(ctx context.Context, rec *importer.Record, found *management.User, why string) (outcome, error) {
+func (r *Runner) existing(ctx context.Context, rec *input.Record, found *management.User, why string) (outcome, error) {
 	if !r.Upsert {
 		return outcome{status: report.Skipped, code: CodeUserExists, reason: why}, nil
 	}

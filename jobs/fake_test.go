@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/a0bulk/a0bulk/clock"
-	"github.com/a0bulk/a0bulk/importer"
+	"github.com/a0bulk/a0bulk/input"
 	"github.com/a0bulk/a0bulk/management"
 	"github.com/a0bulk/a0bulk/report"
 )
@@ -167,19 +167,19 @@ func jobLimitErr() error {
 }
 
 // chunk builds chunk seq with one record per email, on file "in.json".
-func chunk(seq int, emails ...string) importer.Chunk {
-	c := importer.Chunk{Seq: seq}
+func chunk(seq int, emails ...string) input.Chunk {
+	c := input.Chunk{Seq: seq}
 	var users []map[string]string
 	for i, e := range emails {
-		c.Records = append(c.Records, importer.ChunkRecord{File: "in.json", Line: seq*100 + i, Email: e})
+		c.Records = append(c.Records, input.ChunkRecord{File: "in.json", Line: seq*100 + i, Email: e})
 		users = append(users, map[string]string{"email": e})
 	}
 	c.Body, _ = json.Marshal(users)
 	return c
 }
 
-func feed(chunks ...importer.Chunk) <-chan importer.Chunk {
-	ch := make(chan importer.Chunk, len(chunks))
+func feed(chunks ...input.Chunk) <-chan input.Chunk {
+	ch := make(chan input.Chunk, len(chunks))
 	for _, c := range chunks {
 		ch <- c
 	}
@@ -208,7 +208,7 @@ func newScheduler(api ImportAPI, j Journal, clk clock.Clock) *Scheduler {
 	return &Scheduler{API: api, Journal: j, Clock: clk, ConnectionID: "con_AAAAAAAAAAAAAAAA", PollMin: time.Second, PollMax: 8 * time.Second}
 }
 
-func runAsync(s *Scheduler, ctx context.Context, ch <-chan importer.Chunk) <-chan error {
+func runAsync(s *Scheduler, ctx context.Context, ch <-chan input.Chunk) <-chan error {
 	done := make(chan error, 1)
 	go func() { done <- s.Run(ctx, ch) }()
 	return done

@@ -4,7 +4,7 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/a0bulk/a0bulk/importer"
+	"github.com/a0bulk/a0bulk/input"
 	"github.com/a0bulk/a0bulk/management"
 	"github.com/a0bulk/a0bulk/report"
 )
@@ -12,7 +12,7 @@ import (
 // await polls jobID until it ends, then settles every record of c. With
 // waitFirst the first read waits PollMin (a job just submitted is never done
 // at once); a resumed job is read at once.
-func (s *Scheduler) await(ctx context.Context, c importer.Chunk, jobID string, waitFirst bool) error {
+func (s *Scheduler) await(ctx context.Context, c input.Chunk, jobID string, waitFirst bool) error {
 	job, err := s.poll(ctx, jobID, waitFirst)
 	if err != nil {
 		if management.IsNotFound(err) {
@@ -59,7 +59,7 @@ func (s *Scheduler) poll(ctx context.Context, jobID string, waitFirst bool) (*ma
 }
 
 // writeAll gives every record of c the same final line.
-func (s *Scheduler) writeAll(c importer.Chunk, jobID string, st report.Status, code, reason string) error {
+func (s *Scheduler) writeAll(c input.Chunk, jobID string, st report.Status, code, reason string) error {
 	for _, r := range c.Records {
 		if err := s.write(report.Entry{File: r.File, Line: r.Line, Email: r.Email, Status: st, JobID: jobID, Code: code, Reason: reason, Chunk: c.Seq}); err != nil {
 			return err

@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/a0bulk/a0bulk/clock"
-	"github.com/a0bulk/a0bulk/importer"
+	"github.com/a0bulk/a0bulk/input"
 	"github.com/a0bulk/a0bulk/jobs"
 	"github.com/a0bulk/a0bulk/management"
 	"github.com/a0bulk/a0bulk/report"
@@ -73,15 +73,15 @@ func TestSchedulerAgainstSandbox(t *testing.T) {
 		t.Fatal(err)
 	}
 	const perChunk, chunks = 3, 4
-	in := make(chan importer.Chunk, chunks)
+	in := make(chan input.Chunk, chunks)
 	for seq := 1; seq <= chunks; seq++ {
-		c := importer.Chunk{Seq: seq}
-		var users []importer.User
+		c := input.Chunk{Seq: seq}
+		var users []input.User
 		for i := range perChunk {
 			n := (seq-1)*perChunk + i
-			u := importer.User{Email: fmt.Sprintf("U%d@Example.com", n), PasswordHash: "$2b$10$C9W5gyA4vcAM0T/wu3bZFuLsNJPcRXAeTInOmxn8BS.SsBYhMJyf2"}
+			u := input.User{Email: fmt.Sprintf("U%d@Example.com", n), PasswordHash: "$2b$10$C9W5gyA4vcAM0T/wu3bZFuLsNJPcRXAeTInOmxn8BS.SsBYhMJyf2"}
 			users = append(users, u)
-			c.Records = append(c.Records, importer.ChunkRecord{File: "in.json", Line: n + 1, Email: u.Email})
+			c.Records = append(c.Records, input.ChunkRecord{File: "in.json", Line: n + 1, Email: u.Email})
 		}
 		c.Body, _ = json.Marshal(users)
 		in <- c

@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/a0bulk/a0bulk/clock"
-	"github.com/a0bulk/a0bulk/importer"
+	"github.com/a0bulk/a0bulk/input"
 	"github.com/a0bulk/a0bulk/management"
 	"github.com/a0bulk/a0bulk/report"
 )
@@ -99,7 +99,7 @@ const DefaultMaxResends = 2
 // error Run stops receiving from chunks but lets the jobs in flight finish:
 // the producer must stop on its own context. Records without a final line
 // stay queued or submitted in the journal, for --resume.
-func (s *Scheduler) Run(ctx context.Context, chunks <-chan importer.Chunk) error {
+func (s *Scheduler) Run(ctx context.Context, chunks <-chan input.Chunk) error {
 	s.initOnce.Do(s.defaults)
 	runCtx, stop := context.WithCancel(ctx)
 	defer stop()
@@ -131,7 +131,7 @@ loop:
 			break loop
 		}
 		var (
-			c  importer.Chunk
+			c  input.Chunk
 			ok bool
 		)
 		select {
@@ -165,7 +165,7 @@ loop:
 // it polls the job and writes each record's final line. c.Body may be nil.
 // Settle may run concurrently with Run and with other Settle calls; it takes
 // no slot, as the job already holds one in the tenant.
-func (s *Scheduler) Settle(ctx context.Context, c importer.Chunk, jobID string) error {
+func (s *Scheduler) Settle(ctx context.Context, c input.Chunk, jobID string) error {
 	s.initOnce.Do(s.defaults)
 	if err := s.await(ctx, c, jobID, false); err != nil {
 		return fmt.Errorf("importing chunk %d (%s): %w", c.Seq, jobID, err)
@@ -217,7 +217,7 @@ func (s *Scheduler) tracef(format string, args ...any) {
 
 // runChunk journals the chunk's records as queued, submits it, and settles
 // it. A returned error is fatal for the run.
-func (s *Scheduler) runChunk(ctx context.Context, c importer.Chunk) error {
+func (s *Scheduler) runChunk(ctx context.Context, c input.Chunk) error {
 	for _, r := range c.Records {
 		if err := s.write(report.Entry{File: r.File, Line: r.Line, Email: r.Email, Status: report.Queued, Chunk: c.Seq}); err != nil {
 			return fmt.Errorf("importing chunk %d: %w", c.Seq, err)
@@ -247,7 +247,7 @@ func (s *Scheduler) runChunk(ctx context.Context, c importer.Chunk) error {
 
 // submit POSTs the chunk, waiting for a tenant slot while the tenant answers
 // with the job-limit 429: those slots may be held by jobs of other runs.
-func (s *Scheduler) submit(ctx context.Context, c importer.Chunk) (*management.Job, error) {
+func (s *Scheduler) submit(ctx context.Context, c input.Chunk) (*management.Job, error) {
 	req := management.ImportRequest{
 		ConnectionID:        s.ConnectionID,
 		Users:               c.Body,
@@ -281,7 +281,7 @@ func (s *Scheduler) submit(ctx context.Context, c importer.Chunk) (*management.J
 }
 
 // submitFailed settles or keeps a chunk whose POST did not return a job.
-func (s *Scheduler) submitFailed(ctx context.Context, c importer.Chunk, err error) error {
+func (s *Scheduler) submitFailed(ctx context.Context, c input.Chunk, err error) error {
 	wrapped := fmt.Errorf("importing chunk %d: %w", c.Seq, err)
 	if ctx.Err() != nil || IsUnknownFate(err) || errors.Is(err, ErrNoSlot) {
 		// Nothing final: the records stay queued and resume sends them

@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/a0bulk/a0bulk/clock"
-	"github.com/a0bulk/a0bulk/importer"
+	"github.com/a0bulk/a0bulk/input"
 	"github.com/a0bulk/a0bulk/management"
 	"github.com/a0bulk/a0bulk/report"
 )
@@ -389,7 +389,7 @@ func TestCancelLeavesRecordsForResume(t *testing.T) {
 	api, j := newFakeImportAPI(), &memJournal{}
 	s := newScheduler(api, j, clk)
 	ctx, cancel := context.WithCancel(context.Background())
-	chunks := make(chan importer.Chunk, 1)
+	chunks := make(chan input.Chunk, 1)
 	chunks <- chunk(1, "a@x", "b@x")
 	done := runAsync(s, ctx, chunks) // chunks stays open: only ctx ends Run
 	clk.BlockUntil(1)                // the job is submitted and being polled

@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/a0bulk/a0bulk/importer"
+	"github.com/a0bulk/a0bulk/input"
 	"github.com/a0bulk/a0bulk/management"
 	"github.com/a0bulk/a0bulk/report"
 )
@@ -38,7 +38,7 @@ func (m SummaryMismatch) String() string {
 }
 
 // settle reads the finished job's errors and writes each record's final line.
-func (s *Scheduler) settle(ctx context.Context, c importer.Chunk, job *management.Job) error {
+func (s *Scheduler) settle(ctx context.Context, c input.Chunk, job *management.Job) error {
 	if job.Status == management.JobExpired {
 		return s.writeAll(c, job.ID, report.Failed, CodeJobExpired, "the import job expired before it finished")
 	}
@@ -113,7 +113,7 @@ func (s *Scheduler) claimOwnDuplicates(ctx context.Context, seq int, entries []r
 }
 
 // checkSummary compares the job's tally with what was written.
-func (s *Scheduler) checkSummary(c importer.Chunk, job *management.Job, entries []report.Entry, unmatched int) {
+func (s *Scheduler) checkSummary(c input.Chunk, job *management.Job, entries []report.Entry, unmatched int) {
 	if job.Summary == nil && unmatched == 0 {
 		return
 	}
@@ -146,7 +146,7 @@ func (s *Scheduler) checkSummary(c importer.Chunk, job *management.Job, entries 
 // Outcomes joins a finished job's errors (Kind None or Users) back to the
 // chunk's records, by email (case-insensitive) or else user_id, and returns
 // one final entry per record plus the errors that matched no record.
-func Outcomes(c importer.Chunk, jobID string, upsert bool, errs *management.JobErrors) ([]report.Entry, []management.UserImportError) {
+func Outcomes(c input.Chunk, jobID string, upsert bool, errs *management.JobErrors) ([]report.Entry, []management.UserImportError) {
 	byEmail := map[string][]int{}
 	byID := map[string][]int{}
 	for i, r := range c.Records {

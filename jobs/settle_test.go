@@ -3,13 +3,13 @@ package jobs
 import (
 	"testing"
 
-	"github.com/a0bulk/a0bulk/importer"
+	"github.com/a0bulk/a0bulk/input"
 	"github.com/a0bulk/a0bulk/management"
 	"github.com/a0bulk/a0bulk/report"
 )
 
 func TestOutcomes(t *testing.T) {
-	c := importer.Chunk{Seq: 5, Records: []importer.ChunkRecord{
+	c := input.Chunk{Seq: 5, Records: []input.ChunkRecord{
 		{File: "f", Line: 1, Email: "Ann@Example.com"},
 		{File: "f", Line: 2, Email: "bob@example.com", UserID: "bob1"},
 		{File: "f", Line: 3, Email: "cy@example.com"},

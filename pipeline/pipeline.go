@@ -11,20 +11,20 @@ import (
 	"fmt"
 
 	"github.com/a0bulk/a0bulk/create"
-	"github.com/a0bulk/a0bulk/importer"
+	"github.com/a0bulk/a0bulk/input"
 	"github.com/a0bulk/a0bulk/jobs"
 	"github.com/a0bulk/a0bulk/report"
 )
 
 // Source yields every input record, validated, in input order; fn's error
 // stops it.
-type Source func(ctx context.Context, fn func(importer.Record) error) error
+type Source func(ctx context.Context, fn func(input.Record) error) error
 
 // Admit reports whether a record must be sent in this run. False means it is
 // already settled (finished in a resumed report, unchanged since the last
 // sync) and Admit has journalled whatever that needs. Invalid records are
 // passed to Admit too, so a resume can skip the ones it already reported.
-type Admit func(importer.Record) (bool, error)
+type Admit func(input.Record) (bool, error)
 
 // Import streams records into import files of at most ChunkBytes and hands
 // them to the scheduler, whose slots back-pressure the reading.
@@ -42,11 +42,11 @@ type Import struct {
 // scheduler, which runs on workCtx so requests already sent can finish after
 // a signal. It returns the reading error and the scheduler's error.
 func (p Import) Run(ctx, workCtx context.Context) (readErr, sendErr error) {
-	chunks := make(chan importer.Chunk)
+	chunks := make(chan input.Chunk)
 	done := make(chan error, 1)
 	go func() { done <- p.Scheduler.Run(workCtx, chunks) }()
 
-	send := func(c *importer.Chunk) error {
+	send := func(c *input.Chunk) error {
 		select {
 		case chunks <- *c:
 			return nil
@@ -57,8 +57,8 @@ func (p Import) Run(ctx, workCtx context.Context) (readErr, sendErr error) {
 			return fmt.Errorf("import stopped: %w", err)
 		}
 	}
-	chunker := importer.NewChunker(p.ChunkBytes, max(p.FirstChunk, 1))
-	readErr = p.Source(ctx, func(rec importer.Record) error {
+	chunker := input.NewChunker(p.ChunkBytes, max(p.FirstChunk, 1))
+	readErr = p.Source(ctx, func(rec input.Record) error {
 		if p.OnRead != nil {
 			p.OnRead()
 		}
@@ -69,7 +69,7 @@ func (p Import) Run(ctx, workCtx context.Context) (readErr, sendErr error) {
 			return p.Journal.Record(InvalidEntry(rec))
 		}
 		full, err := chunker.Add(rec)
-		if errors.Is(err, importer.ErrRecordTooLarge) {
+		if errors.Is(err, input.ErrRecordTooLarge) {
 			e := InvalidEntry(rec)
 			e.Reason = fmt.Sprintf("record: larger than the %d-byte import file limit", p.ChunkBytes)
 			return p.Journal.Record(e)
@@ -103,10 +103,10 @@ type Create struct {
 
 // Run is Import.Run's counterpart for per-user creates.
 func (p Create) Run(ctx, workCtx context.Context) (readErr, sendErr error) {
-	records := make(chan importer.Record)
+	records := make(chan input.Record)
 	done := make(chan error, 1)
 	go func() { done <- p.Runner.Run(workCtx, records) }()
-	readErr = p.Source(ctx, func(rec importer.Record) error {
+	readErr = p.Source(ctx, func(rec input.Record) error {
 		if p.OnRead != nil {
 			p.OnRead()
 		}
@@ -127,7 +127,7 @@ func (p Create) Run(ctx, workCtx context.Context) (readErr, sendErr error) {
 	return readErr, <-done
 }
 
-func admit(a Admit, rec importer.Record) (bool, error) {
+func admit(a Admit, rec input.Record) (bool, error) {
 	if a == nil {
 		return true, nil
 	}
@@ -136,7 +136,7 @@ func admit(a Admit, rec importer.Record) (bool, error) {
 
 // InvalidEntry is the report line of a record that is never sent: every
 // problem, each naming its field.
-func InvalidEntry(rec importer.Record) report.Entry {
+func InvalidEntry(rec input.Record) report.Entry {
 	return report.Entry{
 		File: rec.File, Line: rec.Line, Email: rec.User.Email,
 		Status: report.Invalid, Code: "INVALID", Reason: Describe(rec.Errors),
@@ -144,7 +144,7 @@ func InvalidEntry(rec importer.Record) report.Entry {
 }
 
 // Describe joins a record's problems, each naming its field.
-func Describe(errs []importer.FieldError) string {
+func Describe(errs []input.FieldError) string {
 	s := ""
 	for i, e := range errs {
 		if i > 0 {

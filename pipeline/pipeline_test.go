@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/a0bulk/a0bulk/create"
-	"github.com/a0bulk/a0bulk/importer"
+	"github.com/a0bulk/a0bulk/input"
 	"github.com/a0bulk/a0bulk/jobs"
 	"github.com/a0bulk/a0bulk/management"
 	"github.com/a0bulk/a0bulk/report"
@@ -65,12 +65,12 @@ func (a *importAPI) JobErrors(ctx context.Context, id string) (*management.JobEr
 }
 
 func records(emails ...string) Source {
-	return func(ctx context.Context, fn func(importer.Record) error) error {
+	return func(ctx context.Context, fn func(input.Record) error) error {
 		for i, e := range emails {
-			rec := importer.Record{File: "in.csv", Line: i + 2, User: importer.User{Email: e}}
+			rec := input.Record{File: "in.csv", Line: i + 2, User: input.User{Email: e}}
 			switch {
 			case strings.HasPrefix(e, "bad"):
-				rec.Errors = []importer.FieldError{{Field: "email", Reason: "not an email address"}}
+				rec.Errors = []input.FieldError{{Field: "email", Reason: "not an email address"}}
 			case strings.HasPrefix(e, "huge"):
 				rec.User.Name = strings.Repeat("n", 2000)
 			}
@@ -91,7 +91,7 @@ func TestImportSettlesEveryRecordOnce(t *testing.T) {
 		Journal:    j,
 		Scheduler:  &jobs.Scheduler{API: api, Journal: j, PollMin: time.Millisecond},
 		ChunkBytes: 45, // two small users per file
-		Admit:      func(r importer.Record) (bool, error) { return r.User.Email != "done@x.io", nil },
+		Admit:      func(r input.Record) (bool, error) { return r.User.Email != "done@x.io", nil },
 		OnRead:     func() { read++ },
 	}.Run(context.Background(), context.Background())
 	if readErr != nil || sendErr != nil {
@@ -156,7 +156,7 @@ func TestCreateSkipsWhatAdmitSettled(t *testing.T) {
 	readErr, sendErr := Create{
 		Source: records("a@x.io", "bad1", "done@x.io"),
 		Runner: &create.Runner{API: usersAPI{}, Journal: j, Connection: "db", RandomPassword: true, Concurrency: 2},
-		Admit:  func(r importer.Record) (bool, error) { return r.User.Email != "done@x.io", nil },
+		Admit:  func(r input.Record) (bool, error) { return r.User.Email != "done@x.io", nil },
 	}.Run(context.Background(), context.Background())
 	if readErr != nil || sendErr != nil {
 		t.Fatalf("Run: %v, %v", readErr, sendErr)
@@ -168,7 +168,7 @@ func TestCreateSkipsWhatAdmitSettled(t *testing.T) {
 }
 
 func TestDescribeNamesEachField(t *testing.T) {
-	got := Describe([]importer.FieldError{{Field: "email", Reason: "missing"}, {Reason: "unreadable"}})
+	got := Describe([]input.FieldError{{Field: "email", Reason: "missing"}, {Reason: "unreadable"}})
 	if got != "email: missing; unreadable" {
 		t.Fatalf("Describe = %q", got)
 	}

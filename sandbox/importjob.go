@@ -5,7 +5,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/a0bulk/a0bulk/importer"
+	"github.com/a0bulk/a0bulk/input"
 	"github.com/a0bulk/a0bulk/management"
 )
 
@@ -70,7 +70,7 @@ func (s *Server) finish(j *job) {
 	j.final, j.summary, j.users = management.JobCompleted, sum, nil
 }
 
-func newImportedUser(u *importer.User, id, connection string, at time.Time) *storedUser {
+func newImportedUser(u *input.User, id, connection string, at time.Time) *storedUser {
 	email := strings.ToLower(u.Email)
 	mu := management.User{
 		UserID: id, Email: email, EmailVerified: boolPtr(u.EmailVerified != nil && *u.EmailVerified),
@@ -86,7 +86,7 @@ func newImportedUser(u *importer.User, id, connection string, at time.Time) *sto
 // upsertUser applies an import upsert: given attributes replace the stored
 // ones and metadata objects are overwritten, not merged. Password hashes are
 // insert-only and ignored here.
-func upsertUser(su *storedUser, u *importer.User, at time.Time) {
+func upsertUser(su *storedUser, u *input.User, at time.Time) {
 	m := &su.user
 	setIf(&m.Username, u.Username)
 	setIf(&m.PhoneNumber, u.PhoneNumber)

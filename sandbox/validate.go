@@ -10,7 +10,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/a0bulk/a0bulk/importer"
+	"github.com/a0bulk/a0bulk/input"
 	"github.com/a0bulk/a0bulk/management"
 )
 
@@ -39,10 +39,10 @@ var reservedAppMetadata = []string{"__tenant", "_id", "blocked", "clientID", "cr
 	"updated_at", "user_id"}
 
 // topLevel maps each import-schema property to its JSON type, read from
-// importer.User's tags so the two cannot drift apart.
+// input.User's tags so the two cannot drift apart.
 var topLevel = func() map[string]string {
 	m := map[string]string{}
-	t := reflect.TypeFor[importer.User]()
+	t := reflect.TypeFor[input.User]()
 	for i := range t.NumField() {
 		name, _, _ := strings.Cut(t.Field(i).Tag.Get("json"), ",")
 		m[name] = jsonTypeOf(t.Field(i).Type)
@@ -109,7 +109,7 @@ func describeDecodeError(err error) problem {
 // validateImportUser checks one element of an import file against the import
 // schema and its prose rules. It returns the decoded user (nil when invalid),
 // the echo for the errors endpoint (sensitive values masked) and the problems.
-func validateImportUser(raw json.RawMessage) (*importer.User, any, []problem) {
+func validateImportUser(raw json.RawMessage) (*input.User, any, []problem) {
 	var generic any
 	if err := json.Unmarshal(raw, &generic); err != nil {
 		return nil, nil, []problem{{Code: "INVALID_TYPE", Message: "Invalid JSON"}}
@@ -139,7 +139,7 @@ func validateImportUser(raw json.RawMessage) (*importer.User, any, []problem) {
 	if len(probs) > 0 {
 		return nil, echo, probs
 	}
-	var u importer.User
+	var u input.User
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&u); err != nil {
@@ -155,7 +155,7 @@ func validateImportUser(raw json.RawMessage) (*importer.User, any, []problem) {
 
 // checkUser applies the rules the decoder cannot: formats, patterns, enums,
 // required members and the prose rules.
-func checkUser(u *importer.User, hasMFA bool) []problem {
+func checkUser(u *input.User, hasMFA bool) []problem {
 	var ps []problem
 	add := func(code, path, msg string) { ps = append(ps, problem{Code: code, Path: path, Message: msg}) }
 	switch {
@@ -197,7 +197,7 @@ func enumCheck(ps *[]problem, path, v string, allowed ...string) {
 
 var encodings = []string{"base64", "hex", "utf8"}
 
-func checkCustomHash(h *importer.CustomPasswordHash) []problem {
+func checkCustomHash(h *input.CustomPasswordHash) []problem {
 	const p = "custom_password_hash"
 	var ps []problem
 	req := func(path, name string) {
@@ -238,7 +238,7 @@ func checkCustomHash(h *importer.CustomPasswordHash) []problem {
 	return ps
 }
 
-func checkMFA(fs []importer.MFAFactor) []problem {
+func checkMFA(fs []input.MFAFactor) []problem {
 	var ps []problem
 	switch {
 	case len(fs) < 1:

@@ -14,7 +14,7 @@ import (
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/a0bulk/a0bulk/clock"
-	"github.com/a0bulk/a0bulk/importer"
+	"github.com/a0bulk/a0bulk/input"
 )
 
 var t0 = time.Date(2026, 11, 25, 2, 0, 0, 0, time.UTC)
@@ -196,8 +196,8 @@ func TestMode0600(t *testing.T) {
 
 func TestRecordHash(t *testing.T) {
 	yes := true
-	base := func() importer.User {
-		return importer.User{
+	base := func() input.User {
+		return input.User{
 			Email: "a@example.com", EmailVerified: &yes, GivenName: "Ann",
 			UserMetadata: map[string]any{"plan": "pro", "team": "x", "n": 1.0},
 		}
@@ -217,12 +217,12 @@ func TestRecordHash(t *testing.T) {
 			t.Fatalf("equal users hash differently: %s vs %s", got, h)
 		}
 	}
-	changes := []func(u *importer.User){
-		func(u *importer.User) { u.GivenName = "Anne" },
-		func(u *importer.User) { no := false; u.EmailVerified = &no },
-		func(u *importer.User) { u.UserMetadata["plan"] = "free" },
-		func(u *importer.User) { u.AppMetadata = map[string]any{"k": "v"} },
-		func(u *importer.User) { u.Email = "A@example.com" },
+	changes := []func(u *input.User){
+		func(u *input.User) { u.GivenName = "Anne" },
+		func(u *input.User) { no := false; u.EmailVerified = &no },
+		func(u *input.User) { u.UserMetadata["plan"] = "free" },
+		func(u *input.User) { u.AppMetadata = map[string]any{"k": "v"} },
+		func(u *input.User) { u.Email = "A@example.com" },
 	}
 	for i, change := range changes {
 		u := base()

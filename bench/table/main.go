@@ -1,4 +1,4 @@
-// Command table turns `go test -bench` output (on stdin) from the importer
+// Command table turns `go test -bench` output (on stdin) from the input package
 // and bench packages into the one markdown table `make bench` prints: each
 // figure, its measured value, its goal and whether it is met, then the
 // machine it ran on.

@@ -1,4 +1,4 @@
-// Command gen writes seeded, realistic user files (importer/gen) for the
+// Command gen writes seeded, realistic user files (input/gen) for the
 // demo, benchmarks and crash tests, so that no large file is committed.
 //
 //	go run ./tools/gen -n 100000 -format ndjson -seed 7 > users.ndjson
@@ -10,8 +10,8 @@ import (
 	"fmt"
 	"os"
 
-	"github.com/a0bulk/a0bulk/importer"
-	"github.com/a0bulk/a0bulk/importer/gen"
+	"github.com/a0bulk/a0bulk/input"
+	"github.com/a0bulk/a0bulk/input/gen"
 )
 
 func main() {
@@ -27,10 +27,10 @@ func main() {
 
 	o := gen.GenOptions{InvalidRate: *invalid, DuplicateRate: *dups, Export: *export, Domain: *domain}
 	if *create {
-		o.Mode = importer.ModeCreate
+		o.Mode = input.ModeCreate
 	}
 	w := bufio.NewWriterSize(os.Stdout, 1<<16)
-	if err := gen.Users(*seed, *n, w, importer.Format(*format), o); err != nil {
+	if err := gen.Users(*seed, *n, w, input.Format(*format), o); err != nil {
 		fmt.Fprintln(os.Stderr, "gen:", err)
 		os.Exit(1)
 	}

@@ -1,0 +1,78 @@
+package input
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"path/filepath"
+	"strings"
+)
+
+// Format is an input format.
+type Format string
+
+const (
+	FormatCSV    Format = "csv"
+	FormatJSON   Format = "json"
+	FormatNDJSON Format = "ndjson"
+	// FormatAuto asks NewReader to sniff the content: used for stdin, which
+	// has no extension. Sniffing peeks at the first non-space byte only.
+	FormatAuto Format = ""
+)
+
+// ParseFormat checks a --format value.
+func ParseFormat(s string) (Format, error) {
+	switch f := Format(strings.ToLower(strings.TrimSpace(s))); f {
+	case FormatCSV, FormatJSON, FormatNDJSON:
+		return f, nil
+	case "jsonl":
+		return FormatNDJSON, nil
+	}
+	return "", fmt.Errorf("%w %q (want csv, json or ndjson)", ErrUnknownFormat, s)
+}
+
+// DetectFormat picks the format of path: the explicit --format value when
+// given, else the extension (.csv, .json, .ndjson, .jsonl). Stdin ("-") has no
+// extension and yields FormatAuto, which NewReader resolves by sniffing. Any
+// other path without a known extension is an error wrapping ErrUnknownFormat
+// (a usage error: the user must say --format).
+func DetectFormat(path string, explicit string) (Format, error) {
+	if explicit != "" {
+		return ParseFormat(explicit)
+	}
+	if path == "-" {
+		return FormatAuto, nil
+	}
+	switch strings.ToLower(filepath.Ext(path)) {
+	case ".csv":
+		return FormatCSV, nil
+	case ".json":
+		return FormatJSON, nil
+	case ".ndjson", ".jsonl":
+		return FormatNDJSON, nil
+	}
+	return "", fmt.Errorf("%s: %w: extension %q is not .csv, .json, .ndjson or .jsonl; use --format", path, ErrUnknownFormat, filepath.Ext(path))
+}
+
+// sniff decides the format from the first non-space byte: '[' is a JSON
+// array, '{' NDJSON, anything else CSV. It peeks without consuming input and
+// looks at most at the first 64 KiB (leading whitespace beyond that is
+// implausible and treated as CSV).
+func sniff(br *bufio.Reader) Format {
+	for n := 1; n <= 64<<10; n *= 2 {
+		b, err := br.Peek(n)
+		if t := bytes.TrimLeft(b, " \t\r\n"); len(t) > 0 {
+			switch t[0] {
+			case '[':
+				return FormatJSON
+			case '{':
+				return FormatNDJSON
+			}
+			return FormatCSV
+		}
+		if err != nil {
+			break
+		}
+	}
+	return FormatCSV
+}

@@ -1,0 +1,171 @@
+package input
+
+import (
+	"strings"
+	"testing"
+)
+
+const goodBcrypt = "$2b$10$" + "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0"
+
+func TestValidate(t *testing.T) {
+	scrypt := func(mut func(*CustomPasswordHash)) *CustomPasswordHash {
+		h := &CustomPasswordHash{Algorithm: "scrypt", Hash: &HashValue{Value: "v", Encoding: "base64"}, KeyLen: ip(64)}
+		if mut != nil {
+			mut(h)
+		}
+		return h
+	}
+	tests := []struct {
+		name string
+		u    User
+		mode Mode
+		errs string
+	}{
+		{"minimal", User{Email: "a@example.com"}, ModeImport, ""},
+		{"missing email", User{}, ModeImport, "email: required"},
+		{"no at", User{Email: "example.com"}, ModeImport, "email: not an email address: no @"},
+		{"no dot in domain", User{Email: "a@localhost"}, ModeImport, "email: not an email address: domain needs a dot"},
+		{"space", User{Email: "a b@x.io"}, ModeImport, "email: not an email address: ' ' not allowed in local part"},
+		{"double dot", User{Email: "a..b@x.io"}, ModeImport, "email: not an email address: misplaced dot in local part"},
+		{"hyphen label", User{Email: "a@-x.io"}, ModeImport, "email: not an email address: bad domain label"},
+		{"idn ok", User{Email: "jürgen+tag@bücher.de"}, ModeImport, ""},
+		{"long local", User{Email: strings.Repeat("a", 65) + "@x.io"}, ModeImport, "email: not an email address: local part longer than 64 bytes"},
+		{"phone ok", User{Email: "a@x.io", PhoneNumber: "+12125550001"}, ModeImport, ""},
+		{"phone no plus", User{Email: "a@x.io", PhoneNumber: "12125550001"}, ModeImport, "phone_number: not E.164 (want + then country code and number, e.g. +12125550001)"},
+		{"phone leading zero", User{Email: "a@x.io", PhoneNumber: "+0212"}, ModeImport, "phone_number: not E.164 (want + then country code and number, e.g. +12125550001)"},
+		{"phone too long", User{Email: "a@x.io", PhoneNumber: "+1234567890123456"}, ModeImport, "phone_number: not E.164 (want + then country code and number, e.g. +12125550001)"},
+		{"bcrypt ok", User{Email: "a@x.io", PasswordHash: goodBcrypt}, ModeImport, ""},
+		{"bcrypt 2y", User{Email: "a@x.io", PasswordHash: "$2y$10$" + goodBcrypt[7:]}, ModeImport, "password_hash: not a bcrypt hash ($2a$ or $2b$, cost, 53 characters)"},
+		{"bcrypt short", User{Email: "a@x.io", PasswordHash: goodBcrypt[:50]}, ModeImport, "password_hash: not a bcrypt hash ($2a$ or $2b$, cost, 53 characters)"},
+		{"both hashes", User{Email: "a@x.io", PasswordHash: goodBcrypt, CustomPasswordHash: scrypt(nil)}, ModeImport, "custom_password_hash: password_hash and custom_password_hash are mutually exclusive"},
+		{"scrypt ok", User{Email: "a@x.io", CustomPasswordHash: scrypt(nil)}, ModeImport, ""},
+		{"scrypt no keylen", User{Email: "a@x.io", CustomPasswordHash: scrypt(func(h *CustomPasswordHash) { h.KeyLen = nil })}, ModeImport, "custom_password_hash.keylen: required for scrypt"},
+		{"scrypt keylen 0", User{Email: "a@x.io", CustomPasswordHash: scrypt(func(h *CustomPasswordHash) { h.KeyLen = ip(0) })}, ModeImport, "custom_password_hash.keylen: must be greater than zero"},
+		{"scrypt cost", User{Email: "a@x.io", CustomPasswordHash: scrypt(func(h *CustomPasswordHash) { h.Cost = ip(1000); h.BlockSize = ip(0); h.Parallelization = ip(-1) })}, ModeImport,
+			"custom_password_hash.cost: must be a power of two greater than one; custom_password_hash.blockSize: must be positive; custom_password_hash.parallelization: must be positive"},
+		{"bad algorithm", User{Email: "a@x.io", CustomPasswordHash: &CustomPasswordHash{Algorithm: "rot13", Hash: &HashValue{Value: "v"}}}, ModeImport,
+			`custom_password_hash.algorithm: "rot13" is not one of the allowed values`},
+		{"hash required", User{Email: "a@x.io", CustomPasswordHash: &CustomPasswordHash{}}, ModeImport,
+			"custom_password_hash.algorithm: required; custom_password_hash.hash: required"},
+		{"hash value required", User{Email: "a@x.io", CustomPasswordHash: &CustomPasswordHash{Algorithm: "md5", Hash: &HashValue{}}}, ModeImport,
+			"custom_password_hash.hash.value: required"},
+		{"enums", User{Email: "a@x.io", CustomPasswordHash: &CustomPasswordHash{Algorithm: "md5",
+			Hash:     &HashValue{Value: "v", Encoding: "b32", Digest: "crc", Key: &KeyValue{Encoding: "x"}},
+			Salt:     &SaltValue{Encoding: "y", Position: "middle"},
+			Password: &PasswordSpec{Encoding: "ebcdic"}}}, ModeImport,
+			`custom_password_hash.hash.encoding: "b32" is not one of the allowed values; custom_password_hash.hash.digest: "crc" is not one of the allowed values; ` +
+				`custom_password_hash.hash.key.value: required; custom_password_hash.hash.key.encoding: "x" is not one of the allowed values; ` +
+				`custom_password_hash.salt.value: required; custom_password_hash.salt.encoding: "y" is not one of the allowed values; ` +
+				`custom_password_hash.salt.position: "middle" is not one of the allowed values; custom_password_hash.password.encoding: "ebcdic" is not one of the allowed values`},
+		{"hmac needs key and digest", User{Email: "a@x.io", CustomPasswordHash: &CustomPasswordHash{Algorithm: "hmac", Hash: &HashValue{Value: "v"}}}, ModeImport,
+			"custom_password_hash.hash.key: required for hmac; custom_password_hash.hash.digest: required for hmac"},
+		{"hmac ok", User{Email: "a@x.io", CustomPasswordHash: &CustomPasswordHash{Algorithm: "hmac", Hash: &HashValue{Value: "v", Digest: "sha256", Key: &KeyValue{Value: "k"}}}}, ModeImport, ""},
+		{"reserved app_metadata", User{Email: "a@x.io", AppMetadata: map[string]any{"loginsCount": 1}}, ModeImport, "app_metadata.loginsCount: reserved by Auth0"},
+		{"metadata dot key", User{Email: "a@x.io", UserMetadata: map[string]any{"a": map[string]any{"b.c": 1}}}, ModeImport,
+			`user_metadata.a: property name "b.c" must be non-empty, without '.' and not start with '$'`},
+		{"metadata dollar key", User{Email: "a@x.io", UserMetadata: map[string]any{"$set": 1}}, ModeImport,
+			`user_metadata: property name "$set" must be non-empty, without '.' and not start with '$'`},
+		{"mfa ok", User{Email: "a@x.io", MFAFactors: []MFAFactor{{TOTP: &TOTPFactor{Secret: "JBTWY3DPEHPK3PNP"}}, {Phone: &ValueFactor{Value: "+12125550001"}}, {Email: &ValueFactor{Value: "m@x.io"}}}}, ModeImport, ""},
+		{"mfa empty", User{Email: "a@x.io", MFAFactors: []MFAFactor{}}, ModeImport, "mfa_factors: must hold 1 to 10 factors, has 0"},
+		{"mfa 11", User{Email: "a@x.io", MFAFactors: make11()}, ModeImport, "mfa_factors: must hold 1 to 10 factors, has 11"},
+		{"mfa bad values", User{Email: "a@x.io", MFAFactors: []MFAFactor{{TOTP: &TOTPFactor{Secret: "jbtw=="}}, {Phone: &ValueFactor{Value: "555"}}, {Email: &ValueFactor{Value: "x"}}}}, ModeImport,
+			"mfa_factors[0].totp.secret: not unpadded base32 (A-Z, 2-7); mfa_factors[1].phone.value: not a phone number (+ then up to 15 digits); mfa_factors[2].email.value: not an email address: no @"},
+		{"mfa two in one", User{Email: "a@x.io", MFAFactors: []MFAFactor{{TOTP: &TOTPFactor{Secret: "ABC"}, Phone: &ValueFactor{Value: "+1"}}, {}}}, ModeImport,
+			"mfa_factors[0]: must hold exactly one of totp, phone, email; has 2; mfa_factors[1]: must hold exactly one of totp, phone, email; has 0"},
+		{"picture ok", User{Email: "a@x.io", Picture: "https://cdn.example.com/a.png"}, ModeImport, ""},
+		{"picture not url", User{Email: "a@x.io", Picture: "a.png"}, ModeImport, "picture: not an http(s) URL"},
+		{"picture ftp", User{Email: "a@x.io", Picture: "ftp://x/a.png"}, ModeImport, "picture: not an http(s) URL"},
+		{"long name", User{Email: "a@x.io", GivenName: strings.Repeat("é", 151)}, ModeImport, "given_name: longer than 150 characters"},
+		{"username space", User{Email: "a@x.io", Username: "a b"}, ModeImport, "username: contains whitespace"},
+		{"create refuses hashes", User{Email: "a@x.io", PasswordHash: goodBcrypt, MFAFactors: []MFAFactor{{Email: &ValueFactor{Value: "m@x.io"}}}}, ModeCreate,
+			"password_hash: not accepted by create mode (use import); mfa_factors: not accepted by create mode (use import)"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rec := Record{File: "f", Line: 1, User: tt.u}
+			NewValidator(tt.mode).Check(&rec)
+			if got := errs(rec); got != tt.errs {
+				t.Errorf("errors %q\nwant   %q", got, tt.errs)
+			}
+		})
+	}
+}
+
+func make11() []MFAFactor {
+	fs := make([]MFAFactor, 11)
+	for i := range fs {
+		fs[i].Email = &ValueFactor{Value: "m@x.io"}
+	}
+	return fs
+}
+
+func TestValidatorNeverQuotesSecrets(t *testing.T) {
+	secret := "$2b$10$TOPSECRETtopsecret"
+	rec := Record{User: User{Email: "a@x.io", PasswordHash: secret}}
+	NewValidator(ModeImport).Check(&rec)
+	if rec.Valid() || strings.Contains(errs(rec), "TOPSECRET") {
+		t.Fatalf("errors %q", errs(rec))
+	}
+}
+
+func TestDedupe(t *testing.T) {
+	v := NewValidator(ModeImport)
+	in := []Record{
+		{File: "a.csv", Line: 2, User: User{Email: "Ann@Example.com"}},
+		{File: "a.csv", Line: 3, User: User{Email: "bob@example.com", PhoneNumber: "bad"}}, // invalid: not remembered
+		{File: "b.json", Line: 7, User: User{Email: "ann@example.COM"}},
+		{File: "b.json", Line: 9, User: User{Email: "bob@example.com"}},
+		{File: "c.ndjson", Line: 1, User: User{Email: "BOB@example.com"}},
+		{File: "c.ndjson", Line: 2, Errors: []FieldError{{Reason: "not a JSON object"}}}, // left as is
+	}
+	want := []string{
+		"",
+		"phone_number: not E.164 (want + then country code and number, e.g. +12125550001)",
+		"email: duplicate of a.csv:2",
+		"",
+		"email: duplicate of b.json:9",
+		"not a JSON object",
+	}
+	for i := range in {
+		v.Check(&in[i])
+		if got := errs(in[i]); got != want[i] {
+			t.Errorf("record %d: %q, want %q", i, got, want[i])
+		}
+	}
+	if v.Seen() != 2 {
+		t.Errorf("seen %d", v.Seen())
+	}
+}
+
+func TestColumnMapParse(t *testing.T) {
+	tests := []struct {
+		name, in string
+		want     map[string]string
+		err      string
+	}{
+		{"json", `{"E-Mail":"email","Plan":"app_metadata.plan","Junk":"-"}`, map[string]string{"E-Mail": "email", "Plan": "app_metadata.plan", "Junk": "-"}, ""},
+		{"lines", "# comment\n\nE-Mail = email\nA=B=user_metadata.x\n", map[string]string{"E-Mail": "email", "A=B": "user_metadata.x"}, ""},
+		{"unknown targets", `{"a":"mail","b":"user_metadata.","c":"email"}`, nil, `unknown target column(s) "mail" (from "a"), "user_metadata." (from "b")`},
+		{"bad line", "justtext\n", nil, "line 1: want SOURCE=TARGET"},
+		{"bad json", `{"a":1}`, nil, "not a JSON object of strings"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := parseColumnMap([]byte(tt.in))
+			if tt.err != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.err) {
+					t.Fatalf("err %v, want ~%q", err, tt.err)
+				}
+				return
+			}
+			if err != nil || len(got) != len(tt.want) {
+				t.Fatalf("got %v, %v", got, err)
+			}
+			for k, v := range tt.want {
+				if got[k] != v {
+					t.Errorf("%q → %q, want %q", k, got[k], v)
+				}
+			}
+		})
+	}
+}
