@@ -16,7 +16,7 @@ import (
 type resumePlan struct {
 	state     *report.State
 	nextChunk int
-	jobChunk  map[report.Key]int      // record → its submitted chunk
+	jobChunk  map[report.Key]int   // record → its submitted chunk
 	submitted map[int]*input.Chunk // seq → chunk rebuilt from the input
 	jobOf     map[int]string
 	// unsent: records queued by the earlier run in a chunk it never saw
