@@ -11,6 +11,7 @@ import (
 	"os/signal"
 	"syscall"
 
+	"github.com/a0bulk/a0bulk/run"
 	ucli "github.com/urfave/cli/v2"
 )
 
@@ -80,7 +81,7 @@ stopped by SIGINT/SIGTERM (resumable).`,
 		HideHelpCommand:      true,
 		// Flag errors must become exit 2, before any call to the tenant.
 		OnUsageError: func(c *ucli.Context, err error, _ bool) error {
-			return &UsageError{Err: err}
+			return &run.UsageError{Err: err}
 		},
 		ExitErrHandler: func(*ucli.Context, error) {}, // exit codes are ours (ExitCode)
 		// The contract's global flags work before the command name too.
@@ -108,7 +109,7 @@ stopped by SIGINT/SIGTERM (resumable).`,
 }
 
 func setUsageHandler(cmd *ucli.Command) {
-	cmd.OnUsageError = func(c *ucli.Context, err error, _ bool) error { return &UsageError{Err: err} }
+	cmd.OnUsageError = func(c *ucli.Context, err error, _ bool) error { return &run.UsageError{Err: err} }
 	for _, sub := range cmd.Subcommands {
 		setUsageHandler(sub)
 	}

@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	ucli "github.com/urfave/cli/v2"
+
+	"github.com/a0bulk/a0bulk/preflight"
 )
 
 // checkOptions are the flags of `a0bulk check`.
@@ -60,7 +62,7 @@ func readCheckOptions(c *ucli.Context, s *IOStreams) (checkOptions, error) {
 	if c.NArg() > 0 {
 		return o, usagef("unexpected argument %q", c.Args().First())
 	}
-	if err := oneOf("for", o.For, checkCommands...); err != nil {
+	if err := oneOf("for", o.For, preflight.Commands...); err != nil {
 		return o, err
 	}
 	var err error
@@ -70,48 +72,21 @@ func readCheckOptions(c *ucli.Context, s *IOStreams) (checkOptions, error) {
 	return o, nil
 }
 
-// checkReport is what `check` prints; with --output json as one object.
-type checkReport struct {
-	For    string        `json:"for"`
-	Checks []checkResult `json:"checks"`
-	OK     bool          `json:"ok"`
-}
-
-// checkResult is one line of the report. Status is PASS, WARN, FAIL, or
-// SKIP for a check an earlier failure made impossible.
-type checkResult struct {
-	Name   string `json:"name"`
-	Status string `json:"status"`
-	Detail string `json:"detail"`
-	Fix    string `json:"fix,omitempty"`
-}
-
-const (
-	statusPass = "PASS"
-	statusWarn = "WARN"
-	statusFail = "FAIL"
-	statusSkip = "SKIP"
-)
-
 // errCheckFailed makes `check` exit 1 after its report was printed.
 var errCheckFailed = fmt.Errorf("%wsome checks failed", errSilent)
 
+// runCheck runs the preflight checks (package preflight) with the client
+// the options build, prints the report and says how to exit.
 func runCheck(ctx context.Context, s *IOStreams, g globalOptions, o checkOptions) error {
 	client, err := o.tenant.client(g.logger(s), g.Verbose)
 	if err != nil {
 		return err
 	}
-	results := (&checker{api: client, opts: o}).run(ctx)
+	rep := preflight.Run(ctx, client, o.preflightOptions())
 	if err := ctx.Err(); err != nil {
 		return err // interrupted: the partial report would mislead
 	}
-	rep := checkReport{For: o.For, Checks: results, OK: true}
-	for _, r := range results {
-		if r.Status == statusFail || r.Status == statusSkip {
-			rep.OK = false
-		}
-	}
-	if err := rep.print(s, g); err != nil {
+	if err := printCheckReport(s, g, rep); err != nil {
 		return err
 	}
 	if !rep.OK {
@@ -120,7 +95,22 @@ func runCheck(ctx context.Context, s *IOStreams, g globalOptions, o checkOptions
 	return nil
 }
 
-func (r checkReport) print(s *IOStreams, g globalOptions) error {
+// preflightOptions says what the checks need to know of the flags.
+func (o checkOptions) preflightOptions() preflight.Options {
+	return preflight.Options{
+		For:          o.For,
+		Connection:   o.Connection,
+		Domain:       o.tenant.Domain,
+		ClientID:     o.tenant.ClientID,
+		CustomDomain: o.tenant.CustomDomain,
+		StaticToken:  o.tenant.Token != "",
+		Rate:         o.tenant.Rate,
+	}
+}
+
+// printCheckReport prints one line per check, with its fix under it, and
+// the verdict; with --output json the report as one object.
+func printCheckReport(s *IOStreams, g globalOptions, r preflight.Report) error {
 	if g.JSON {
 		return printJSON(s.Out, r)
 	}

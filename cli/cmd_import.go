@@ -1,32 +1,12 @@
 package cli
 
 import (
-	"context"
-	"errors"
-	"fmt"
 	"time"
 
 	ucli "github.com/urfave/cli/v2"
 
-	"github.com/a0bulk/a0bulk/clock"
-	"github.com/a0bulk/a0bulk/input"
-	"github.com/a0bulk/a0bulk/jobs"
-	"github.com/a0bulk/a0bulk/pipeline"
-	"github.com/a0bulk/a0bulk/report"
+	"github.com/a0bulk/a0bulk/run"
 )
-
-// importOptions are the flags of `a0bulk import`.
-type importOptions struct {
-	runOptions
-	SendCompletionEmail bool
-	ChunkBytes          int
-	MaxJobs             int
-	SlotWait            time.Duration
-}
-
-// maxImportFile is Auth0's cap on an import file (facts: 500 KB, treated as
-// 512,000 bytes).
-const maxImportFile = 512000
 
 func importCommand(s *IOStreams) *ucli.Command {
 	return &ucli.Command{
@@ -55,150 +35,25 @@ func importCommand(s *IOStreams) *ucli.Command {
 			if err != nil {
 				return err
 			}
-			o, err := readImportOptions(c, s)
+			spec, err := readSpec(c, run.ModeImport)
 			if err != nil {
 				return err
 			}
-			if o.DryRun {
-				return runDryImport(c.Context, s, g, o)
+			t, err := readTenant(c, s)
+			if err != nil {
+				return err
 			}
-			return runImport(c.Context, s, g, o)
+			t = t.paced(spec.Settings)
+			env := runEnv(s, g, &t)
+			if c.Bool("dry-run") {
+				plan, err := run.DryRun(c.Context, env, spec, nil)
+				if err != nil {
+					return err
+				}
+				return printImportPlan(s, g, plan, spec.ChunkBytes)
+			}
+			sum, err := run.Run(c.Context, env, spec)
+			return printed(s, g, sum, err)
 		},
 	}
-}
-
-func readImportOptions(c *ucli.Context, s *IOStreams) (importOptions, error) {
-	run, err := readRunOptions(c, s, "import", input.ModeImport)
-	if err != nil {
-		return importOptions{}, err
-	}
-	o := importOptions{
-		runOptions:          run,
-		SendCompletionEmail: c.Bool("send-completion-email"),
-		ChunkBytes:          c.Int("chunk-bytes"),
-		MaxJobs:             c.Int("max-jobs"),
-		SlotWait:            c.Duration("slot-wait"),
-	}
-	if o.ChunkBytes <= 2 || o.ChunkBytes > maxImportFile {
-		return o, usagef("--chunk-bytes must be between 3 and %d, got %d", maxImportFile, o.ChunkBytes)
-	}
-	if err := positiveInt("max-jobs", o.MaxJobs); err != nil {
-		return o, err
-	}
-	return o, nil
-}
-
-func runImport(ctx context.Context, s *IOStreams, g globalOptions, o importOptions) error {
-	log := g.logger(s)
-	client, err := o.tenant.client(log, g.Verbose)
-	if err != nil {
-		return err
-	}
-	jp, err := planJournal(o.meaning, o.input, o.extra, o.ReportPath, o.Resume, clock.Real{})
-	if err != nil {
-		return err
-	}
-	conn, err := databaseConnection(ctx, client, o.meaning.Connection)
-	if err != nil {
-		return err
-	}
-	started := jp.startFrom(client)
-	journal, state, err := jp.open()
-	if err != nil {
-		return err
-	}
-	defer journal.Close()
-
-	counter := &byteCounter{}
-	prog := newProgress(s, g, "import", o.input.totalBytes(), counter.Load)
-	journal.Observe(prog.Observe)
-	defer prog.Stop()
-
-	workCtx, stopWork := graceContext(ctx, 10*time.Second)
-	defer stopWork()
-	plan := newResumePlan(state)
-	sched := &jobs.Scheduler{
-		Users: client, Connection: conn.Name, RunStarted: started, MaybeSent: plan.maybeSent,
-		API: client, Journal: journal, Clock: clock.Real{},
-		ConnectionID: conn.ID, Upsert: o.meaning.Upsert, ExternalID: o.meaning.ExternalID,
-		SendCompletionEmail: o.SendCompletionEmail, MaxJobs: o.MaxJobs, SlotWait: o.SlotWait,
-		Logf:   func(format string, args ...any) { log.Warn(fmt.Sprintf(format, args...)) },
-		Tracef: func(format string, args ...any) { log.Debug(fmt.Sprintf(format, args...)) },
-	}
-
-	readErr, schedErr := pipeline.Import{
-		Source: o.input.source(s, counter), Journal: journal, Scheduler: sched,
-		ChunkBytes: o.ChunkBytes, FirstChunk: plan.nextChunk,
-		Admit: plan.admit, OnRead: prog.RecordRead,
-	}.Run(ctx, workCtx)
-	settleErr := plan.settle(workCtx, sched)
-	prog.Stop()
-
-	sum := newRunSummary("import", journal.Path(), journal.Tally(), prog)
-	for _, m := range sched.Mismatches() {
-		sum.Warnings = append(sum.Warnings, m.String())
-	}
-	return finishRun(ctx, s, g, journal, sum, resumeHint("import", journal.Path()), readErr, schedErr, settleErr)
-}
-
-// finishRun flushes the journal, prints the summary and picks the error that
-// decides the exit code: a signal first, then a run that could not complete,
-// then records that did not succeed.
-func finishRun(ctx context.Context, s *IOStreams, g globalOptions, journal *report.Writer, sum runSummary, hint string, errs ...error) error {
-	if err := journal.Close(); err != nil {
-		errs = append(errs, fmt.Errorf("flushing report: %w", err))
-	}
-	sum.Counts, sum.Records = tallyCounts(journal.Tally())
-	var runErr error
-	for _, err := range errs {
-		if err != nil && !errors.Is(err, context.Canceled) {
-			runErr = err
-			break
-		}
-	}
-	switch {
-	case ctx.Err() != nil:
-		sum.Resume = hint
-		se := &SignalError{ResumeHint: hint}
-		var cause *SignalError
-		if errors.As(context.Cause(ctx), &cause) {
-			se.Signal = cause.Signal
-		}
-		runErr = se
-	case runErr != nil:
-		sum.Resume = hint
-	case sum.outcomeOf != nil:
-		runErr = sum.outcomeOf(sum)
-	default:
-		runErr = sum.outcome()
-	}
-	sum.ExitCode = ExitCode(runErr)
-	if err := sum.print(s, g); err != nil {
-		return err
-	}
-	var inc *IncompleteError
-	if errors.As(runErr, &inc) {
-		return errors.Join(errSilent, runErr)
-	}
-	return runErr
-}
-
-func tallyCounts(t report.Tally) (map[string]int, int) {
-	counts := map[string]int{}
-	for _, st := range report.FinalStatuses {
-		counts[string(st)] = t.Final[st]
-	}
-	return counts, t.Total()
-}
-
-func resumeHint(command, reportPath string) string {
-	return fmt.Sprintf("a0bulk %s --resume %s", command, reportPath)
-}
-
-func concat(groups ...[]ucli.Flag) []ucli.Flag {
-	var out []ucli.Flag
-	for _, g := range groups {
-		out = append(out, g...)
-	}
-	return out
 }

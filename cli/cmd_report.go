@@ -8,9 +8,8 @@ import (
 
 	ucli "github.com/urfave/cli/v2"
 
-	"github.com/a0bulk/a0bulk/input"
-	"github.com/a0bulk/a0bulk/pipeline"
 	"github.com/a0bulk/a0bulk/report"
+	"github.com/a0bulk/a0bulk/run"
 )
 
 func reportCommand(s *IOStreams) *ucli.Command {
@@ -94,37 +93,10 @@ func printReportSummary(s *IOStreams, g globalOptions, path string, sum report.S
 	return nil
 }
 
-// failedUser is a record as --input reads it back; Password only in create mode.
-type failedUser struct {
-	input.User
-	Password string `json:"password,omitempty"`
-}
-
 func printFailures(c *ucli.Context, s *IOStreams, path, outPath string) error {
-	st, err := report.Load(path)
-	if err != nil {
-		return usagef("%w", err)
-	}
-	mode := inputMode(st.Header)
-	var paths []string
-	for _, in := range st.Header.Inputs {
-		if in.Path == "-" {
-			return usagef("the run read stdin, which cannot be read again")
-		}
-		paths = append(paths, in.Path)
-	}
-	in, err := readInputOptions(paths, st.Header.Extra["format"], st.Header.Extra["map"], mode)
+	failures, err := run.ReadFailures(path)
 	if err != nil {
 		return err
-	}
-	inputs, err := in.hashInputs()
-	if err != nil {
-		return err
-	}
-	now := st.Header
-	now.Inputs = inputs
-	if err := st.Header.Check(now); err != nil {
-		return usagef("the inputs changed since the run: %w", err)
 	}
 	dst := s.Out
 	if outPath != "" {
@@ -138,23 +110,11 @@ func printFailures(c *ucli.Context, s *IOStreams, path, outPath string) error {
 	out := bufio.NewWriter(dst)
 	enc := json.NewEncoder(out)
 	enc.SetEscapeHTML(false)
-	invalid := 0
-	err = in.stream(c.Context, s, nil, func(rec input.Record) error {
-		f, ok := st.Final[report.Key{File: rec.File, Line: rec.Line}]
-		switch {
-		case ok && f.Status.Succeeded():
-			return nil
-		case (ok && f.Status == report.Invalid) || !rec.Valid():
-			// What was parsed of an invalid record may lack the bad field
-			// (an unreadable boolean is dropped): printing it would let a
-			// retry import less than the source says. It is fixed in the
-			// source instead.
-			invalid++
-			fmt.Fprintf(s.ErrOut, "%s:%d: invalid, not printed (fix it in the source): %s\n", rec.File, rec.Line, pipeline.Describe(rec.Errors))
-			return nil
-		}
-		return enc.Encode(failedUser{User: rec.User, Password: rec.Password})
-	})
+	invalid, err := failures.Each(c.Context, runEnv(s, globalOptions{Quiet: true}, nil),
+		func(u run.FailedUser) error { return enc.Encode(u) },
+		func(file string, line int, reason string) {
+			fmt.Fprintf(s.ErrOut, "%s:%d: invalid, not printed (fix it in the source): %s\n", file, line, reason)
+		})
 	if invalid > 0 {
 		fmt.Fprintf(s.ErrOut, "%d invalid records were not printed\n", invalid)
 	}
@@ -162,13 +122,4 @@ func printFailures(c *ucli.Context, s *IOStreams, path, outPath string) error {
 		err = ferr
 	}
 	return err
-}
-
-// inputMode is how a report's run read its input: create mode allows the
-// plaintext password column, which import mode refuses.
-func inputMode(h report.RunHeader) input.Mode {
-	if h.Mode == "create" || (h.Mode == "sync" && h.Extra["sync_mode"] == "create") {
-		return input.ModeCreate
-	}
-	return input.ModeImport
 }

@@ -1,41 +1,14 @@
 package cli
 
 import (
+	"fmt"
 	"time"
 
 	ucli "github.com/urfave/cli/v2"
 
 	"github.com/a0bulk/a0bulk/input"
+	"github.com/a0bulk/a0bulk/run"
 )
-
-// syncOptions are the flags of `a0bulk sync`.
-type syncOptions struct {
-	tenant  tenantOptions
-	input   inputOptions
-	meaning runMeaning
-	// Mode is how new and changed users reach the tenant: "import" (bulk
-	// import jobs with upsert) or "create" (per-user create, update when
-	// the user exists).
-	Mode       string
-	StatePath  string
-	ReportPath string
-	DryRun     bool
-	// Full ignores the hashes in the state: every valid record is sent
-	// (and the state rewritten from what the tenant confirms).
-	Full bool
-
-	// import mode
-	SendCompletionEmail bool
-	ChunkBytes          int
-	MaxJobs             int
-	SlotWait            time.Duration
-
-	// create mode
-	RandomPassword bool
-	VerifyEmail    bool
-	AppClientID    string
-	Concurrency    int
-}
 
 func syncCommand(s *IOStreams) *ucli.Command {
 	return &ucli.Command{
@@ -79,14 +52,15 @@ Examples:
 			if err != nil {
 				return err
 			}
-			o, err := readSyncOptions(c, s)
+			spec, t, err := readSyncSpec(c, s)
 			if err != nil {
 				return err
 			}
-			if o.DryRun {
-				return runDrySync(c.Context, s, g, o)
+			if spec.DryRun {
+				return dryRunSync(c, s, g, spec.Spec)
 			}
-			return runSync(c.Context, s, g, o)
+			sum, err := run.Run(c.Context, runEnv(s, g, t), spec.Spec)
+			return printed(s, g, sum, err)
 		},
 	}
 }
@@ -98,69 +72,77 @@ var (
 	createOnly = []string{"random-password", "concurrency", "verify-email", "custom-domain", "app-client-id"}
 )
 
-func readSyncOptions(c *ucli.Context, s *IOStreams) (syncOptions, error) {
-	o := syncOptions{
-		Mode:                c.String("mode"),
-		StatePath:           c.String("state"),
-		ReportPath:          c.String("report"),
-		DryRun:              c.Bool("dry-run"),
-		Full:                c.Bool("full"),
-		SendCompletionEmail: c.Bool("send-completion-email"),
-		ChunkBytes:          c.Int("chunk-bytes"),
-		MaxJobs:             c.Int("max-jobs"),
-		SlotWait:            c.Duration("slot-wait"),
-		RandomPassword:      c.Bool("random-password"),
-		VerifyEmail:         c.Bool("verify-email"),
-		AppClientID:         c.String("app-client-id"),
-		Concurrency:         c.Int("concurrency"),
-	}
-	// Changed users must be updated, so every sync upserts.
-	o.meaning = runMeaning{Mode: "sync", Connection: c.String("connection"), Upsert: true, ExternalID: c.String("external-id")}
+// syncSpec is a sync's spec, and whether it is a dry run.
+type syncSpec struct {
+	run.Spec
+	DryRun bool
+}
+
+func readSyncSpec(c *ucli.Context, s *IOStreams) (syncSpec, *tenantOptions, error) {
+	spec := syncSpec{Spec: run.Spec{Mode: run.ModeSync, Connection: c.String("connection"), Inputs: c.StringSlice("input"),
+		ExternalID: c.String("external-id"), Full: c.Bool("full"), ReportPath: c.String("report")}, DryRun: c.Bool("dry-run")}
+	spec.Format, spec.Map = c.String("format"), c.String("map")
+	spec.SyncMode, spec.State = c.String("mode"), c.String("state")
 	if c.NArg() > 0 {
-		return o, usagef("unexpected argument %q (inputs go in --input)", c.Args().First())
+		return spec, nil, usagef("unexpected argument %q (inputs go in --input)", c.Args().First())
 	}
-	if err := oneOf("mode", o.Mode, "import", "create"); err != nil {
-		return o, err
+	if err := oneOf("mode", spec.SyncMode, "import", "create"); err != nil {
+		return spec, nil, err
 	}
 	wrong := createOnly
-	if o.Mode == "create" {
+	if spec.SyncMode == "create" {
 		wrong = importOnly
 	}
 	for _, name := range wrong {
 		if onCommandLine(c, name) {
-			return o, usagef("--%s does not apply to --mode %s", name, o.Mode)
+			return spec, nil, usagef("--%s does not apply to --mode %s", name, spec.SyncMode)
 		}
 	}
-	if o.StatePath == "" {
-		return o, usagef("--state FILE is required (it is created on the first sync)")
+	if spec.State == "" {
+		return spec, nil, usagef("--state FILE is required (it is created on the first sync)")
 	}
-	if o.meaning.Connection == "" {
-		return o, usagef("--connection is required")
+	if spec.Connection == "" {
+		return spec, nil, usagef("--connection is required")
 	}
-	if o.ChunkBytes <= 2 || o.ChunkBytes > maxImportFile {
-		return o, usagef("--chunk-bytes must be between 3 and %d, got %d", maxImportFile, o.ChunkBytes)
+	// Both modes' settings, checked whichever applies, as before.
+	readSettings(c, run.ModeImport, &spec.Settings, func(string) bool { return true })
+	readSettings(c, run.ModeCreate, &spec.Settings, func(string) bool { return true })
+	if err := checkSettings(run.ModeImport, spec.Settings); err != nil {
+		return spec, nil, err
 	}
-	if err := positiveInt("max-jobs", o.MaxJobs); err != nil {
-		return o, err
+	if err := checkSettings(run.ModeCreate, spec.Settings); err != nil {
+		return spec, nil, err
 	}
-	if err := positiveInt("concurrency", o.Concurrency); err != nil {
-		return o, err
+	if spec.SyncMode == "import" {
+		// Only what the mode uses is recorded.
+		spec.Concurrency, spec.RandomPassword, spec.VerifyEmail, spec.CustomDomain, spec.AppClientID = 0, false, false, "", ""
+	} else {
+		spec.ChunkBytes, spec.MaxJobs, spec.SlotWait, spec.SendCompletionEmail, spec.ExternalID = 0, 0, 0, false, ""
 	}
-	mode := input.ModeImport
-	if o.Mode == "create" {
-		mode = input.ModeCreate
-	}
-	in, err := readInputOptions(c.StringSlice("input"), c.String("format"), c.String("map"), mode)
-	if err != nil {
-		return o, err
-	}
-	o.input = in
-	if o.DryRun {
+	if spec.DryRun {
 		// A dry run never reaches the tenant, so it needs no credentials.
-		return o, nil
+		return spec, nil, nil
 	}
-	if o.tenant, err = readTenant(c, s); err != nil {
-		return o, err
+	t, err := readTenant(c, s)
+	if err != nil {
+		return spec, nil, err
 	}
-	return o, nil
+	t = t.paced(spec.Settings)
+	return spec, &t, nil
+}
+
+// dryRunSync says what a sync would do, from the input and the state
+// alone: no call to the tenant. With --verbose it lists every user.
+func dryRunSync(c *ucli.Context, s *IOStreams, g globalOptions, spec run.Spec) error {
+	var list func(string, input.Record)
+	if g.Verbose && !g.JSON {
+		list = func(verdict string, rec input.Record) {
+			fmt.Fprintf(s.Out, "would %s %s (%s:%d)\n", verdict, rec.User.Email, rec.File, rec.Line)
+		}
+	}
+	plan, err := run.DryRun(c.Context, runEnv(s, g, nil), spec, list)
+	if err != nil {
+		return err
+	}
+	return printSyncPlan(s, g, spec, plan)
 }

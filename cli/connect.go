@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"context"
 	"fmt"
 	"log/slog"
 	"os"
@@ -11,6 +10,7 @@ import (
 	ucli "github.com/urfave/cli/v2"
 
 	"github.com/a0bulk/a0bulk/management"
+	"github.com/a0bulk/a0bulk/run"
 	"github.com/a0bulk/a0bulk/throttle"
 )
 
@@ -151,34 +151,7 @@ func (t tenantOptions) client(log *slog.Logger, verbose bool) (*management.Clien
 	}
 	c, err := management.New(cfg)
 	if err != nil {
-		return nil, &UsageError{Err: fmt.Errorf("connecting to %s: %w", t.Domain, err)}
+		return nil, &run.UsageError{Err: fmt.Errorf("connecting to %s: %w", t.Domain, err)}
 	}
 	return c, nil
-}
-
-// databaseConnection finds the run's connection and refuses any that is not
-// a database connection: only those take imported or created users.
-func databaseConnection(ctx context.Context, client *management.Client, name string) (*management.Connection, error) {
-	conn, err := client.ConnectionByName(ctx, name)
-	if err != nil {
-		return nil, fmt.Errorf("looking up connection %q: %w", name, err)
-	}
-	if !conn.IsDatabase() {
-		return nil, fmt.Errorf("connection %q has strategy %q: a0bulk imports and creates users in database connections (strategy auth0) only", conn.Name, conn.Strategy)
-	}
-	return conn, nil
-}
-
-// dryRunConnection is a dry run's one request: connect and look the
-// connection up, described for the plan.
-func dryRunConnection(ctx context.Context, s *IOStreams, g globalOptions, t tenantOptions, name string) (*management.Client, string, error) {
-	client, err := t.client(g.logger(s), g.Verbose)
-	if err != nil {
-		return nil, "", err
-	}
-	conn, err := databaseConnection(ctx, client, name)
-	if err != nil {
-		return nil, "", err
-	}
-	return client, fmt.Sprintf("%s (%s, strategy %s)", conn.Name, conn.ID, conn.Strategy), nil
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/a0bulk/a0bulk/management"
+	"github.com/a0bulk/a0bulk/preflight"
 )
 
 // renderError is the text Main prints for a run's error: the error itself
@@ -29,7 +30,7 @@ func errorHint(err error) string {
 			if scope == "" {
 				return "the token lacks a scope the tenant did not name; run a0bulk check to see which scopes this command needs"
 			}
-			return fmt.Sprintf("fix: %s (a0bulk check --for COMMAND lists every scope a command needs)", grantScopesFix([]string{scope}, ""))
+			return fmt.Sprintf("fix: %s (a0bulk check --for COMMAND lists every scope a command needs)", preflight.GrantScopesFix([]string{scope}, ""))
 		}
 		if e.IsUnauthorized() {
 			return "the tenant refused the token; run a0bulk check to see why"
@@ -40,7 +41,7 @@ func errorHint(err error) string {
 		if te.StatusCode == 0 {
 			return "the tenant did not answer; check --domain and the network (a0bulk check)"
 		}
-		return "fix: " + tokenFix(te)
+		return "fix: " + preflight.TokenFix(te)
 	}
 	return ""
 }

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"syscall"
+
+	"github.com/a0bulk/a0bulk/run"
 )
 
 // Exit codes of the contract.
@@ -16,37 +18,17 @@ const (
 	ExitTerminated  = 143
 )
 
-// UsageError is a bad flag, argument or configuration, found before any call
-// to the tenant.
-type UsageError struct{ Err error }
+// usagef is a bad flag, argument or configuration (exit 2), found before
+// any call to the tenant.
+func usagef(format string, args ...any) error { return run.Usagef(format, args...) }
 
-func (e *UsageError) Error() string { return e.Err.Error() }
-func (e *UsageError) Unwrap() error { return e.Err }
-
-func usagef(format string, args ...any) error {
-	return &UsageError{Err: fmt.Errorf(format, args...)}
-}
-
-// IncompleteError: the run finished, but some records are invalid or failed.
-type IncompleteError struct{ Invalid, Failed int }
-
-func (e *IncompleteError) Error() string {
-	return fmt.Sprintf("run completed with %d invalid and %d failed records (see the report)", e.Invalid, e.Failed)
-}
-
-// SignalError: the run was stopped by a signal after flushing its journal.
+// SignalError is the signal that stopped a run: the cause of its cancelled
+// context (the core wraps it in a *run.StoppedError with the resume hint).
 type SignalError struct {
-	Signal     syscall.Signal
-	ResumeHint string
+	Signal syscall.Signal
 }
 
-func (e *SignalError) Error() string {
-	msg := fmt.Sprintf("stopped by %v", e.Signal)
-	if e.ResumeHint != "" {
-		msg += "; resume with: " + e.ResumeHint
-	}
-	return msg
-}
+func (e *SignalError) Error() string { return fmt.Sprintf("stopped by %v", e.Signal) }
 
 // ExitCode maps an error to the contract's exit code. It is the only place
 // that does so.
@@ -54,14 +36,17 @@ func ExitCode(err error) int {
 	if err == nil {
 		return ExitOK
 	}
-	var usage *UsageError
-	var incomplete *IncompleteError
+	var usage *run.UsageError
+	var incomplete *run.IncompleteError
 	var sig *SignalError
+	var stopped *run.StoppedError
 	switch {
 	case errors.As(err, &sig):
 		if sig.Signal == syscall.SIGTERM {
 			return ExitTerminated
 		}
+		return ExitInterrupted
+	case errors.As(err, &stopped):
 		return ExitInterrupted
 	case errors.As(err, &usage):
 		return ExitUsage

@@ -1,53 +1,181 @@
 package cli
 
 import (
+	"errors"
+	"fmt"
+
 	ucli "github.com/urfave/cli/v2"
 
-	"github.com/a0bulk/a0bulk/input"
+	"github.com/a0bulk/a0bulk/progress"
+	"github.com/a0bulk/a0bulk/report"
+	"github.com/a0bulk/a0bulk/run"
 )
 
-// runOptions are what import and create share: where to read, what the run
-// means, where its report goes (or which report it resumes), and the tenant.
-type runOptions struct {
-	tenant     tenantOptions
-	input      inputOptions
-	meaning    runMeaning
-	extra      map[string]string // flags recorded in the report header
-	ReportPath string
-	Resume     *resumable
-	DryRun     bool
+// maxImportFile is Auth0's cap on an import file (facts: 500 KB, treated as
+// 512,000 bytes).
+const maxImportFile = 512000
+
+// readSpec reads an import or create run's spec from its flags. With
+// --resume the report's recorded spec is the base, and only what the
+// operator gives again changes it; the core then refuses any change to what
+// the run means (connection, upsert, inputs, how they are read).
+func readSpec(c *ucli.Context, mode run.Mode) (run.Spec, error) {
+	spec := run.Spec{Mode: mode}
+	if c.NArg() > 0 {
+		return spec, usagef("unexpected argument %q (inputs go in --input)", c.Args().First())
+	}
+	resume := c.String("resume")
+	if resume != "" {
+		if c.String("report") != "" {
+			return spec, usagef("--resume appends to its report; do not give --report too")
+		}
+		recorded, err := run.Recorded(resume, mode)
+		if err != nil {
+			return spec, err
+		}
+		spec = recorded
+	}
+	// given: a fresh run reads every flag (defaults included); a resume only
+	// those set, keeping the recorded value of the others.
+	given := func(name string) bool { return resume == "" || c.IsSet(name) }
+	if given("connection") {
+		spec.Connection = c.String("connection")
+	}
+	if given("upsert") {
+		spec.Upsert = c.Bool("upsert")
+	}
+	if given("input") {
+		spec.Inputs = c.StringSlice("input")
+	}
+	if given("format") {
+		spec.Format = c.String("format")
+	}
+	if given("map") {
+		spec.Map = c.String("map")
+	}
+	if mode == run.ModeImport && given("external-id") {
+		spec.ExternalID = c.String("external-id")
+	}
+	readSettings(c, mode, &spec.Settings, given)
+	spec.ReportPath = c.String("report")
+	if spec.Connection == "" {
+		return spec, usagef("--connection is required")
+	}
+	return spec, checkSettings(mode, spec.Settings)
 }
 
-// readRunOptions reads them, restoring first whatever a resumed report
-// recorded, so the command's own options see the same values too.
-func readRunOptions(c *ucli.Context, s *IOStreams, mode string, inMode input.Mode) (runOptions, error) {
-	var o runOptions
-	if c.NArg() > 0 {
-		return o, usagef("unexpected argument %q (inputs go in --input)", c.Args().First())
+// readSettings reads the tuning flags of mode into st where given says so.
+func readSettings(c *ucli.Context, mode run.Mode, st *report.Settings, given func(string) bool) {
+	ints := map[string]*int{"max-retries": &st.MaxRetries}
+	bools := map[string]*bool{}
+	strs := map[string]*string{}
+	if given("rate") {
+		st.Rate = c.Float64("rate")
 	}
-	if path := c.String("resume"); path != "" {
-		if c.String("report") != "" {
-			return o, usagef("--resume appends to its report; do not give --report too")
+	switch mode {
+	case run.ModeImport:
+		ints["chunk-bytes"], ints["max-jobs"] = &st.ChunkBytes, &st.MaxJobs
+		bools["send-completion-email"] = &st.SendCompletionEmail
+		if given("slot-wait") {
+			st.SlotWait = report.Duration(c.Duration("slot-wait"))
 		}
-		res, err := loadResume(c, path, mode)
-		if err != nil {
-			return o, err
+	case run.ModeCreate:
+		ints["concurrency"] = &st.Concurrency
+		bools["random-password"], bools["verify-email"] = &st.RandomPassword, &st.VerifyEmail
+		strs["custom-domain"], strs["app-client-id"] = &st.CustomDomain, &st.AppClientID
+	}
+	for name, p := range ints {
+		if given(name) {
+			*p = c.Int(name)
 		}
-		o.Resume = res
 	}
-	o.meaning = runMeaning{Mode: mode, Connection: c.String("connection"), Upsert: c.Bool("upsert"), ExternalID: c.String("external-id")}
-	o.ReportPath, o.DryRun = c.String("report"), c.Bool("dry-run")
-	in, err := readInputOptions(c.StringSlice("input"), c.String("format"), c.String("map"), inMode)
-	if err != nil {
-		return o, err
+	for name, p := range bools {
+		if given(name) {
+			*p = c.Bool(name)
+		}
 	}
-	o.input = in
-	if o.meaning.Connection == "" {
-		return o, usagef("--connection is required")
+	for name, p := range strs {
+		if given(name) {
+			*p = c.String(name)
+		}
 	}
-	o.extra = headerFlags(c, mode)
-	if o.tenant, err = readTenant(c, s); err != nil {
-		return o, err
+}
+
+// checkSettings refuses tuning out of range, before any request.
+func checkSettings(mode run.Mode, st report.Settings) error {
+	if mode == run.ModeImport || (mode == run.ModeSync && st.SyncMode == string(run.ModeImport)) {
+		if st.ChunkBytes <= 2 || st.ChunkBytes > maxImportFile {
+			return usagef("--chunk-bytes must be between 3 and %d, got %d", maxImportFile, st.ChunkBytes)
+		}
+		if err := positiveInt("max-jobs", st.MaxJobs); err != nil {
+			return err
+		}
 	}
-	return o, nil
+	if mode == run.ModeCreate || (mode == run.ModeSync && st.SyncMode == string(run.ModeCreate)) {
+		return positiveInt("concurrency", st.Concurrency)
+	}
+	return nil
+}
+
+// paced gives the tenant options the spec's pacing: a resume restores them.
+func (t tenantOptions) paced(st report.Settings) tenantOptions {
+	t.Rate, t.MaxRetries, t.CustomDomain = st.Rate, st.MaxRetries, st.CustomDomain
+	return t
+}
+
+// runEnv is what the core reaches outside itself, from this process.
+func runEnv(s *IOStreams, g globalOptions, t *tenantOptions) run.Env {
+	log := g.logger(s)
+	env := run.Env{
+		Stdin: s.In, Log: log, Version: Version,
+		Progress: func(task run.Task) run.Progress {
+			return progress.New(s.ErrOut, progress.Options{
+				Command: task.Command, TotalBytes: task.TotalBytes, BytesRead: task.BytesRead,
+				Quiet: g.Quiet, Bar: s.ProgressTTY() && !g.NoProgress,
+			})
+		},
+	}
+	if t != nil {
+		env.Connect = func() (run.Tenant, error) {
+			c, err := t.client(log, g.Verbose)
+			if err != nil {
+				return nil, err
+			}
+			return c, nil
+		}
+	}
+	return env
+}
+
+// printed prints a run's summary, when it got far enough to have one, and
+// returns the error that decides the exit code.
+func printed(s *IOStreams, g globalOptions, sum *run.Summary, err error) error {
+	if sum == nil {
+		return err
+	}
+	sum.ExitCode = ExitCode(err)
+	if perr := printSummary(s, g, *sum); perr != nil {
+		return perr
+	}
+	var inc *run.IncompleteError
+	if errors.As(err, &inc) {
+		// The summary already says it.
+		return errors.Join(errSilent, err)
+	}
+	return err
+}
+
+func concat(groups ...[]ucli.Flag) []ucli.Flag {
+	var out []ucli.Flag
+	for _, g := range groups {
+		out = append(out, g...)
+	}
+	return out
+}
+
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }

@@ -20,10 +20,24 @@ func (r *Runner) invalidReason(rec *input.Record) string {
 		}
 		return strings.Join(parts, "; ")
 	}
-	if rec.Password == "" && !r.RandomPassword && !r.Passwordless {
-		return "password: required to create a user on a database connection (give a password column, use --random-password, or import password hashes with `a0bulk import`)"
+	if fe := MissingPassword(rec, r.RandomPassword, r.Passwordless); fe != nil {
+		return fe.Error()
 	}
 	return ""
+}
+
+// MissingPassword is create mode's password rule: nil when rec may be sent,
+// else the field error to report it invalid with. A user on a database
+// connection needs a password: the record's own, or a random one
+// (randomPassword); a passwordless connection takes none.
+func MissingPassword(rec *input.Record, randomPassword, passwordless bool) *input.FieldError {
+	if rec.Password != "" || randomPassword || passwordless {
+		return nil
+	}
+	return &input.FieldError{
+		Field:  "password",
+		Reason: "required to create a user on a database connection (give a password column, use --random-password, or import password hashes with `a0bulk import`)",
+	}
 }
 
 // createRequest maps an import user onto POST /users. Password hashes and

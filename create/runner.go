@@ -14,7 +14,6 @@ import (
 
 	"github.com/a0bulk/a0bulk/clock"
 	"github.com/a0bulk/a0bulk/input"
-	"github.com/a0bulk/a0bulk/jobs"
 	"github.com/a0bulk/a0bulk/management"
 	"github.com/a0bulk/a0bulk/report"
 )
@@ -42,7 +41,7 @@ const maxAttempts = 3
 // Runner creates users from records.
 type Runner struct {
 	API     API
-	Journal jobs.Journal
+	Journal report.Journal
 	Clock   clock.Clock
 
 	// Connection is the connection name users are created in.
@@ -72,9 +71,16 @@ type Runner struct {
 	WasSending func(report.Key) bool
 
 	// Verifier and VerifyEmail: after a `created` user whose email is not
-	// verified, send a verification email.
-	Verifier    *jobs.Verifier
+	// verified, send a verification email. Leave Verifier nil (not a nil
+	// pointer in the interface) when there is none.
+	Verifier    EmailVerifier
 	VerifyEmail bool
+}
+
+// EmailVerifier sends one verification email and journals it; it returns an
+// error only when the run must stop (*jobs.Verifier is the production one).
+type EmailVerifier interface {
+	Send(ctx context.Context, key report.Key, email, userID string) error
 }
 
 // Run sends every record from records and returns when the channel is
@@ -160,27 +166,6 @@ func (r *Runner) write(rec input.Record, st report.Status, userID, code, reason 
 	}
 	if err := r.Journal.Record(e); err != nil {
 		return fmt.Errorf("writing the report: %w", err)
-	}
-	return nil
-}
-
-// fatalOf returns the error that must stop the run, if err is one: a refused
-// custom domain, a missing scope, or any answer about the run rather than
-// the record (401, 403, 429, 5xx) fails every later request alike.
-func fatalOf(err error) error {
-	if cd, ok := jobs.AsCustomDomainError(err); ok {
-		return cd
-	}
-	if ms, ok := jobs.AsMissingScope(err); ok {
-		return ms
-	}
-	if jobs.AboutTheRun(err) {
-		return err
-	}
-	if _, ok := management.AsAPIError(err); !ok && !jobs.IsUnknownFate(err) {
-		// Not an answer from the tenant and not sent (throttle retried
-		// it): the tenant is unreachable.
-		return err
 	}
 	return nil
 }

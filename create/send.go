@@ -6,7 +6,6 @@ import (
 	"strings"
 
 	"github.com/a0bulk/a0bulk/input"
-	"github.com/a0bulk/a0bulk/jobs"
 	"github.com/a0bulk/a0bulk/management"
 	"github.com/a0bulk/a0bulk/report"
 )
@@ -72,11 +71,9 @@ func (r *Runner) create(ctx context.Context, rec *input.Record, req management.C
 		if ctx.Err() != nil {
 			return outcome{}, ctx.Err()
 		}
-		if cd, ok := jobs.AsCustomDomainError(err); ok {
-			return outcome{}, cd // its 409 is no user conflict
-		}
+		v := management.Classify(err) // a custom domain's 409 is no user conflict: StopRun
 		switch {
-		case jobs.IsUnknownFate(err):
+		case v.Action == management.ReadBack:
 			unanswered++
 			maybeSent = true
 			found, lerr := r.lookup(ctx, rec.User.Email)
@@ -97,7 +94,7 @@ func (r *Runner) create(ctx context.Context, rec *input.Record, req management.C
 					reason: fmt.Sprintf("no answer from the tenant after %d attempts, and the user is not found by email", unanswered)}, nil
 			}
 			continue // not created: sending again cannot create it twice
-		case management.IsConflict(err):
+		case v.Action == management.FailRecord && management.IsConflict(err):
 			if maybeSent {
 				// An unanswered attempt may have created it after all.
 				found, lerr := r.lookup(ctx, rec.User.Email)
@@ -108,10 +105,9 @@ func (r *Runner) create(ctx context.Context, rec *input.Record, req management.C
 					return outcome{status: report.Created, userID: found.UserID}, nil
 				}
 			}
-			apiErr, _ := management.AsAPIError(err)
-			return r.existing(ctx, rec, nil, jobs.ReasonOf(apiErr))
+			return r.existing(ctx, rec, nil, v.Reason)
 		}
-		return r.refused(err)
+		return r.refused(v)
 	}
 }
 
@@ -146,28 +142,33 @@ func (r *Runner) existing(ctx context.Context, rec *input.Record, found *managem
 			return outcome{}, ctx.Err()
 		}
 		// The same PATCH twice has the same effect: safe to send again.
-		if jobs.IsUnknownFate(err) && attempt < maxAttempts {
+		v := management.Classify(err)
+		if v.Action == management.ReadBack && attempt < maxAttempts {
 			continue
 		}
-		if jobs.IsUnknownFate(err) {
+		if v.Action == management.ReadBack {
 			return outcome{status: report.Failed, userID: found.UserID, code: CodeUnknownFate,
 				reason: fmt.Sprintf("no answer from the tenant to the update after %d attempts", attempt)}, nil
 		}
-		o, ferr := r.refused(err)
+		o, ferr := r.refused(v)
 		o.userID = found.UserID
 		return o, ferr
 	}
 }
 
-// refused turns a definite refusal into a failed outcome, or a fatal error.
-func (r *Runner) refused(err error) (outcome, error) {
-	if f := fatalOf(err); f != nil {
-		return outcome{}, f
+// refused turns a verdict into a failed outcome, or the error that stops the
+// run: an answer about the run rather than the record (401, 403, 429, 5xx,
+// a refused custom domain, a missing scope), or the tenant unreachable, fails
+// every later request alike. A Retry (the import-job limit) has no wait here
+// and stops the run too.
+func (r *Runner) refused(v management.Verdict) (outcome, error) {
+	switch v.Action {
+	case management.FailRecord:
+		return outcome{status: report.Failed, code: v.Code, reason: v.Reason}, nil
+	case management.ReadBack:
+		return outcome{status: report.Failed, code: CodeUnknownFate, reason: "no answer from the tenant"}, nil
 	}
-	if apiErr, ok := management.AsAPIError(err); ok {
-		return outcome{status: report.Failed, code: jobs.CodeOf(apiErr), reason: jobs.ReasonOf(apiErr)}, nil
-	}
-	return outcome{status: report.Failed, code: CodeUnknownFate, reason: "no answer from the tenant"}, nil
+	return outcome{}, v.Err
 }
 
 // lookup finds the user with this email in the run's connection (nil if
@@ -179,10 +180,8 @@ func (r *Runner) lookup(ctx context.Context, email string) (*management.User, er
 	}
 	users, err := r.API.UsersByEmail(ctx, strings.ToLower(email))
 	if err != nil {
-		if f := fatalOf(err); f != nil {
-			return nil, fmt.Errorf("looking the user up by email: %w", f)
-		}
-		return nil, fmt.Errorf("looking the user up by email: %w", err)
+		// v.Err is err, or its typed form (custom domain, missing scope).
+		return nil, fmt.Errorf("looking the user up by email: %w", management.Classify(err).Err)
 	}
 	for i := range users {
 		for _, id := range users[i].Identities {

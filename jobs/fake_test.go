@@ -204,7 +204,7 @@ func drive(t *testing.T, clk *clock.Fake, step time.Duration, done <-chan error)
 	}
 }
 
-func newScheduler(api ImportAPI, j Journal, clk clock.Clock) *Scheduler {
+func newScheduler(api ImportAPI, j report.Journal, clk clock.Clock) *Scheduler {
 	return &Scheduler{API: api, Journal: j, Clock: clk, ConnectionID: "con_AAAAAAAAAAAAAAAA", PollMin: time.Second, PollMax: 8 * time.Second}
 }
 

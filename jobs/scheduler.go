@@ -16,11 +16,6 @@ import (
 	"github.com/a0bulk/a0bulk/report"
 )
 
-// Journal is the write-ahead report: the only place outcomes go.
-type Journal interface {
-	Record(report.Entry) error
-}
-
 // ImportAPI is the part of the Management API the scheduler uses.
 type ImportAPI interface {
 	ImportUsers(ctx context.Context, r management.ImportRequest) (*management.Job, error)
@@ -42,7 +37,7 @@ const (
 // settles every record of every chunk in the journal.
 type Scheduler struct {
 	API     ImportAPI
-	Journal Journal
+	Journal report.Journal
 	Clock   clock.Clock
 
 	ConnectionID        string
@@ -224,7 +219,7 @@ func (s *Scheduler) runChunk(ctx context.Context, c input.Chunk) error {
 		}
 	}
 	job, err := s.submit(ctx, c)
-	for resends := 0; err != nil && IsUnknownFate(err) && resends < s.MaxResends && ctx.Err() == nil; resends++ {
+	for resends := 0; err != nil && management.IsUnknownFate(err) && resends < s.MaxResends && ctx.Err() == nil; resends++ {
 		// Never blindly: a chunk sent twice cannot create anyone twice
 		// (the tenant refuses a user it holds), and settle looks up the
 		// users it then refuses as duplicates.
@@ -283,25 +278,27 @@ func (s *Scheduler) submit(ctx context.Context, c input.Chunk) (*management.Job,
 // submitFailed settles or keeps a chunk whose POST did not return a job.
 func (s *Scheduler) submitFailed(ctx context.Context, c input.Chunk, err error) error {
 	wrapped := fmt.Errorf("importing chunk %d: %w", c.Seq, err)
-	if ctx.Err() != nil || IsUnknownFate(err) || errors.Is(err, ErrNoSlot) {
+	if ctx.Err() != nil || errors.Is(err, ErrNoSlot) {
 		// Nothing final: the records stay queued and resume sends them
 		// again (without upsert a DUPLICATED_USER then means "already in").
 		return wrapped
 	}
-	apiErr, ok := management.AsAPIError(err)
-	if !ok || apiErr.StatusCode < 400 || apiErr.StatusCode >= 500 ||
-		apiErr.IsUnauthorized() || apiErr.StatusCode == 403 || apiErr.StatusCode == 429 {
-		// Not about this chunk (auth, scope, rate, tenant down): every
-		// chunk would fail alike, so stop and leave the records queued.
-		if ms, ok := AsMissingScope(err); ok {
-			return fmt.Errorf("importing chunk %d: %w", c.Seq, ms)
-		}
+	v := management.Classify(err)
+	switch v.Action {
+	case management.FailRecord:
+	case management.ReadBack:
+		// Nothing final either (runChunk already resent it): see above.
 		return wrapped
+	default:
+		// Not about this chunk (auth, scope, rate, tenant down): every
+		// chunk would fail alike, so stop and leave the records queued. A
+		// job-limit 429 cannot reach here outside ErrNoSlot (submit waits).
+		return fmt.Errorf("importing chunk %d: %w", c.Seq, v.Err)
 	}
-	code, reason := codeOf(apiErr), reasonOf(apiErr)
-	if apiErr.IsTooLarge() {
-		code = "PAYLOAD_TOO_LARGE"
-		reason = fmt.Sprintf("the chunk (%d bytes) was refused as too large: %s", len(c.Body), reasonOf(apiErr))
+	code, reason := v.Code, v.Reason
+	if management.IsTooLarge(err) {
+		code = CodePayloadTooLarge
+		reason = fmt.Sprintf("the chunk (%d bytes) was refused as too large: %s", len(c.Body), v.Reason)
 	}
 	s.logf("chunk %d refused: %v", c.Seq, err)
 	for _, r := range c.Records {

@@ -192,7 +192,7 @@ func TestUnknownFateAfterEveryResendIsWrappedAndDetectable(t *testing.T) {
 	api.before = func(call int, _ management.ImportRequest) error { return unknownFate{} }
 	// Every answer is lost: after the resends the run stops, records queued.
 	err := drive(t, clk, time.Second, runAsync(s, context.Background(), feed(chunk(1, "a@x"))))
-	if !IsUnknownFate(err) {
+	if !management.IsUnknownFate(err) {
 		t.Fatalf("err = %v, want unknown fate in the chain", err)
 	}
 	if api.n != 1+DefaultMaxResends {

@@ -2,6 +2,7 @@ package jobs
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -29,7 +30,7 @@ const (
 // verification_sent or verification_failed. Safe for concurrent use.
 type Verifier struct {
 	API     VerifyAPI
-	Journal Journal
+	Journal report.Journal
 	// ClientID selects the application whose email template and links the
 	// email uses (optional).
 	ClientID string
@@ -46,7 +47,9 @@ type Verifier struct {
 // Send sends one verification email. With userID "" the user is looked up by
 // email (results are cached). Per-user failures are journalled and Send
 // returns nil; it returns an error only when the run must stop: a
-// *CustomDomainError, a *MissingScopeError, a journal failure, or ctx.
+// *management.CustomDomainError, a *management.MissingScopeError, another
+// answer about the run (401, 403, 429, 5xx; see management.Classify), a
+// journal failure, or ctx.
 func (v *Verifier) Send(ctx context.Context, key report.Key, email, userID string) error {
 	line := report.Entry{File: key.File, Line: key.Line, Email: email, UserID: userID}
 	if userID == "" {
@@ -66,34 +69,49 @@ func (v *Verifier) Send(ctx context.Context, key report.Key, email, userID strin
 	if err == nil {
 		return v.write(line, report.VerificationSent, job.ID, "", "")
 	}
-	if err := v.fatal(ctx, err); err != nil {
-		return fmt.Errorf("sending a verification email to %s: %w", email, err)
+	verdict, stop := v.classify(ctx, err)
+	if stop != nil {
+		return fmt.Errorf("sending a verification email to %s: %w", email, stop)
 	}
-	if IsUnknownFate(err) {
+	switch verdict.Action {
+	case management.ReadBack:
 		// Sending again could email the user twice; say so instead.
 		return v.write(line, report.VerificationFailed, "", CodeUnknownFate, "no answer from the tenant: the email may or may not have been sent")
-	}
-	if apiErr, ok := management.AsAPIError(err); ok {
-		return v.write(line, report.VerificationFailed, "", codeOf(apiErr), reasonOf(apiErr))
+	case management.FailRecord:
+		return v.write(line, report.VerificationFailed, "", verdict.Code, verdict.Reason)
 	}
 	return v.write(line, report.VerificationFailed, "", "REQUEST_FAILED", err.Error())
 }
 
-// fatal returns the error that must stop the run, if err is one.
-func (v *Verifier) fatal(ctx context.Context, err error) error {
+// classify returns err's verdict and, when the run must stop, the error to
+// stop with (nil otherwise). Unlike management.Classify, a request that never
+// reached the tenant (no answer, nothing typed in the chain) only fails this
+// user: the verification_failed line lets a later verify send it again.
+func (v *Verifier) classify(ctx context.Context, err error) (management.Verdict, error) {
 	if ctx.Err() != nil {
-		return ctx.Err()
+		return management.Verdict{Action: management.StopRun, Err: ctx.Err()}, ctx.Err()
 	}
-	if cd, ok := AsCustomDomainError(err); ok {
-		return cd
+	verdict := management.Classify(err)
+	switch verdict.Action {
+	case management.FailRecord, management.ReadBack:
+		return verdict, nil
 	}
-	if ms, ok := AsMissingScope(err); ok {
-		return ms
+	if unanswered(err) {
+		return verdict, nil
 	}
-	if AboutTheRun(err) {
-		return err
+	// StopRun, or Retry: the job limit is for imports and has no wait here.
+	return verdict, verdict.Err
+}
+
+// unanswered: err carries no answer from the tenant (no *APIError, nor a
+// typed refusal, in its chain).
+func unanswered(err error) bool {
+	if _, ok := management.AsAPIError(err); ok {
+		return false
 	}
-	return nil
+	var cd *management.CustomDomainError
+	var ms *management.MissingScopeError
+	return !errors.As(err, &cd) && !errors.As(err, &ms)
 }
 
 // resolve finds the user id for email: ("", code, reason, nil) when there is
@@ -106,8 +124,8 @@ func (v *Verifier) resolve(ctx context.Context, email string) (id, code, reason 
 	if !cached {
 		users, err = v.API.UsersByEmail(ctx, key)
 		if err != nil {
-			if f := v.fatal(ctx, err); f != nil {
-				return "", "", "", fmt.Errorf("looking up %s: %w", email, f)
+			if _, stop := v.classify(ctx, err); stop != nil {
+				return "", "", "", fmt.Errorf("looking up %s: %w", email, stop)
 			}
 			return "", "LOOKUP_FAILED", "looking the user up by email: " + err.Error(), nil
 		}

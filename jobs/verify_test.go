@@ -99,8 +99,8 @@ func TestVerifierErrors(t *testing.T) {
 			v := &Verifier{API: &fakeVerifyAPI{sendErr: tc.err}, Journal: j}
 			err := v.Send(context.Background(), report.Key{File: "f", Line: 1}, "a@x", "auth0|a")
 			if tc.fatal {
-				var cd *CustomDomainError
-				var ms *MissingScopeError
+				var cd *management.CustomDomainError
+				var ms *management.MissingScopeError
 				if err == nil || !(errors.As(err, &cd) || errors.As(err, &ms)) {
 					t.Fatalf("err = %v, want a typed fatal error", err)
 				}

@@ -200,13 +200,6 @@ func (c *Client) TokenInfo(ctx context.Context) (*TokenInfo, error) {
 	return c.tokens.info(ctx)
 }
 
-// IsUnknownFate: a POST or PATCH may or may not have taken effect; settle it
-// by reading the tenant back, never by sending it again blindly.
-func IsUnknownFate(err error) bool {
-	var u *throttle.UnknownFateError
-	return errors.As(err, &u)
-}
-
 // request is one API call: method, path (already escaped where needed),
 // optional query and body.
 type request struct {

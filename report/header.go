@@ -1,8 +1,10 @@
 package report
 
 import (
+	"bufio"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -21,14 +23,63 @@ type Input struct {
 
 // RunHeader is what a run means; it is the report's first line.
 type RunHeader struct {
-	Version    string            `json:"version"`
-	Mode       string            `json:"mode"`
-	Connection string            `json:"connection"`
-	Upsert     bool              `json:"upsert"`
-	ExternalID string            `json:"external_id"`
-	Inputs     []Input           `json:"inputs"`
-	StartedAt  time.Time         `json:"started_at"`
-	Extra      map[string]string `json:"extra,omitempty"`
+	Version    string    `json:"version"`
+	Mode       string    `json:"mode"`
+	Connection string    `json:"connection"`
+	Upsert     bool      `json:"upsert"`
+	ExternalID string    `json:"external_id"`
+	Inputs     []Input   `json:"inputs"`
+	StartedAt  time.Time `json:"started_at"`
+	// Settings say how the run reads its input and paces its requests; a
+	// resume restores them.
+	Settings Settings `json:"extra,omitzero"`
+}
+
+// Settings are the rest of a run's spec, recorded so that a resume reads
+// the input the same way (the same file:line must be the same record) and
+// sends at the same size and pace. The JSON keys are those of the first
+// report format (an "extra" object of flag names and string values), kept
+// so that a report started by an earlier version can still be resumed.
+type Settings struct {
+	// How the input is read: a resume must read it the same way.
+	Format    string `json:"format,omitempty"`
+	Map       string `json:"map,omitempty"`
+	MapSHA256 string `json:"map_sha256,omitempty"`
+
+	// Import jobs.
+	ChunkBytes          int      `json:"chunk-bytes,omitempty,string"`
+	MaxJobs             int      `json:"max-jobs,omitempty,string"`
+	SlotWait            Duration `json:"slot-wait,omitempty"`
+	SendCompletionEmail bool     `json:"send-completion-email,omitempty,string"`
+
+	// Per-user creates.
+	Concurrency    int    `json:"concurrency,omitempty,string"`
+	RandomPassword bool   `json:"random-password,omitempty,string"`
+	VerifyEmail    bool   `json:"verify-email,omitempty,string"`
+	CustomDomain   string `json:"custom-domain,omitempty"`
+	AppClientID    string `json:"app-client-id,omitempty"`
+
+	// Pacing (every mode).
+	Rate       float64 `json:"rate,omitempty,string"`
+	MaxRetries int     `json:"max-retries,omitempty,string"`
+
+	// Sync: how new and changed users are sent, and the state file.
+	SyncMode string `json:"sync_mode,omitempty"`
+	State    string `json:"state,omitempty"`
+}
+
+// Duration is a time.Duration written as Go writes it ("30m0s").
+type Duration time.Duration
+
+func (d Duration) MarshalText() ([]byte, error) { return []byte(time.Duration(d).String()), nil }
+
+func (d *Duration) UnmarshalText(b []byte) error {
+	v, err := time.ParseDuration(string(b))
+	if err != nil {
+		return err
+	}
+	*d = Duration(v)
+	return nil
 }
 
 // HashInput returns the size and SHA-256 of the file at path, reading it as a
@@ -62,7 +113,8 @@ func (e *MismatchError) Error() string {
 
 // Check returns a *MismatchError when now is not the run h describes, so that
 // --resume never continues a report with another connection, mode or input.
-// Version, StartedAt and Extra may differ (a resume may use a newer binary).
+// Version, StartedAt and Settings may differ (a resume may use a newer
+// binary; how the input is read is compared by the caller).
 func (h RunHeader) Check(now RunHeader) error {
 	mismatch := func(field, a, b string) error {
 		if a == b {
@@ -96,4 +148,26 @@ func (h RunHeader) Check(now RunHeader) error {
 		}
 	}
 	return nil
+}
+
+// ReadHeader reads only a report's first line: what the run means, without
+// loading its records (a resume reads the header before any flag is taken).
+func ReadHeader(path string) (RunHeader, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return RunHeader{}, fmt.Errorf("read report: %w", err)
+	}
+	defer f.Close()
+	line, err := readLine(bufio.NewReaderSize(f, 64<<10), nil)
+	if len(line) == 0 {
+		if err == nil || err == io.EOF {
+			return RunHeader{}, fmt.Errorf("report %s has no header line", path)
+		}
+		return RunHeader{}, fmt.Errorf("read report %s: %w", path, err)
+	}
+	var wl wireLine
+	if jerr := json.Unmarshal(line, &wl); jerr != nil || wl.Status != statusRun || wl.Run == nil {
+		return RunHeader{}, fmt.Errorf("report %s line 1: not a run header", path)
+	}
+	return *wl.Run, nil
 }

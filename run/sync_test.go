@@ -1,9 +1,10 @@
-package cli
+package run
 
 import (
 	"bufio"
-	"bytes"
+	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http/httptest"
 	"os"
@@ -14,16 +15,11 @@ import (
 	"time"
 
 	"github.com/a0bulk/a0bulk/clock"
+	"github.com/a0bulk/a0bulk/input"
 	"github.com/a0bulk/a0bulk/report"
 	"github.com/a0bulk/a0bulk/sandbox"
 	"github.com/a0bulk/a0bulk/syncstate"
 )
-
-func init() {
-	// The sandbox finishes jobs at once: do not wait a second before the
-	// first poll.
-	syncPollMin = 5 * time.Millisecond
-}
 
 const syncConn = "Username-Password-Authentication"
 
@@ -79,24 +75,42 @@ func (e *syncEnv) input(users ...syncUser) string {
 }
 
 type syncResult struct {
-	code           int
-	stdout, stderr string
-	report         string
+	sum    *Summary
+	err    error
+	report string
 }
 
-// sync runs `a0bulk sync` in-process against the sandbox.
-func (e *syncEnv) sync(input string, extra ...string) syncResult {
-	e.t.Helper()
+// spec is a sync of input into the env's tenant and state.
+func (e *syncEnv) spec(input string) Spec {
 	e.runs++
-	rep := filepath.Join(e.dir, fmt.Sprintf("report-%d.ndjson", e.runs))
-	args := []string{"a0bulk", "sync",
-		"--domain", strings.TrimPrefix(e.ts.URL, "http://"), "--client-id", "cid", "--client-secret", "sec",
-		"--connection", syncConn, "--state", e.state, "--mode", e.mode,
-		"--input", input, "--report", rep, "--no-progress", "--output", "json", "--rate", "1000"}
-	args = append(args, extra...)
-	var out, errOut bytes.Buffer
-	code := Main(args, Test(strings.NewReader(""), &out, &errOut))
-	return syncResult{code: code, stdout: out.String(), stderr: errOut.String(), report: rep}
+	spec := Spec{Mode: ModeSync, Connection: syncConn, Inputs: []string{input},
+		ReportPath: filepath.Join(e.dir, fmt.Sprintf("report-%d.ndjson", e.runs))}
+	spec.SyncMode, spec.State = e.mode, e.state
+	spec.ChunkBytes, spec.MaxJobs, spec.Concurrency = 500000, 2, 8
+	return spec
+}
+
+// env reaches the sandbox through the real client; jobs are polled soon,
+// the sandbox finishing them at once.
+func (e *syncEnv) env() Env {
+	return Env{Connect: testConnect(e.t, e.ts.URL), PollMin: 5 * time.Millisecond}
+}
+
+// sync runs a sync of input to its end.
+func (e *syncEnv) sync(input string, edit ...func(*Spec)) syncResult {
+	e.t.Helper()
+	spec := e.spec(input)
+	for _, f := range edit {
+		f(&spec)
+	}
+	sum, err := Run(context.Background(), e.env(), spec)
+	return syncResult{sum: sum, err: err, report: spec.ReportPath}
+}
+
+// incomplete reports whether err is the exit-3 outcome.
+func incomplete(err error) bool {
+	var inc *IncompleteError
+	return errors.As(err, &inc)
 }
 
 func users(prefix string, n int) []syncUser {
@@ -154,13 +168,12 @@ func sentEmails(t *testing.T, path string) []string {
 	return out
 }
 
-func summaryOf(t *testing.T, r syncResult) runSummary {
+func summaryOf(t *testing.T, r syncResult) Summary {
 	t.Helper()
-	var s runSummary
-	if err := json.Unmarshal([]byte(r.stdout), &s); err != nil {
-		t.Fatalf("summary %q: %v (stderr %s)", r.stdout, err, r.stderr)
+	if r.sum == nil {
+		t.Fatalf("no summary: %v", r.err)
 	}
-	return s
+	return *r.sum
 }
 
 // stateOf reads the state after a run (which has released its lock).
@@ -214,8 +227,8 @@ func TestSyncFirstUnchangedThenChanged(t *testing.T) {
 
 			// 1: every user is new.
 			r1 := e.sync(e.input(first...))
-			if r1.code != ExitOK {
-				t.Fatalf("first sync: exit %d\n%s\n%s", r1.code, r1.stdout, r1.stderr)
+			if r1.err != nil {
+				t.Fatalf("first sync: %v", r1.err)
 			}
 			if s := summaryOf(t, r1); s.Records != 6 || s.Counts[string(success)] != 6 {
 				t.Fatalf("first sync summary %+v", s)
@@ -237,8 +250,8 @@ func TestSyncFirstUnchangedThenChanged(t *testing.T) {
 			// connection lookup.
 			before := e.sb.Stats()
 			r2 := e.sync(e.input(first...))
-			if r2.code != ExitOK {
-				t.Fatalf("second sync: exit %d\n%s\n%s", r2.code, r2.stdout, r2.stderr)
+			if r2.err != nil {
+				t.Fatalf("second sync: %v", r2.err)
 			}
 			if s := summaryOf(t, r2); s.Counts[string(report.Skipped)] != 6 || s.Records != 6 {
 				t.Fatalf("second sync summary %+v", s)
@@ -263,8 +276,8 @@ func TestSyncFirstUnchangedThenChanged(t *testing.T) {
 			}
 			before = e.sb.Stats()
 			r3 := e.sync(e.input(third...))
-			if r3.code != ExitOK {
-				t.Fatalf("third sync: exit %d\n%s\n%s", r3.code, r3.stdout, r3.stderr)
+			if r3.err != nil {
+				t.Fatalf("third sync: %v", r3.err)
 			}
 			want := []string{"NEW2@Example.com", "new0@example.com", "new1@example.com", first[0].email, first[1].email}
 			sort.Strings(want)
@@ -314,8 +327,8 @@ func TestSyncFirstUnchangedThenChanged(t *testing.T) {
 			}
 			before = e.sb.Stats()
 			r4 := e.sync(e.input(third...))
-			if s := summaryOf(t, r4); r4.code != ExitOK || s.Counts[string(report.Skipped)] != 7 {
-				t.Fatalf("fourth sync: exit %d %+v", r4.code, s)
+			if s := summaryOf(t, r4); r4.err != nil || s.Counts[string(report.Skipped)] != 7 {
+				t.Fatalf("fourth sync: %v %+v", r4.err, s)
 			}
 			if d := delta(before, e.sb.Stats()); len(d) > 2 {
 				t.Fatalf("fourth sync reached the tenant: %v", d)
@@ -324,9 +337,9 @@ func TestSyncFirstUnchangedThenChanged(t *testing.T) {
 	}
 }
 
-func TestSyncLockedStateExitsOneWithoutCalls(t *testing.T) {
-	for _, args := range [][]string{nil, {"--dry-run"}} {
-		t.Run(strings.Join(append([]string{"sync"}, args...), " "), func(t *testing.T) {
+func TestSyncLockedStateFailsWithoutCalls(t *testing.T) {
+	for _, dry := range []bool{false, true} {
+		t.Run(fmt.Sprintf("dry run %v", dry), func(t *testing.T) {
 			e := newSyncEnv(t, "import", sandbox.Config{})
 			started := time.Date(2026, 11, 25, 2, 0, 0, 0, time.UTC)
 			held, err := syncstate.Open(e.state, clock.NewFake(started))
@@ -334,19 +347,29 @@ func TestSyncLockedStateExitsOneWithoutCalls(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer held.Close()
-			r := e.sync(e.input(users("u", 2)...), args...)
-			if r.code != ExitRunFailed {
-				t.Fatalf("exit %d, want 1\n%s", r.code, r.stderr)
+			spec := e.spec(e.input(users("u", 2)...))
+			if dry {
+				_, err = DryRun(context.Background(), e.env(), spec, nil)
+			} else {
+				var sum *Summary
+				sum, err = Run(context.Background(), e.env(), spec)
+				if sum != nil {
+					t.Fatalf("a locked sync has a summary: %+v", sum)
+				}
+			}
+			var le *syncstate.LockedError
+			if !errors.As(err, &le) {
+				t.Fatalf("err = %v, want the state's lock", err)
 			}
 			for _, want := range []string{fmt.Sprintf("pid %d", os.Getpid()), "started 2026-11-25T02:00:00Z", "another sync is running"} {
-				if !strings.Contains(r.stderr, want) {
-					t.Errorf("stderr %q does not say %q", r.stderr, want)
+				if !strings.Contains(err.Error(), want) {
+					t.Errorf("%q does not say %q", err, want)
 				}
 			}
 			if n := len(e.sb.Stats().Requests); n != 0 {
 				t.Fatalf("a locked sync reached the tenant: %v", e.sb.Stats().Requests)
 			}
-			if _, err := os.Stat(r.report); !os.IsNotExist(err) {
+			if _, err := os.Stat(spec.ReportPath); !os.IsNotExist(err) {
 				t.Fatalf("a locked sync wrote a report: %v", err)
 			}
 		})
@@ -358,61 +381,49 @@ func TestSyncDryRunIsOffline(t *testing.T) {
 		t.Run(mode, func(t *testing.T) {
 			e := newSyncEnv(t, mode, sandbox.Config{})
 			first := users("u", 4)
+			// A dry run needs no tenant at all.
+			offline := Env{}
 
 			// No state yet: everything would be created, and the dry run
-			// neither creates the state nor needs credentials.
-			var out, errOut bytes.Buffer
-			code := Main([]string{"a0bulk", "sync", "--dry-run", "--output", "json", "--mode", mode,
-				"--connection", syncConn, "--state", e.state, "--input", e.input(first...)},
-				Test(strings.NewReader(""), &out, &errOut))
-			var p syncPlan
-			if err := json.Unmarshal(out.Bytes(), &p); err != nil || code != ExitOK {
-				t.Fatalf("exit %d, %q: %v (%s)", code, out.String(), err, errOut.String())
+			// does not create the state.
+			p, err := DryRun(context.Background(), offline, e.spec(e.input(first...)), nil)
+			if err != nil {
+				t.Fatal(err)
 			}
-			if p.Create != 4 || p.Update+p.Skip+p.Invalid != 0 || p.StateExists {
+			if p.New != 4 || p.Changed+p.Unchanged+p.Invalid != 0 || p.StateExists {
 				t.Fatalf("plan without state %+v", p)
 			}
 			if _, err := os.Stat(e.state); !os.IsNotExist(err) {
 				t.Fatalf("a dry run created the state: %v", err)
 			}
 
-			if r := e.sync(e.input(first...)); r.code != ExitOK {
-				t.Fatalf("sync: exit %d %s", r.code, r.stderr)
+			if r := e.sync(e.input(first...)); r.err != nil {
+				t.Fatalf("sync: %v", r.err)
 			}
 			before := e.sb.Stats()
 			next := []syncUser{{first[0].email, "Changed"}, first[1], first[2], {"new@example.com", "N"}, {"bad-email", "X"}}
-			r := e.sync(e.input(next...), "--dry-run")
-			if r.code != ExitIncomplete {
-				t.Fatalf("dry run with an invalid record: exit %d, want 3 (%s)", r.code, r.stderr)
+			spec := e.spec(e.input(next...))
+			listed := map[string]string{}
+			p, err = DryRun(context.Background(), offline, spec, func(verdict string, rec input.Record) { listed[rec.User.Email] = verdict })
+			if err != nil {
+				t.Fatal(err)
 			}
-			p = syncPlan{}
-			if err := json.Unmarshal([]byte(r.stdout), &p); err != nil {
-				t.Fatalf("%q: %v", r.stdout, err)
-			}
-			if p.Records != 5 || p.Create != 1 || p.Update != 1 || p.Skip != 2 || p.Invalid != 1 || !p.DryRun || p.ExitCode != ExitIncomplete {
+			if p.Records != 5 || p.New != 1 || p.Changed != 1 || p.Unchanged != 2 || p.Invalid != 1 || !p.StateExists {
 				t.Fatalf("plan %+v", p)
+			}
+			want := map[string]string{first[0].email: WouldUpdate, first[1].email: WouldSkip, first[2].email: WouldSkip, "new@example.com": WouldCreate}
+			if fmt.Sprint(listed) != fmt.Sprint(want) {
+				t.Fatalf("listed %v, want %v", listed, want)
 			}
 			if d := delta(before, e.sb.Stats()); len(d) != 0 {
 				t.Fatalf("a dry run reached the tenant: %v", d)
 			}
-			if _, err := os.Stat(r.report); !os.IsNotExist(err) {
+			if _, err := os.Stat(spec.ReportPath); !os.IsNotExist(err) {
 				t.Fatalf("a dry run wrote a report: %v", err)
 			}
 			// Nothing was remembered either.
 			if st := e.stateOf("new@example.com"); len(st) != 0 {
 				t.Fatalf("a dry run wrote the state: %+v", st)
-			}
-
-			// Text with --verbose lists each decision.
-			out.Reset()
-			errOut.Reset()
-			Main([]string{"a0bulk", "sync", "--dry-run", "--verbose", "--mode", mode,
-				"--connection", syncConn, "--state", e.state, "--input", e.input(next[:4]...)},
-				Test(strings.NewReader(""), &out, &errOut))
-			for _, want := range []string{"would update " + first[0].email, "would skip " + first[1].email, "would create new@example.com", "no call to the tenant"} {
-				if !strings.Contains(out.String(), want) {
-					t.Errorf("dry run text lacks %q:\n%s", want, out.String())
-				}
 			}
 		})
 	}
@@ -425,8 +436,8 @@ func TestSyncStateOnlyFromConfirmedOutcomes(t *testing.T) {
 		e := newSyncEnv(t, "import", sandbox.Config{Faults: sandbox.Faults{FailEveryNthJob: 1}})
 		us := users("u", 3)
 		r := e.sync(e.input(us...))
-		if r.code != ExitIncomplete {
-			t.Fatalf("exit %d, want 3\n%s", r.code, r.stderr)
+		if !incomplete(r.err) {
+			t.Fatalf("err = %v, want some records failed", r.err)
 		}
 		if st := e.stateOf(emailsOf(us)...); len(st) != 0 {
 			t.Fatalf("state holds users of a failed job: %+v", st)
@@ -445,8 +456,8 @@ func TestSyncStateOnlyFromConfirmedOutcomes(t *testing.T) {
 			t.Fatal(err)
 		}
 		r := e.sync(path)
-		if r.code != ExitIncomplete {
-			t.Fatalf("exit %d, want 3\n%s", r.code, r.stderr)
+		if !incomplete(r.err) {
+			t.Fatalf("err = %v, want some records failed", r.err)
 		}
 		st := e.stateOf("ok@example.com", "weak@example.com")
 		if _, ok := st["ok@example.com"]; !ok || len(st) != 1 {
@@ -461,32 +472,4 @@ func TestSyncStateOnlyFromConfirmedOutcomes(t *testing.T) {
 			t.Fatalf("second sync finals %+v", f)
 		}
 	})
-}
-
-func TestSyncUsageErrors(t *testing.T) {
-	e := newSyncEnv(t, "import", sandbox.Config{})
-	in := e.input(users("u", 1)...)
-	base := []string{"a0bulk", "sync", "--domain", strings.TrimPrefix(e.ts.URL, "http://"), "--client-id", "x", "--client-secret", "y", "--input", in}
-	for name, args := range map[string][]string{
-		"no state":             {"--connection", syncConn},
-		"no connection":        {"--state", e.state},
-		"bad mode":             {"--connection", syncConn, "--state", e.state, "--mode", "merge"},
-		"create flag, import":  {"--connection", syncConn, "--state", e.state, "--random-password"},
-		"import flag, create":  {"--connection", syncConn, "--state", e.state, "--mode", "create", "--max-jobs", "1"},
-		"no credentials":       {"--connection", syncConn, "--state", e.state, "--client-secret", ""},
-		"upsert is not a flag": {"--connection", syncConn, "--state", e.state, "--upsert"},
-	} {
-		t.Run(name, func(t *testing.T) {
-			var out, errOut bytes.Buffer
-			if code := Main(append(append([]string{}, base...), args...), Test(strings.NewReader(""), &out, &errOut)); code != ExitUsage {
-				t.Fatalf("exit %d, want 2: %s", code, errOut.String())
-			}
-		})
-	}
-	if n := len(e.sb.Stats().Requests); n != 0 {
-		t.Fatalf("usage errors reached the tenant: %v", e.sb.Stats().Requests)
-	}
-	if _, err := os.Stat(e.state); !os.IsNotExist(err) {
-		t.Fatalf("a usage error created the state: %v", err)
-	}
 }

@@ -1,4 +1,4 @@
-package pipeline
+package run
 
 import (
 	"context"
@@ -64,7 +64,7 @@ func (a *importAPI) JobErrors(ctx context.Context, id string) (*management.JobEr
 	return &management.JobErrors{Kind: management.JobErrorsNone}, nil
 }
 
-func records(emails ...string) Source {
+func records(emails ...string) source {
 	return func(ctx context.Context, fn func(input.Record) error) error {
 		for i, e := range emails {
 			rec := input.Record{File: "in.csv", Line: i + 2, User: input.User{Email: e}}
@@ -86,7 +86,7 @@ func TestImportSettlesEveryRecordOnce(t *testing.T) {
 	j := &memJournal{}
 	api := &importAPI{}
 	read := 0
-	readErr, sendErr := Import{
+	readErr, sendErr := importLoop{
 		Source:     records("a@x.io", "bad1", "b@x.io", "huge@x.io", "done@x.io", "c@x.io"),
 		Journal:    j,
 		Scheduler:  &jobs.Scheduler{API: api, Journal: j, PollMin: time.Millisecond},
@@ -125,7 +125,7 @@ func TestImportStopsReadingWhenTheSchedulerFails(t *testing.T) {
 	for i := range emails {
 		emails[i] = strings.Repeat("u", 1+i%7) + "@x.io"
 	}
-	readErr, sendErr := Import{
+	readErr, sendErr := importLoop{
 		Source: records(emails...), Journal: j,
 		Scheduler:  &jobs.Scheduler{API: api, Journal: j, PollMin: time.Millisecond},
 		ChunkBytes: 40,
@@ -153,7 +153,7 @@ func (usersAPI) UsersByEmail(ctx context.Context, email string) ([]management.Us
 
 func TestCreateSkipsWhatAdmitSettled(t *testing.T) {
 	j := &memJournal{}
-	readErr, sendErr := Create{
+	readErr, sendErr := createLoop{
 		Source: records("a@x.io", "bad1", "done@x.io"),
 		Runner: &create.Runner{API: usersAPI{}, Journal: j, Connection: "db", RandomPassword: true, Concurrency: 2},
 		Admit:  func(r input.Record) (bool, error) { return r.User.Email != "done@x.io", nil },
@@ -168,7 +168,7 @@ func TestCreateSkipsWhatAdmitSettled(t *testing.T) {
 }
 
 func TestDescribeNamesEachField(t *testing.T) {
-	got := Describe([]input.FieldError{{Field: "email", Reason: "missing"}, {Reason: "unreadable"}})
+	got := describe([]input.FieldError{{Field: "email", Reason: "missing"}, {Reason: "unreadable"}})
 	if got != "email: missing; unreadable" {
 		t.Fatalf("Describe = %q", got)
 	}

@@ -1,9 +1,8 @@
-// Package pipeline runs a migration's records from a source to the tenant:
-// read, skip what needs no sending, journal what is invalid, and feed the rest
-// to the import scheduler (as chunks) or the create runner (one by one). It
-// is the one place where reading meets sending, shared by import, create and
-// sync; the commands only choose what Admit means for them.
-package pipeline
+package run
+
+// The loop: where reading meets sending, shared by import, create and sync.
+// Each run only chooses what admit means for it (resume: skip what is
+// settled; sync: skip what is unchanged).
 
 import (
 	"context"
@@ -16,32 +15,32 @@ import (
 	"github.com/a0bulk/a0bulk/report"
 )
 
-// Source yields every input record, validated, in input order; fn's error
+// source yields every input record, validated, in input order; fn's error
 // stops it.
-type Source func(ctx context.Context, fn func(input.Record) error) error
+type source func(ctx context.Context, fn func(input.Record) error) error
 
-// Admit reports whether a record must be sent in this run. False means it is
+// admitFunc reports whether a record must be sent in this run. False means it is
 // already settled (finished in a resumed report, unchanged since the last
 // sync) and Admit has journalled whatever that needs. Invalid records are
 // passed to Admit too, so a resume can skip the ones it already reported.
-type Admit func(input.Record) (bool, error)
+type admitFunc func(input.Record) (bool, error)
 
-// Import streams records into import files of at most ChunkBytes and hands
+// importLoop streams records into import files of at most ChunkBytes and hands
 // them to the scheduler, whose slots back-pressure the reading.
-type Import struct {
-	Source     Source
-	Journal    jobs.Journal
+type importLoop struct {
+	Source     source
+	Journal    report.Journal
 	Scheduler  *jobs.Scheduler
 	ChunkBytes int
-	FirstChunk int   // chunk numbering starts here (a resume continues after the report's last)
-	Admit      Admit // nil: send everything
+	FirstChunk int       // chunk numbering starts here (a resume continues after the report's last)
+	Admit      admitFunc // nil: send everything
 	OnRead     func()
 }
 
 // Run reads until the source ends (or ctx is cancelled), then waits for the
 // scheduler, which runs on workCtx so requests already sent can finish after
 // a signal. It returns the reading error and the scheduler's error.
-func (p Import) Run(ctx, workCtx context.Context) (readErr, sendErr error) {
+func (p importLoop) Run(ctx, workCtx context.Context) (readErr, sendErr error) {
 	chunks := make(chan input.Chunk)
 	done := make(chan error, 1)
 	go func() { done <- p.Scheduler.Run(workCtx, chunks) }()
@@ -66,13 +65,12 @@ func (p Import) Run(ctx, workCtx context.Context) (readErr, sendErr error) {
 			return err
 		}
 		if !rec.Valid() {
-			return p.Journal.Record(InvalidEntry(rec))
+			return p.Journal.Record(invalidEntry(rec))
 		}
 		full, err := chunker.Add(rec)
 		if errors.Is(err, input.ErrRecordTooLarge) {
-			e := InvalidEntry(rec)
-			e.Reason = fmt.Sprintf("record: larger than the %d-byte import file limit", p.ChunkBytes)
-			return p.Journal.Record(e)
+			rec.Errors = append(rec.Errors, tooLarge(p.ChunkBytes))
+			return p.Journal.Record(invalidEntry(rec))
 		}
 		if err != nil {
 			return err
@@ -91,18 +89,18 @@ func (p Import) Run(ctx, workCtx context.Context) (readErr, sendErr error) {
 	return readErr, <-done
 }
 
-// Create streams records to the create runner, whose bounded pool
+// createLoop streams records to the create runner, whose bounded pool
 // back-pressures the reading. Invalid records go to the runner too: it
 // journals them.
-type Create struct {
-	Source Source
+type createLoop struct {
+	Source source
 	Runner *create.Runner
-	Admit  Admit
+	Admit  admitFunc
 	OnRead func()
 }
 
-// Run is Import.Run's counterpart for per-user creates.
-func (p Create) Run(ctx, workCtx context.Context) (readErr, sendErr error) {
+// Run is importLoop.Run's counterpart for per-user creates.
+func (p createLoop) Run(ctx, workCtx context.Context) (readErr, sendErr error) {
 	records := make(chan input.Record)
 	done := make(chan error, 1)
 	go func() { done <- p.Runner.Run(workCtx, records) }()
@@ -127,24 +125,24 @@ func (p Create) Run(ctx, workCtx context.Context) (readErr, sendErr error) {
 	return readErr, <-done
 }
 
-func admit(a Admit, rec input.Record) (bool, error) {
+func admit(a admitFunc, rec input.Record) (bool, error) {
 	if a == nil {
 		return true, nil
 	}
 	return a(rec)
 }
 
-// InvalidEntry is the report line of a record that is never sent: every
+// invalidEntry is the report line of a record that is never sent: every
 // problem, each naming its field.
-func InvalidEntry(rec input.Record) report.Entry {
+func invalidEntry(rec input.Record) report.Entry {
 	return report.Entry{
 		File: rec.File, Line: rec.Line, Email: rec.User.Email,
-		Status: report.Invalid, Code: "INVALID", Reason: Describe(rec.Errors),
+		Status: report.Invalid, Code: "INVALID", Reason: describe(rec.Errors),
 	}
 }
 
-// Describe joins a record's problems, each naming its field.
-func Describe(errs []input.FieldError) string {
+// describe joins a record's problems, each naming its field.
+func describe(errs []input.FieldError) string {
 	s := ""
 	for i, e := range errs {
 		if i > 0 {
@@ -153,4 +151,10 @@ func Describe(errs []input.FieldError) string {
 		s += e.Error()
 	}
 	return s
+}
+
+// tooLarge is the problem of a valid record that alone fills more than an
+// import file of limit bytes.
+func tooLarge(limit int) input.FieldError {
+	return input.FieldError{Field: "record", Reason: fmt.Sprintf("larger than the %d-byte import file limit", limit)}
 }

@@ -1,4 +1,8 @@
-package cli
+// Package progress shows a run's advance on stderr: a progressbar/v3 bar on
+// a terminal, a plain line every few seconds elsewhere (cron mail and log
+// files), nothing with --quiet. The run feeds it (run.Progress): records
+// read, and every journal entry, the only source of counts.
+package progress
 
 import (
 	"fmt"
@@ -12,29 +16,41 @@ import (
 	"github.com/a0bulk/a0bulk/report"
 )
 
-// progress shows a run's advance. The journal feeds it (Observe) — it is
-// the only source of counts — and the reader feeds it bytes and records read.
-// On a terminal it is a progressbar/v3 bar; elsewhere (cron) a plain line
-// every few seconds; with --quiet nothing.
-type progress interface {
+// Display is a run's progress display.
+type Display interface {
 	RecordRead()
 	Observe(report.Entry)
-	// Problems names the first records that did not succeed, for the summary.
-	Problems() []string
 	Stop()
 }
 
-type progressCounts struct {
-	read, settled, failed, invalid, chunks atomic.Int64
-	problems                               problemCollector
+// Options say what to show and how.
+type Options struct {
+	Command    string
+	TotalBytes int64        // size of the input files; 0 when unknown
+	BytesRead  func() int64 // input bytes read so far
+	Quiet      bool         // show nothing
+	Bar        bool         // a person is watching: draw a bar
 }
 
-func (p *progressCounts) Problems() []string { return p.problems.list() }
+// New picks the display.
+func New(w io.Writer, o Options) Display {
+	switch {
+	case o.Quiet:
+		return &counts{}
+	case o.Bar:
+		return newBar(w, o.Command, o.TotalBytes, o.BytesRead)
+	default:
+		return newPlain(w, o.Command, 5*time.Second)
+	}
+}
 
-func (p *progressCounts) RecordRead() { p.read.Add(1) }
+type counts struct {
+	read, settled, failed, invalid, chunks atomic.Int64
+}
 
-func (p *progressCounts) Observe(e report.Entry) {
-	p.problems.Observe(e)
+func (p *counts) RecordRead() { p.read.Add(1) }
+
+func (p *counts) Observe(e report.Entry) {
 	switch {
 	case e.Status == report.Submitted:
 		p.chunks.Add(1)
@@ -49,35 +65,22 @@ func (p *progressCounts) Observe(e report.Entry) {
 	}
 }
 
-func (p *progressCounts) line() string {
+func (p *counts) line() string {
 	return fmt.Sprintf("read %d · settled %d (invalid %d, failed %d) · chunks submitted %d",
 		p.read.Load(), p.settled.Load(), p.invalid.Load(), p.failed.Load(), p.chunks.Load())
 }
 
-// newProgress picks the display for this run. totalBytes is the size of the
-// input files (0 when unknown, e.g. stdin), for the bar's ETA.
-func newProgress(s *IOStreams, g globalOptions, what string, totalBytes int64, bytesRead func() int64) progress {
-	switch {
-	case g.Quiet:
-		return &progressCounts{}
-	case s.ProgressTTY() && !g.NoProgress:
-		return newBarProgress(s.ErrOut, what, totalBytes, bytesRead)
-	default:
-		return newPlainProgress(s.ErrOut, what, 5*time.Second)
-	}
-}
-
-// plainProgress writes a line every interval: nothing animated, friendly to
+// plainDisplay writes a line every interval: nothing animated, friendly to
 // cron mail and log files.
-type plainProgress struct {
-	progressCounts
+type plainDisplay struct {
+	counts
 	stop chan struct{}
 	once sync.Once
 	done sync.WaitGroup
 }
 
-func newPlainProgress(w io.Writer, what string, every time.Duration) *plainProgress {
-	p := &plainProgress{stop: make(chan struct{})}
+func newPlain(w io.Writer, what string, every time.Duration) *plainDisplay {
+	p := &plainDisplay{stop: make(chan struct{})}
 	p.done.Add(1)
 	go func() {
 		defer p.done.Done()
@@ -95,27 +98,27 @@ func newPlainProgress(w io.Writer, what string, every time.Duration) *plainProgr
 	return p
 }
 
-func (p *plainProgress) Stop() {
+func (p *plainDisplay) Stop() {
 	p.once.Do(func() {
 		close(p.stop)
 		p.done.Wait()
 	})
 }
 
-// barProgress draws progressbar/v3 on stderr over settled records, the work
+// barDisplay draws progressbar/v3 on stderr over settled records, the work
 // that takes the time. The total is unknown while the input is still being
 // read, so it is estimated from the bytes read so far (records per byte times
 // the input's size), and exact once reading is done; the ETA follows.
-type barProgress struct {
-	progressCounts
+type barDisplay struct {
+	counts
 	bar  *progressbar.ProgressBar
 	stop chan struct{}
 	once sync.Once
 	done sync.WaitGroup
 }
 
-func newBarProgress(w io.Writer, what string, totalBytes int64, bytesRead func() int64) *barProgress {
-	p := &barProgress{stop: make(chan struct{})}
+func newBar(w io.Writer, what string, totalBytes int64, bytesRead func() int64) *barDisplay {
+	p := &barDisplay{stop: make(chan struct{})}
 	p.bar = progressbar.NewOptions64(-1,
 		progressbar.OptionSetWriter(w),
 		progressbar.OptionSetDescription(what),
@@ -148,7 +151,7 @@ func newBarProgress(w io.Writer, what string, totalBytes int64, bytesRead func()
 }
 
 // estimateTotal guesses how many records the input holds; 0 when unknown.
-func (p *barProgress) estimateTotal(totalBytes int64, bytesRead func() int64) int64 {
+func (p *barDisplay) estimateTotal(totalBytes int64, bytesRead func() int64) int64 {
 	read := p.read.Load()
 	if totalBytes <= 0 || bytesRead == nil {
 		return 0
@@ -163,7 +166,7 @@ func (p *barProgress) estimateTotal(totalBytes int64, bytesRead func() int64) in
 	return read * totalBytes / n
 }
 
-func (p *barProgress) Stop() {
+func (p *barDisplay) Stop() {
 	p.once.Do(func() {
 		close(p.stop)
 		p.done.Wait()
@@ -171,4 +174,4 @@ func (p *barProgress) Stop() {
 	})
 }
 
-func (p *progressCounts) Stop() {}
+func (p *counts) Stop() {}

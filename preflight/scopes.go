@@ -1,4 +1,4 @@
-package cli
+package preflight
 
 import (
 	"fmt"
@@ -6,22 +6,28 @@ import (
 	"strings"
 )
 
-// scopeNeed is one Management API scope a command uses, and why. Optional
+// ScopeNeed is one Management API scope a command uses, and why. Optional
 // scopes are needed only with some flags: missing them is a warning.
-type scopeNeed struct {
+type ScopeNeed struct {
 	Scope    string
 	Why      string
 	Optional bool
 }
 
-// checkCommands are the values of `check --for`.
-var checkCommands = []string{"import", "create", "verify", "sync"}
+// Commands are the commands whose scopes can be checked (`check --for`).
+var Commands = []string{"import", "create", "verify", "sync"}
+
+// Scopes is the least privilege of command (one of Commands), required
+// scopes first; nil for any other command. The slice is the caller's.
+func Scopes(command string) []ScopeNeed {
+	return slices.Clone(commandScopes[command])
+}
 
 // commandScopes is the least privilege of each command, from the endpoints
 // it calls (auth0-facts.md). The job endpoints (GET /jobs/{id}, /errors) are
 // documented with create:users and read:users; a0bulk asks for read:users,
 // which the sandbox enforces and which resume and verify need anyway.
-var commandScopes = map[string][]scopeNeed{
+var commandScopes = map[string][]ScopeNeed{
 	"import": {
 		{Scope: "create:users", Why: "POST /jobs/users-imports"},
 		{Scope: "read:connections", Why: "looking up the connection by name"},
@@ -49,10 +55,10 @@ var commandScopes = map[string][]scopeNeed{
 // usedScopes is every scope any a0bulk command uses.
 var usedScopes = []string{"create:users", "read:connections", "read:users", "update:users"}
 
-// scopeVerdict compares granted scopes with what command needs.
+// scopeVerdict compares granted scopes with what a command needs.
 type scopeVerdict struct {
-	Missing         []scopeNeed // required and not granted
-	MissingOptional []scopeNeed
+	Missing         []ScopeNeed // required and not granted
+	MissingOptional []ScopeNeed
 	Unused          []string // granted, but no a0bulk command uses them
 }
 
@@ -76,7 +82,7 @@ func judgeScopes(command string, granted []string) scopeVerdict {
 	return v
 }
 
-func scopeNames(needs []scopeNeed) []string {
+func scopeNames(needs []ScopeNeed) []string {
 	out := make([]string, len(needs))
 	for i, n := range needs {
 		out[i] = n.Scope
@@ -84,7 +90,7 @@ func scopeNames(needs []scopeNeed) []string {
 	return out
 }
 
-func describeNeeds(needs []scopeNeed) string {
+func describeNeeds(needs []ScopeNeed) string {
 	parts := make([]string, len(needs))
 	for i, n := range needs {
 		parts[i] = fmt.Sprintf("%s (%s)", n.Scope, n.Why)
@@ -92,9 +98,9 @@ func describeNeeds(needs []scopeNeed) string {
 	return strings.Join(parts, ", ")
 }
 
-// grantScopesFix says where in the Dashboard a scope is granted to a
-// machine-to-machine application.
-func grantScopesFix(scopes []string, clientID string) string {
+// GrantScopesFix says where in the Dashboard scopes are granted to a
+// machine-to-machine application; clientID ("" if unknown) names it.
+func GrantScopesFix(scopes []string, clientID string) string {
 	app := "your application"
 	if clientID != "" {
 		app = fmt.Sprintf("your application (client id %s)", clientID)

@@ -1,0 +1,64 @@
+package report
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/a0bulk/a0bulk/clock"
+)
+
+// A report started by an earlier version wrote its settings as flag names
+// with string values; it must still be read, field by field.
+func TestSettingsReadTheFirstFormat(t *testing.T) {
+	legacy := `{"format":"csv","map":"m.json","map_sha256":"ab","chunk-bytes":"3000","max-jobs":"2","slot-wait":"30m0s","send-completion-email":"false","rate":"2.5","max-retries":"5","concurrency":"8","random-password":"true","verify-email":"false","custom-domain":"login.acme.com","app-client-id":"abc","sync_mode":"create","state":"s.db"}`
+	var got Settings
+	if err := json.Unmarshal([]byte(legacy), &got); err != nil {
+		t.Fatal(err)
+	}
+	want := Settings{Format: "csv", Map: "m.json", MapSHA256: "ab", ChunkBytes: 3000, MaxJobs: 2, SlotWait: Duration(30 * time.Minute),
+		Rate: 2.5, MaxRetries: 5, Concurrency: 8, RandomPassword: true, CustomDomain: "login.acme.com", AppClientID: "abc", SyncMode: "create", State: "s.db"}
+	if got != want {
+		t.Fatalf("got %+v\nwant %+v", got, want)
+	}
+	// Written again, it reads back the same.
+	b, err := json.Marshal(got)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var again Settings
+	if err := json.Unmarshal(b, &again); err != nil || again != want {
+		t.Fatalf("round trip %s: %+v, %v", b, again, err)
+	}
+}
+
+func TestReadHeader(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "r.ndjson")
+	h := RunHeader{Mode: "import", Connection: "DB", Settings: Settings{ChunkBytes: 3000, Format: "json"}}
+	w, err := Create(path, h, clock.NewFake(t0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Record(Entry{File: "a", Line: 1, Status: Invalid, Code: "INVALID"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	got, err := ReadHeader(path)
+	if err != nil || got.Connection != "DB" || got.Settings.ChunkBytes != 3000 || got.Settings.Format != "json" {
+		t.Fatalf("ReadHeader = %+v, %v", got, err)
+	}
+	for name, content := range map[string]string{"empty": "", "entry first": `{"status":"created","file":"a","line":1}` + "\n"} {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := ReadHeader(p); err == nil {
+			t.Errorf("%s: ReadHeader accepted it", name)
+		}
+	}
+}

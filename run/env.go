@@ -1,0 +1,122 @@
+package run
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"time"
+
+	"github.com/a0bulk/a0bulk/clock"
+	"github.com/a0bulk/a0bulk/create"
+	"github.com/a0bulk/a0bulk/jobs"
+	"github.com/a0bulk/a0bulk/management"
+	"github.com/a0bulk/a0bulk/report"
+)
+
+// Tenant is the Management API as a run uses it (management.Client in
+// production, the sandbox behind one in tests).
+type Tenant interface {
+	ConnectionByName(ctx context.Context, name string) (*management.Connection, error)
+	// ServerTime is the tenant's clock from its last Date header: runs are
+	// dated by it, since a user is told to be this run's by created_at.
+	ServerTime() (time.Time, bool)
+	// Headroom is the rate-limit bucket the last answer showed.
+	Headroom() (limit, remaining int, reset time.Time, ok bool)
+	jobs.ImportAPI
+	jobs.VerifyAPI
+	create.API
+}
+
+// Progress shows a run's advance. The journal feeds Observe (it is the only
+// source of counts); the reader calls RecordRead for each record read.
+type Progress interface {
+	RecordRead()
+	Observe(report.Entry)
+	Stop()
+}
+
+// Task is what a progress display is told about the run it shows.
+type Task struct {
+	Command    string
+	TotalBytes int64        // size of the input files; 0 when unknown (stdin)
+	BytesRead  func() int64 // input bytes read so far
+}
+
+// Env is everything a run reaches outside itself.
+type Env struct {
+	Stdin io.Reader
+	// Connect returns the tenant. It is called once, only by runs that need
+	// the tenant, after every check that can fail without it.
+	Connect func() (Tenant, error)
+	Clock   clock.Clock  // default clock.Real{}
+	Log     *slog.Logger // default: discard
+	// Progress, when set, makes the display for a run.
+	Progress func(Task) Progress
+	// Version is recorded in report headers.
+	Version string
+	// Grace is how long requests already sent may finish after the run's
+	// context ends, so that their outcome is journalled (default 10s).
+	Grace time.Duration
+	// PollMin overrides the import scheduler's first wait between job reads
+	// (0: the scheduler's default).
+	PollMin time.Duration
+}
+
+func (e *Env) defaults() {
+	if e.Clock == nil {
+		e.Clock = clock.Real{}
+	}
+	if e.Log == nil {
+		e.Log = slog.New(slog.DiscardHandler)
+	}
+	if e.Grace == 0 {
+		e.Grace = 10 * time.Second
+	}
+	if e.Stdin == nil {
+		e.Stdin = eofReader{}
+	}
+}
+
+type eofReader struct{}
+
+func (eofReader) Read([]byte) (int, error) { return 0, io.EOF }
+
+func (e *Env) progress(t Task) Progress {
+	if e.Progress == nil {
+		return noProgress{}
+	}
+	return e.Progress(t)
+}
+
+type noProgress struct{}
+
+func (noProgress) RecordRead()          {}
+func (noProgress) Observe(report.Entry) {}
+func (noProgress) Stop()                {}
+
+// connect calls Connect, refusing an Env without one.
+func (e *Env) connect() (Tenant, error) {
+	if e.Connect == nil {
+		return nil, Usagef("no tenant configured")
+	}
+	return e.Connect()
+}
+
+// graceContext returns a context for in-flight requests: it outlives a
+// cancelled parent (a signal) by grace, so that requests already sent can
+// finish and have their outcome journalled, but no longer.
+func (e *Env) graceContext(parent context.Context) (context.Context, context.CancelFunc) {
+	ctx, cancel := context.WithCancel(context.WithoutCancel(parent))
+	go func() {
+		select {
+		case <-parent.Done():
+			select {
+			case <-e.Clock.After(e.Grace):
+				cancel()
+			case <-ctx.Done():
+			}
+		case <-ctx.Done():
+		}
+	}()
+	return ctx, cancel
+}

@@ -1,0 +1,45 @@
+package run
+
+import (
+	"fmt"
+)
+
+// UsageError is a bad flag, argument, configuration or report, found before
+// any call to the tenant (the cli maps it to exit 2).
+type UsageError struct{ Err error }
+
+func (e *UsageError) Error() string { return e.Err.Error() }
+func (e *UsageError) Unwrap() error { return e.Err }
+
+// Usagef builds a *UsageError.
+func Usagef(format string, args ...any) error {
+	return &UsageError{Err: fmt.Errorf(format, args...)}
+}
+
+// IncompleteError: the run finished, but some records are invalid or failed.
+type IncompleteError struct{ Invalid, Failed int }
+
+func (e *IncompleteError) Error() string {
+	return fmt.Sprintf("run completed with %d invalid and %d failed records (see the report)", e.Invalid, e.Failed)
+}
+
+// StoppedError: the run's context ended (a signal) after the journal was
+// flushed. Cause is the context's cause (the cli's signal), Resume what
+// finishes the run.
+type StoppedError struct {
+	Cause  error
+	Resume string
+}
+
+func (e *StoppedError) Error() string {
+	msg := "stopped"
+	if e.Cause != nil {
+		msg = e.Cause.Error()
+	}
+	if e.Resume != "" {
+		msg += "; resume with: " + e.Resume
+	}
+	return msg
+}
+
+func (e *StoppedError) Unwrap() error { return e.Cause }

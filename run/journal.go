@@ -1,0 +1,111 @@
+package run
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/a0bulk/a0bulk/clock"
+	"github.com/a0bulk/a0bulk/report"
+)
+
+// journalPlan is a report checked but not yet written: every check that
+// can fail with a usage error (exit 2) runs before any call to the tenant,
+// and the file is written only once the tenant has answered, so a typo in
+// the connection or refused credentials leave no half-started report.
+// It is the one way a run's journal is opened: fresh, resumed or sync.
+type journalPlan struct {
+	header report.RunHeader
+	mode   Mode
+	path   string
+	res    *reopened // a resume: the report and its reopened inputs
+	clk    clock.Clock
+}
+
+// planJournal checks a fresh report's path, or that a resumed run means
+// the same thing and reads the same bytes the same way (inputs, format,
+// map file and its contents).
+func planJournal(spec Spec, in inputs, version string, clk clock.Clock) (*journalPlan, error) {
+	fp, mapHash, err := in.fingerprint()
+	if err != nil {
+		return nil, err
+	}
+	spec.Format, spec.Map, spec.MapSHA256 = in.Format, in.MapFile, mapHash
+	p := &journalPlan{header: spec.header(version, fp), mode: spec.Mode, path: spec.ReportPath, clk: clk}
+	p.header.StartedAt = clk.Now().UTC()
+	if spec.Resume != "" {
+		for _, i := range fp {
+			if i.Size < 0 {
+				return nil, Usagef("--resume needs the original input files; stdin cannot be read twice")
+			}
+		}
+		res, err := reopen(spec.Resume, "--resume")
+		if err != nil {
+			return nil, err
+		}
+		was := res.State.Header
+		if err := was.Check(p.header); err != nil {
+			return nil, Usagef("--resume %s: %w", res.Path, err)
+		}
+		// The same file:line must mean the same record: how it is read
+		// counts as much as its bytes.
+		for _, c := range []struct{ name, was, now string }{
+			{"format", was.Settings.Format, spec.Format},
+			{"map", was.Settings.Map, spec.Map},
+		} {
+			if c.was != c.now {
+				return nil, Usagef("--resume %s: the run read its input with %s %q, not %q", res.Path, c.name, c.was, c.now)
+			}
+		}
+		p.res, p.path = res, res.Path
+		return p, nil
+	}
+	if p.path == "" {
+		p.path = fmt.Sprintf("a0bulk-%s-%s.ndjson", spec.Mode, clk.Now().UTC().Format("20060102T150405Z"))
+	}
+	if st, err := os.Stat(p.path); err == nil && st.Size() > 0 {
+		return nil, p.existsError()
+	}
+	return p, nil
+}
+
+func (p *journalPlan) existsError() error {
+	if p.mode == ModeSync {
+		return Usagef("--report %s exists; choose another file (a sync has no --resume: run it again)", p.path)
+	}
+	return Usagef("--report %s exists; use --resume %s to continue it, or choose another file", p.path, p.path)
+}
+
+// startFrom dates the run by the tenant's clock when it has answered:
+// users created at or after the start are this run's, and that comparison
+// is with the tenant's created_at. A resume keeps the original start.
+func (p *journalPlan) startFrom(t interface{ ServerTime() (time.Time, bool) }) time.Time {
+	if p.res != nil {
+		return p.res.State.Header.StartedAt
+	}
+	if st, ok := t.ServerTime(); ok {
+		p.header.StartedAt = st.UTC()
+	}
+	return p.header.StartedAt
+}
+
+// open writes the report (or reopens the resumed one for appending). The
+// state is the resumed report's, nil for a fresh one.
+func (p *journalPlan) open() (*report.Writer, *report.State, error) {
+	if p.res != nil {
+		w, st, err := report.Append(p.res.Path, p.clk)
+		if err != nil {
+			return nil, nil, fmt.Errorf("resuming %s: %w", p.res.Path, err)
+		}
+		return w, st, nil
+	}
+	w, err := report.Create(p.path, p.header, p.clk)
+	if errors.Is(err, os.ErrExist) {
+		return nil, nil, p.existsError()
+	}
+	if err != nil {
+		return nil, nil, &UsageError{Err: fmt.Errorf("creating report: %w", err)}
+	}
+	return w, nil, nil
+}

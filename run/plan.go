@@ -1,0 +1,234 @@
+package run
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"time"
+
+	"github.com/a0bulk/a0bulk/create"
+	"github.com/a0bulk/a0bulk/input"
+	"github.com/a0bulk/a0bulk/throttle"
+)
+
+// Plan is what a run would do with its input, found by reading every
+// record exactly as the run would and sending nothing: the one planner
+// behind validate and every --dry-run.
+type Plan struct {
+	Records, Valid, Invalid int
+	// ChunkBytes is the size of each import file the valid records fill,
+	// in order (import mode only).
+	ChunkBytes []int
+	// Problems are the first MaxListedProblems invalid records.
+	Problems []Problem
+
+	// Sync: what the state says of the valid records.
+	StateExists             bool
+	New, Changed, Unchanged int
+
+	// Dry runs that ask the tenant (import, create).
+	Connection string // "Name (id, strategy s)"
+	Requests   int
+	Rate       float64
+	RateSource string
+	Duration   time.Duration
+}
+
+// Problem is one invalid record.
+type Problem struct {
+	File   string `json:"file"`
+	Line   int    `json:"line"`
+	Reason string `json:"reason"`
+}
+
+// MaxListedProblems keeps a plan readable; its counts are always exact.
+const MaxListedProblems = 1000
+
+// Verdicts a plan's listing names.
+const (
+	WouldCreate = "create"
+	WouldUpdate = "update"
+	WouldSkip   = "skip"
+)
+
+// rules are the checks a run applies to a record beyond the input's own
+// validation, in the order it applies them.
+type rules struct {
+	in              inputs
+	chunkBytes      int          // > 0: valid records fill import files of this size
+	requirePassword bool         // create mode without --random-password
+	state           stateReader  // sync: judge each valid record (nil: no state yet)
+	judged          bool         // sync
+	full            bool         // sync --full
+	list            func(string, input.Record)
+}
+
+// Validate plans inputs offline, read for mode (import or create). In
+// import mode the valid records are packed into files of chunkBytes.
+func Validate(ctx context.Context, env Env, paths []string, format, mapFile string, mode input.Mode, chunkBytes int) (*Plan, error) {
+	env.defaults()
+	in, err := openInputs(paths, format, mapFile, mode)
+	if err != nil {
+		return nil, err
+	}
+	r := rules{in: in}
+	if mode == input.ModeImport {
+		r.chunkBytes = chunkBytes
+	}
+	return plan(ctx, &env, r)
+}
+
+// DryRun plans spec as the run would go: every record read, validated and
+// judged by the run's own rules, nothing sent. An import or create dry run
+// then looks the connection up (its one request) and a create estimates
+// its duration from the tenant's rate-limit headers; a sync dry run asks
+// only the state. list, when set, is told each valid record's verdict.
+func DryRun(ctx context.Context, env Env, spec Spec, list func(verdict string, rec input.Record)) (*Plan, error) {
+	env.defaults()
+	in, err := openInputs(spec.Inputs, spec.Format, spec.Map, spec.sendMode())
+	if err != nil {
+		return nil, err
+	}
+	r := rules{in: in, list: list, full: spec.Full}
+	if in.Mode == input.ModeImport {
+		r.chunkBytes = spec.ChunkBytes
+	} else {
+		r.requirePassword = !spec.RandomPassword
+	}
+	if spec.Mode != ModeSync {
+		p, err := plan(ctx, &env, r)
+		if err != nil {
+			return nil, err
+		}
+		return p, p.ask(ctx, &env, spec)
+	}
+	r.judged = true
+	// A missing state is not created: every valid user is then new. An
+	// existing one is locked like a sync's, so a dry run never reads a
+	// state another sync is writing.
+	exists := false
+	switch _, err := os.Stat(spec.State); {
+	case err == nil:
+		store, err := openState(spec.State, &env)
+		if err != nil {
+			return nil, err
+		}
+		defer store.Close()
+		r.state, exists = store, true
+	case !errors.Is(err, fs.ErrNotExist):
+		return nil, fmt.Errorf("opening the sync state: %w", err)
+	}
+	p, err := plan(ctx, &env, r)
+	if p != nil {
+		p.StateExists = exists
+	}
+	return p, err
+}
+
+// ask is a dry run's one request: the connection, and the pace it implies.
+func (p *Plan) ask(ctx context.Context, env *Env, spec Spec) error {
+	tenant, err := env.connect()
+	if err != nil {
+		return err
+	}
+	conn, err := databaseConnection(ctx, tenant, spec.Connection)
+	if err != nil {
+		return err
+	}
+	p.Connection = fmt.Sprintf("%s (%s, strategy %s)", conn.Name, conn.ID, conn.Strategy)
+	if spec.Mode == ModeCreate {
+		p.Requests = p.Valid
+		if spec.VerifyEmail {
+			p.Requests *= 2
+		}
+		limit, _, _, ok := tenant.Headroom()
+		p.Rate, p.RateSource = throttle.EstimateRate(spec.Rate, limit, ok)
+		p.Duration = (time.Duration(float64(p.Requests)/p.Rate*float64(time.Second)) + time.Second - 1).Truncate(time.Second)
+	}
+	return nil
+}
+
+// plan reads every record and applies r, keeping only counts, chunk sizes
+// and the first problems (constant memory).
+func plan(ctx context.Context, env *Env, r rules) (*Plan, error) {
+	p := &Plan{}
+	var chunker *input.Chunker
+	if r.chunkBytes > 0 {
+		chunker = input.NewChunker(r.chunkBytes, 1)
+	}
+	addChunk := func(c *input.Chunk) {
+		if c != nil {
+			p.ChunkBytes = append(p.ChunkBytes, len(c.Body))
+		}
+	}
+	rd := reading{in: r.in, stdin: env.Stdin}
+	err := rd.stream(ctx, func(rec input.Record) error {
+		p.Records++
+		verdict := WouldCreate
+		if rec.Valid() && r.judged {
+			v, _, _, err := judge(r.state, rec, r.full)
+			if err != nil {
+				return err
+			}
+			verdict = map[syncVerdict]string{syncNew: WouldCreate, syncChanged: WouldUpdate, syncUnchanged: WouldSkip}[v]
+		}
+		if rec.Valid() && verdict != WouldSkip {
+			if err := r.sendable(&rec, chunker, addChunk); err != nil {
+				return err
+			}
+		}
+		if !rec.Valid() {
+			p.Invalid++
+			if len(p.Problems) < MaxListedProblems {
+				p.Problems = append(p.Problems, Problem{File: rec.File, Line: rec.Line, Reason: describe(rec.Errors)})
+			}
+			return nil
+		}
+		p.Valid++
+		if r.judged {
+			switch verdict {
+			case WouldCreate:
+				p.New++
+			case WouldUpdate:
+				p.Changed++
+			default:
+				p.Unchanged++
+			}
+		}
+		if r.list != nil {
+			r.list(verdict, rec)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if chunker != nil {
+		addChunk(chunker.Flush())
+	}
+	return p, nil
+}
+
+// sendable applies the send mode's own rules to a valid record that would
+// be sent, as the run applies them: a create needs a password; an import
+// record must fit in one import file.
+func (r rules) sendable(rec *input.Record, chunker *input.Chunker, addChunk func(*input.Chunk)) error {
+	if r.requirePassword {
+		if fe := create.MissingPassword(rec, false, false); fe != nil {
+			rec.Errors = append(rec.Errors, *fe)
+		}
+		return nil
+	}
+	if chunker == nil {
+		return nil
+	}
+	full, err := chunker.Add(*rec)
+	if errors.Is(err, input.ErrRecordTooLarge) {
+		rec.Errors = append(rec.Errors, tooLarge(r.chunkBytes))
+		return nil
+	}
+	addChunk(full)
+	return err
+}

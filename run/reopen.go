@@ -1,0 +1,76 @@
+package run
+
+import (
+	"fmt"
+
+	"github.com/a0bulk/a0bulk/input"
+	"github.com/a0bulk/a0bulk/report"
+)
+
+// reopened is a report whose run's inputs were opened again, unchanged:
+// each of its file:line keys still names the record the run saw there.
+type reopened struct {
+	Path  string
+	State *report.State
+	in    inputs
+}
+
+// inputMode is how a report's run read its input: create mode allows the
+// plaintext password column, which import mode refuses.
+func inputMode(h report.RunHeader) input.Mode {
+	return specOf(h, "").sendMode()
+}
+
+// reopen loads the report at path and opens the inputs its header records,
+// read the way the run read them (format, map, mode). It refuses, the same
+// way for every caller (resume, verify --report, report failures), an input
+// or a map file whose bytes changed since the run: the same file:line would
+// then be another record. what names the caller's flag in messages.
+func reopen(path, what string) (*reopened, error) {
+	st, err := report.Load(path)
+	if err != nil {
+		return nil, Usagef("%s %s: %w", what, path, err)
+	}
+	h := st.Header
+	var paths []string
+	for _, in := range h.Inputs {
+		if in.Path == "-" || in.Size < 0 {
+			return nil, Usagef("%s %s: the run read stdin, which cannot be read again", what, path)
+		}
+		paths = append(paths, in.Path)
+	}
+	in, err := openInputs(paths, h.Settings.Format, h.Settings.Map, inputMode(h))
+	if err != nil {
+		return nil, err
+	}
+	if err := unchanged(h, in); err != nil {
+		return nil, Usagef("%s %s: %w", what, path, err)
+	}
+	return &reopened{Path: path, State: st, in: in}, nil
+}
+
+// unchanged compares what h recorded of its inputs and map with in as it
+// is on disk now.
+func unchanged(h report.RunHeader, in inputs) error {
+	now, mapHash, err := in.fingerprint()
+	if err != nil {
+		return err
+	}
+	then := h
+	then.Inputs = now
+	if err := h.Check(then); err != nil {
+		return fmt.Errorf("the inputs changed since the run: %w", err)
+	}
+	// A report from before map hashes were recorded cannot be checked.
+	if h.Settings.Map != "" && h.Settings.MapSHA256 != "" && h.Settings.MapSHA256 != mapHash {
+		return fmt.Errorf("the --map file %s changed since the run (sha256 was %s, now %s): the same file:line would be read as another record", h.Settings.Map, short(h.Settings.MapSHA256), short(mapHash))
+	}
+	return nil
+}
+
+func short(h string) string {
+	if len(h) > 12 {
+		return h[:12]
+	}
+	return h
+}

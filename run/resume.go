@@ -1,0 +1,139 @@
+package run
+
+import (
+	"context"
+	"errors"
+	"sync"
+
+	"github.com/a0bulk/a0bulk/input"
+	"github.com/a0bulk/a0bulk/jobs"
+	"github.com/a0bulk/a0bulk/report"
+)
+
+// resumePlan decides, for each record read again on --resume, whether it is
+// finished (skip), belongs to a chunk the tenant already accepted as a job
+// (collected here and settled by reading that job), or must be sent again.
+//
+// A chunk's records are consecutive valid records of the input, all read
+// before any record the earlier run never reached: so each accepted chunk
+// is settled as soon as its last record has been read again, before the
+// resume sends anything new, and its outcome is in the report even if the
+// resume stops early.
+type resumePlan struct {
+	state     *report.State
+	nextChunk int
+	jobChunk  map[report.Key]int   // record → its submitted chunk
+	submitted map[int]*resumeChunk // seq → chunk rebuilt from the input
+	// unsent: records queued by the earlier run in a chunk it never saw
+	// accepted: the tenant may or may not have them.
+	unsent map[report.Key]bool
+
+	settle func(input.Chunk, string) // starts settling a chunk (set by watch)
+}
+
+type resumeChunk struct {
+	chunk   input.Chunk
+	jobID   string
+	want    int // records without a final line the report names
+	started bool
+}
+
+func newResumePlan(state *report.State) *resumePlan {
+	p := &resumePlan{state: state, nextChunk: 1, jobChunk: map[report.Key]int{}, submitted: map[int]*resumeChunk{}, unsent: map[report.Key]bool{}}
+	if state == nil {
+		return p
+	}
+	p.nextChunk = state.LastChunk + 1
+	for _, c := range state.InFlightChunks() {
+		if c.JobID == "" {
+			// Never acknowledged by the tenant: its records are sent again,
+			// and a DUPLICATED_USER among them is looked up.
+			for _, k := range c.Keys {
+				p.unsent[k] = true
+			}
+			continue
+		}
+		p.submitted[c.Seq] = &resumeChunk{chunk: input.Chunk{Seq: c.Seq}, jobID: c.JobID, want: len(c.Keys)}
+		for _, k := range c.Keys {
+			p.jobChunk[k] = c.Seq
+		}
+	}
+	return p
+}
+
+// settler settles the chunks an earlier run submitted, each on its own
+// goroutine, as they become whole.
+type settler struct {
+	wg   sync.WaitGroup
+	mu   sync.Mutex
+	errs []error
+}
+
+// watch starts settling each submitted chunk with sched on ctx as soon as
+// its records have all been read again.
+func (p *resumePlan) watch(ctx context.Context, sched *jobs.Scheduler) *settler {
+	s := &settler{}
+	p.settle = func(c input.Chunk, jobID string) {
+		s.wg.Add(1)
+		go func() {
+			defer s.wg.Done()
+			// Settle's errors already name the chunk and its job.
+			if err := sched.Settle(ctx, c, jobID); err != nil {
+				s.mu.Lock()
+				s.errs = append(s.errs, err)
+				s.mu.Unlock()
+			}
+		}()
+	}
+	return s
+}
+
+// finish settles what reading never completed (the input ended early, or
+// the run stopped) and waits for every settle.
+func (p *resumePlan) finish(s *settler) error {
+	for _, c := range p.submitted {
+		if !c.started && len(c.chunk.Records) > 0 {
+			c.started = true
+			p.settle(c.chunk, c.jobID)
+		}
+	}
+	s.wg.Wait()
+	return errors.Join(s.errs...)
+}
+
+// admit is the loop's admit for a resumed run.
+func (p *resumePlan) admit(rec input.Record) (bool, error) { return !p.skip(rec), nil }
+
+// skip reports whether rec needs no sending in this run.
+func (p *resumePlan) skip(rec input.Record) bool {
+	if p.state == nil {
+		return false
+	}
+	k := report.Key{File: rec.File, Line: rec.Line}
+	if p.state.Done(k) {
+		return true
+	}
+	if seq, ok := p.jobChunk[k]; ok {
+		c := p.submitted[seq]
+		c.chunk.Records = append(c.chunk.Records, input.ChunkRecord{File: rec.File, Line: rec.Line, Email: rec.User.Email, UserID: rec.User.UserID})
+		if len(c.chunk.Records) == c.want && p.settle != nil {
+			c.started = true
+			p.settle(c.chunk, c.jobID)
+		}
+		return true
+	}
+	return false
+}
+
+// wasSending reports whether a create of k was in flight when an earlier
+// run stopped: it is settled by looking the user up before sending again.
+func (p *resumePlan) wasSending(k report.Key) bool {
+	if p.state == nil {
+		return false
+	}
+	_, ok := p.state.Sending[k]
+	return ok
+}
+
+// maybeSent is the scheduler's MaybeSent for a resumed run.
+func (p *resumePlan) maybeSent(k report.Key) bool { return p.unsent[k] }

@@ -1,0 +1,169 @@
+package run
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/a0bulk/a0bulk/create"
+	"github.com/a0bulk/a0bulk/input"
+	"github.com/a0bulk/a0bulk/jobs"
+	"github.com/a0bulk/a0bulk/management"
+	"github.com/a0bulk/a0bulk/report"
+)
+
+// Run runs an import, create or sync to its end. It returns the run's
+// summary (nil when it stopped before its report was written: a usage
+// error, refused credentials, an unknown connection) and the error that
+// decides the exit code (nil, *UsageError, *IncompleteError, *StoppedError,
+// or any other error: the run could not complete).
+func Run(ctx context.Context, env Env, spec Spec) (*Summary, error) {
+	env.defaults()
+	switch spec.Mode {
+	case ModeImport, ModeCreate:
+		return migrate(ctx, &env, spec)
+	case ModeSync:
+		return syncRun(ctx, &env, spec)
+	}
+	return nil, Usagef("run: unknown mode %q", spec.Mode)
+}
+
+// started is a run whose report is open: what every mode shares.
+type started struct {
+	env      *Env
+	spec     Spec
+	in       inputs
+	tenant   Tenant
+	conn     *management.Connection
+	start    time.Time     // by the tenant's clock
+	journal  *report.Writer
+	state    *report.State // the resumed report, nil for a fresh run
+	prog     Progress
+	counter  *byteCounter
+	problems *problemCollector
+}
+
+// start connects, plans the journal (every exit-2 check before any
+// request), looks the connection up and only then writes the report.
+func start(ctx context.Context, env *Env, spec Spec, in inputs) (*started, error) {
+	tenant, err := env.connect()
+	if err != nil {
+		return nil, err
+	}
+	jp, err := planJournal(spec, in, env.Version, env.Clock)
+	if err != nil {
+		return nil, err
+	}
+	conn, err := databaseConnection(ctx, tenant, spec.Connection)
+	if err != nil {
+		return nil, err
+	}
+	r := &started{env: env, spec: spec, in: in, tenant: tenant, conn: conn, counter: &byteCounter{}, problems: &problemCollector{}}
+	r.start = jp.startFrom(tenant)
+	if r.journal, r.state, err = jp.open(); err != nil {
+		return nil, err
+	}
+	r.journal.Observe(r.problems.Observe)
+	return r, nil
+}
+
+// showProgress starts the progress display; call it after every observer
+// that must see an entry before the display does.
+func (r *started) showProgress() {
+	r.prog = r.env.progress(Task{Command: string(r.spec.Mode), TotalBytes: r.in.totalBytes(), BytesRead: r.counter.Load})
+	r.journal.Observe(r.prog.Observe)
+}
+
+func (r *started) source() source {
+	rd := reading{in: r.in, stdin: r.env.Stdin, counts: r.counter}
+	return rd.stream
+}
+
+// scheduler is the one import scheduler of every run.
+func (r *started) scheduler(upsert bool, maybeSent func(report.Key) bool) *jobs.Scheduler {
+	log := r.env.Log
+	return &jobs.Scheduler{
+		API: r.tenant, Journal: r.journal, Clock: r.env.Clock,
+		ConnectionID: r.conn.ID, Upsert: upsert, ExternalID: r.spec.ExternalID,
+		SendCompletionEmail: r.spec.SendCompletionEmail, MaxJobs: r.spec.MaxJobs, SlotWait: time.Duration(r.spec.SlotWait),
+		PollMin: r.env.PollMin,
+		Users:   r.tenant, Connection: r.conn.Name, RunStarted: r.start, MaybeSent: maybeSent,
+		Logf:   func(format string, args ...any) { log.Warn(fmt.Sprintf(format, args...)) },
+		Tracef: func(format string, args ...any) { log.Debug(fmt.Sprintf(format, args...)) },
+	}
+}
+
+// runner is the one create runner of every run. A resumed run keeps the
+// original start: a user whose create was in flight when the earlier run
+// died was created after it, and is ours.
+func (r *started) runner(upsert bool, wasSending func(report.Key) bool) *create.Runner {
+	runner := &create.Runner{
+		API: r.tenant, Journal: r.journal, Clock: r.env.Clock,
+		Connection: r.conn.Name, Upsert: upsert, RandomPassword: r.spec.RandomPassword,
+		Concurrency: r.spec.Concurrency, RunStarted: r.start, VerifyEmail: r.spec.VerifyEmail,
+		WasSending: wasSending,
+	}
+	if r.spec.VerifyEmail {
+		runner.Verifier = &jobs.Verifier{API: r.tenant, Journal: r.journal, ClientID: r.spec.AppClientID, Clock: r.env.Clock}
+	}
+	return runner
+}
+
+// send runs the loop in the spec's send mode: import jobs or creates.
+// admit says what this run skips; a resume settles its earlier jobs too.
+func (r *started) send(ctx context.Context, upsert bool, admit admitFunc, resume *resumePlan) (errs []error, warnings []string) {
+	workCtx, stopWork := r.env.graceContext(ctx)
+	defer stopWork()
+	if r.in.Mode == input.ModeCreate {
+		readErr, runErr := createLoop{
+			Source: r.source(), Runner: r.runner(upsert, resume.wasSending),
+			Admit: admit, OnRead: r.prog.RecordRead,
+		}.Run(ctx, workCtx)
+		return []error{readErr, runErr}, nil
+	}
+	sched := r.scheduler(upsert, resume.maybeSent)
+	settling := resume.watch(workCtx, sched)
+	readErr, schedErr := importLoop{
+		Source: r.source(), Journal: r.journal, Scheduler: sched,
+		ChunkBytes: r.spec.ChunkBytes, FirstChunk: resume.nextChunk,
+		Admit: admit, OnRead: r.prog.RecordRead,
+	}.Run(ctx, workCtx)
+	settleErr := resume.finish(settling)
+	for _, m := range sched.Mismatches() {
+		warnings = append(warnings, m.String())
+	}
+	return []error{readErr, schedErr, settleErr}, warnings
+}
+
+// migrate is an import or a create, fresh or resumed.
+func migrate(ctx context.Context, env *Env, spec Spec) (*Summary, error) {
+	in, err := openInputs(spec.Inputs, spec.Format, spec.Map, spec.sendMode())
+	if err != nil {
+		return nil, err
+	}
+	r, err := start(ctx, env, spec, in)
+	if err != nil {
+		return nil, err
+	}
+	defer r.journal.Close()
+	r.showProgress()
+	defer r.prog.Stop()
+
+	resume := newResumePlan(r.state)
+	errs, warnings := r.send(ctx, spec.Upsert, resume.admit, resume)
+	r.prog.Stop()
+	return finish(ctx, spec, r.journal, r.problems, warnings, nil, errs...)
+}
+
+// databaseConnection finds the run's connection and refuses any that is
+// not a database connection: only those take imported or created users.
+func databaseConnection(ctx context.Context, t Tenant, name string) (*management.Connection, error) {
+	conn, err := t.ConnectionByName(ctx, name)
+	if err != nil {
+		return nil, fmt.Errorf("looking up connection %q: %w", name, err)
+	}
+	if !conn.IsDatabase() {
+		return nil, fmt.Errorf("connection %q has strategy %q: a0bulk imports and creates users in database connections (strategy auth0) only", conn.Name, conn.Strategy)
+	}
+	return conn, nil
+}

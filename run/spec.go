@@ -1,0 +1,90 @@
+package run
+
+import (
+	"fmt"
+
+	"github.com/a0bulk/a0bulk/input"
+	"github.com/a0bulk/a0bulk/report"
+)
+
+// Mode is what a run does; it is the report header's "mode".
+type Mode string
+
+const (
+	ModeImport Mode = "import" // bulk-import jobs
+	ModeCreate Mode = "create" // per-user POST /users (PATCH with upsert)
+	ModeSync   Mode = "sync"   // only new and changed users, by SyncMode
+	ModeVerify Mode = "verify" // verification emails
+)
+
+// Spec is one run: what it means (mode, connection, upsert, external id,
+// inputs), how it reads and paces (Settings, recorded in the report header
+// and restored by a resume), and where its report goes.
+type Spec struct {
+	Mode       Mode
+	Connection string
+	Upsert     bool
+	ExternalID string
+	// Inputs are the files to read, in order; "-" is standard input.
+	Inputs []string
+	report.Settings
+
+	// Full (sync) ignores the state's hashes: every valid record is sent.
+	Full bool
+	// ReportPath is a fresh run's report (default a0bulk-MODE-TIME.ndjson).
+	ReportPath string
+	// Resume is the report of the run to continue (import, create).
+	Resume string
+}
+
+// Recorded returns the spec a report's header recorded, for a resume of
+// mode: the caller overrides what the operator gave again, and the run
+// then refuses anything that changes what the report means.
+func Recorded(path string, mode Mode) (Spec, error) {
+	h, err := report.ReadHeader(path)
+	if err != nil {
+		return Spec{}, Usagef("--resume %s: %w", path, err)
+	}
+	if Mode(h.Mode) != mode {
+		return Spec{}, Usagef("--resume %s: the report is a %s run, not %s", path, h.Mode, mode)
+	}
+	return specOf(h, path), nil
+}
+
+func specOf(h report.RunHeader, path string) Spec {
+	s := Spec{Mode: Mode(h.Mode), Connection: h.Connection, Upsert: h.Upsert, ExternalID: h.ExternalID, Settings: h.Settings, Resume: path}
+	for _, in := range h.Inputs {
+		s.Inputs = append(s.Inputs, in.Path)
+	}
+	return s
+}
+
+// sendMode is how the run's records reach the tenant: as import files, or
+// one request each (create mode also reads a plaintext password column).
+func (s Spec) sendMode() input.Mode {
+	if s.Mode == ModeCreate || (s.Mode == ModeSync && s.SyncMode == string(ModeCreate)) {
+		return input.ModeCreate
+	}
+	return input.ModeImport
+}
+
+// header is what the report records of the spec. Inputs and the map's hash
+// are the caller's (they are read from disk).
+func (s Spec) header(version string, inputs []report.Input) report.RunHeader {
+	return report.RunHeader{
+		Version: version, Mode: string(s.Mode), Connection: s.Connection, Upsert: s.Upsert,
+		ExternalID: s.ExternalID, Inputs: inputs, Settings: s.Settings,
+	}
+}
+
+// resumeHint is what finishes a run that stopped early.
+func (s Spec) resumeHint(reportPath string) string {
+	switch s.Mode {
+	case ModeSync:
+		// A sync has no --resume: the state makes running it again the resume.
+		return "run the same a0bulk sync again (users the tenant confirmed are skipped)"
+	case ModeVerify:
+		return "a0bulk verify --report " + reportPath
+	}
+	return fmt.Sprintf("a0bulk %s --resume %s", s.Mode, reportPath)
+}

@@ -1,0 +1,221 @@
+package run
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+
+	"github.com/alitto/pond/v2"
+
+	"github.com/a0bulk/a0bulk/input"
+	"github.com/a0bulk/a0bulk/jobs"
+	"github.com/a0bulk/a0bulk/management"
+	"github.com/a0bulk/a0bulk/report"
+)
+
+// VerifySpec is one verify run: the users of a run's report (FromReport,
+// whose lines are appended to it) or of input files (a new report).
+type VerifySpec struct {
+	FromReport string
+	Inputs     []string
+	Format     string
+	Map        string
+	ReportPath string // the new report of an --input run
+
+	AppClientID string
+	Concurrency int
+}
+
+// verifyTarget is one user to send a verification email to.
+type verifyTarget struct {
+	key    report.Key
+	email  string
+	userID string
+}
+
+// Verify sends a verification email to each target, journalled write-ahead
+// (verification_sending before the request), so that no resume emails a
+// user twice.
+func Verify(ctx context.Context, env Env, vs VerifySpec) (*Summary, error) {
+	env.defaults()
+	tenant, err := env.connect()
+	if err != nil {
+		return nil, err
+	}
+	var (
+		journal *report.Writer
+		targets func(func(verifyTarget) error) error
+	)
+	if vs.FromReport != "" {
+		journal, targets, err = verifyFromReport(ctx, &env, vs.FromReport)
+	} else {
+		journal, targets, err = verifyFromInput(ctx, &env, vs)
+	}
+	if err != nil {
+		return nil, err
+	}
+	defer journal.Close()
+	problems := &problemCollector{}
+	journal.Observe(problems.Observe)
+	v := &jobs.Verifier{API: tenant, Journal: journal, ClientID: vs.AppClientID, Clock: env.Clock}
+
+	prog := env.progress(Task{Command: string(ModeVerify)})
+	journal.Observe(prog.Observe)
+	defer prog.Stop()
+
+	workCtx, stopWork := env.graceContext(ctx)
+	defer stopWork()
+	concurrency := max(vs.Concurrency, 1)
+	pool := pond.NewPool(concurrency, pond.WithQueueSize(concurrency))
+	var (
+		mu    sync.Mutex
+		fatal error
+	)
+	stopped := func() error { mu.Lock(); defer mu.Unlock(); return fatal }
+	readErr := targets(func(t verifyTarget) error {
+		if err := stopped(); err != nil {
+			return err
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		prog.RecordRead()
+		pool.Submit(func() {
+			// Queued work does not start after a signal or a fatal answer.
+			if stopped() != nil || ctx.Err() != nil {
+				return
+			}
+			if err := v.Send(workCtx, t.key, t.email, t.userID); err != nil {
+				mu.Lock()
+				if fatal == nil {
+					fatal = err
+				}
+				mu.Unlock()
+			}
+		})
+		return nil
+	})
+	pool.StopAndWait()
+	prog.Stop()
+
+	// The exit code speaks of this verify only: a report of an import that
+	// had invalid rows must not make every later verify exit 3.
+	fromInput := vs.FromReport == ""
+	outcomeOf := func(t report.Tally) error {
+		invalid := 0
+		if fromInput {
+			invalid = t.Final[report.Invalid]
+		}
+		if invalid+t.VerificationFailed > 0 {
+			return &IncompleteError{Invalid: invalid, Failed: t.VerificationFailed}
+		}
+		return nil
+	}
+	fatalErr := stopped()
+	var cd *management.CustomDomainError
+	if errors.As(fatalErr, &cd) {
+		fatalErr = fmt.Errorf("the tenant refused the custom domain, stopping: %w", fatalErr)
+	}
+	sum, err := finish(ctx, Spec{Mode: ModeVerify}, journal, problems, nil, outcomeOf, readErr, fatalErr)
+	if sum != nil && sum.Verified == nil {
+		sum.Verified = &VerifyCounts{}
+	}
+	return sum, err
+}
+
+// verifyFromReport picks the users a run created, imported or updated whose
+// email is not verified (re-reading the source for email_verified), or, for
+// the report of an earlier verify --input run, every user it has not yet
+// sent; users that already have a verification_sent line are skipped.
+func verifyFromReport(ctx context.Context, env *Env, path string) (*report.Writer, func(func(verifyTarget) error) error, error) {
+	h, err := report.ReadHeader(path)
+	if err != nil {
+		return nil, nil, Usagef("--report %s: %w", path, err)
+	}
+	switch Mode(h.Mode) {
+	case ModeImport, ModeCreate, ModeSync, ModeVerify:
+	default:
+		return nil, nil, Usagef("--report %s is a %s report; give the report of an import, create, sync or verify run", path, h.Mode)
+	}
+	// email_verified is read at the recorded file:line: it must still be
+	// the record the run saw there.
+	ro, err := reopen(path, "--report")
+	if err != nil {
+		return nil, nil, err
+	}
+	st := ro.State
+	journal, _, err := report.Append(path, env.Clock)
+	if err != nil {
+		return nil, nil, fmt.Errorf("opening %s: %w", path, err)
+	}
+	rd := reading{in: ro.in, stdin: env.Stdin}
+	targets := func(fn func(verifyTarget) error) error {
+		return rd.stream(ctx, func(rec input.Record) error {
+			k := report.Key{File: rec.File, Line: rec.Line}
+			switch v := st.Verified[k]; v.Status {
+			case report.VerificationSent:
+				return nil
+			case report.VerificationSending:
+				// An earlier run sent it and stopped before the answer:
+				// sending again could email the user twice.
+				return journal.Record(report.Entry{
+					File: k.File, Line: k.Line, Email: v.Email, UserID: v.UserID, Status: report.VerificationFailed,
+					Code: jobs.CodeUnknownFate, Reason: "the run stopped after sending this email and before its answer: it may have been sent, so it is not sent again (run verify once more to resend)",
+				})
+			}
+			if Mode(h.Mode) == ModeVerify {
+				if !rec.Valid() {
+					return nil // reported invalid by the first run
+				}
+				return fn(verifyTarget{key: k, email: rec.User.Email, userID: providerID(rec.User.UserID)})
+			}
+			final, ok := st.Final[k]
+			if !ok || (final.Status != report.Created && final.Status != report.Imported && final.Status != report.Updated) {
+				return nil
+			}
+			if rec.User.EmailVerified != nil && *rec.User.EmailVerified {
+				return nil
+			}
+			return fn(verifyTarget{key: k, email: final.Email, userID: final.UserID})
+		})
+	}
+	return journal, targets, nil
+}
+
+// providerID keeps a user id that names its provider ("auth0|…"); an
+// import-schema id lacks it, and the user is then looked up by email.
+func providerID(id string) string {
+	if strings.Contains(id, "|") {
+		return id
+	}
+	return ""
+}
+
+func verifyFromInput(ctx context.Context, env *Env, vs VerifySpec) (*report.Writer, func(func(verifyTarget) error) error, error) {
+	spec := Spec{Mode: ModeVerify, Inputs: vs.Inputs, ReportPath: vs.ReportPath}
+	spec.Format, spec.Map = vs.Format, vs.Map
+	in, err := openInputs(spec.Inputs, spec.Format, spec.Map, input.ModeImport)
+	if err != nil {
+		return nil, nil, err
+	}
+	jp, err := planJournal(spec, in, env.Version, env.Clock)
+	if err != nil {
+		return nil, nil, err
+	}
+	journal, _, err := jp.open()
+	if err != nil {
+		return nil, nil, err
+	}
+	rd := reading{in: in, stdin: env.Stdin}
+	targets := func(fn func(verifyTarget) error) error {
+		return rd.stream(ctx, func(rec input.Record) error {
+			if !rec.Valid() {
+				return journal.Record(invalidEntry(rec))
+			}
+			return fn(verifyTarget{key: report.Key{File: rec.File, Line: rec.Line}, email: rec.User.Email, userID: providerID(rec.User.UserID)})
+		})
+	}
+	return journal, targets, nil
+}
