@@ -32,7 +32,7 @@ func BenchmarkCreateRateLimited(b *testing.B) {
 			for b.Loop() {
 				host, srv, rc := tenant(b, sandbox.Config{Rate: c.rate, Burst: c.burst})
 				rep := filepath.Join(b.TempDir(), "report.ndjson")
-				run(b, append(append([]string{"create"}, tenantArgs(host)...), "--input", in, "--report", rep)...)
+				a0bulk(b, append(append([]string{"create"}, tenantArgs(host)...), "--input", in, "--report", rep)...)
 				got := finals(b, rep)
 				total := 0
 				for _, n := range got {

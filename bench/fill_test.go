@@ -2,18 +2,19 @@ package bench
 
 import (
 	"bytes"
-	"io"
+	"context"
 	"testing"
 
 	"github.com/a0bulk/a0bulk/input"
 	"github.com/a0bulk/a0bulk/input/gen"
+	"github.com/a0bulk/a0bulk/run"
 )
 
 // chunkLimit is import's default --chunk-bytes.
 const chunkLimit = 500_000
 
 // BenchmarkChunkFill plans generated users into import files as `import`
-// would and reports the average size of every file but the last (which holds
+// would (run.Validate, the planner behind validate and import --dry-run) and reports the average size of every file but the last (which holds
 // whatever is left) against the limit.
 func BenchmarkChunkFill(b *testing.B) {
 	var buf bytes.Buffer
@@ -24,9 +25,8 @@ func BenchmarkChunkFill(b *testing.B) {
 	var fill float64
 	var files int
 	for b.Loop() {
-		in := input.Input{Name: "users.ndjson", Format: input.FormatNDJSON,
-			Open: func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(data)), nil }}
-		res, err := input.Plan([]input.Input{in}, input.Options{}, chunkLimit, func(input.Record) error { return nil })
+		env := run.Env{Stdin: bytes.NewReader(data)}
+		res, err := run.Validate(context.Background(), env, []string{"-"}, string(input.FormatNDJSON), "", input.ModeImport, chunkLimit)
 		if err != nil || len(res.ChunkBytes) < 2 {
 			b.Fatalf("plan: %v, %d files", err, len(res.ChunkBytes))
 		}

@@ -79,8 +79,8 @@ func tenant(b *testing.B, cfg sandbox.Config) (host string, srv *sandbox.Server,
 	return strings.TrimPrefix(hs.URL, "http://"), srv, rc
 }
 
-// run runs a0bulk in process and fails the benchmark on a non-zero exit.
-func run(b *testing.B, args ...string) {
+// a0bulk runs a0bulk in process and fails the benchmark on a non-zero exit.
+func a0bulk(b *testing.B, args ...string) {
 	b.Helper()
 	var out, errOut bytes.Buffer
 	code := cli.Main(append([]string{"a0bulk"}, args...), cli.Test(strings.NewReader(""), &out, &errOut))

@@ -44,7 +44,7 @@ func BenchmarkImportSandbox(b *testing.B) {
 				host, srv, rc := tenant(b, sandbox.Config{JobDelay: c.jobDelay})
 				rep := filepath.Join(b.TempDir(), "report.ndjson")
 				start := time.Now()
-				run(b, append(append([]string{"import"}, tenantArgs(host)...), "--input", in, "--report", rep)...)
+				a0bulk(b, append(append([]string{"import"}, tenantArgs(host)...), "--input", in, "--report", rep)...)
 				elapsed := time.Since(start)
 				got := finals(b, rep)
 				if got[report.Created]+got[report.Imported] != c.users || srv.Stats().Users != c.users {

@@ -57,11 +57,11 @@ const (
 // validation, in the order it applies them.
 type rules struct {
 	in              inputs
-	chunkBytes      int          // > 0: valid records fill import files of this size
-	requirePassword bool         // create mode without --random-password
-	state           stateReader  // sync: judge each valid record (nil: no state yet)
-	judged          bool         // sync
-	full            bool         // sync --full
+	chunkBytes      int         // > 0: valid records fill import files of this size
+	requirePassword bool        // create mode without --random-password
+	state           stateReader // sync: judge each valid record (nil: no state yet)
+	judged          bool        // sync
+	full            bool        // sync --full
 	list            func(string, input.Record)
 }
 

@@ -35,7 +35,7 @@ type started struct {
 	in       inputs
 	tenant   Tenant
 	conn     *management.Connection
-	start    time.Time     // by the tenant's clock
+	start    time.Time // by the tenant's clock
 	journal  *report.Writer
 	state    *report.State // the resumed report, nil for a fresh run
 	prog     Progress
