@@ -20,7 +20,7 @@ step() { echo "bench: $*" >&2; }
 
 # Read + validate + chunk throughput, in process (20k users per round).
 step "read + validate + chunk throughput (CSV, JSON, NDJSON)…"
-$GO test -run '^$' -bench 'BenchmarkReadValidateChunk' -benchtime 3s -count 1 ./input/ | tee -a "$raw" >&2
+$GO test -run '^$' -bench 'BenchmarkReadValidateChunk' -benchtime 3s -count 1 ./run/ | tee -a "$raw" >&2
 
 # Chunk fill, then peak RSS of validate on 100k and 1M users piped from
 # the generator, then the sandbox runs (import with fast jobs, rate-limited
