@@ -473,3 +473,31 @@ func TestSyncStateOnlyFromConfirmedOutcomes(t *testing.T) {
 		}
 	})
 }
+
+// A sync dates its run by the tenant's clock, as import and create do: a
+// create whose answer was lost is settled by finding the user, and the user
+// is this run's only if created at or after the run's start, by the
+// tenant's created_at. Here the tenant's clock is years behind the host's
+// (the sync used to take the host's time.Now(), call the users someone
+// else's, and try to update them).
+func TestSyncDatesItsRunByTheTenantsClock(t *testing.T) {
+	tenantNow := time.Date(2020, 3, 1, 12, 0, 0, 500_000_000, time.UTC)
+	e := newSyncEnv(t, "create", sandbox.Config{Clock: clock.NewFake(tenantNow), Faults: sandbox.Faults{Seed: 1, ResetAfter: 1}})
+	us := users("u", 3)
+	r := e.sync(e.input(us...))
+	if r.err != nil {
+		t.Fatalf("sync: %v", r.err)
+	}
+	for em, f := range finals(t, r.report) {
+		if f.Status != report.Created {
+			t.Errorf("%s: %s %s %s, want created (the lost answers were this run's creates)", em, f.Status, f.Code, f.Reason)
+		}
+	}
+	if st := e.stateOf(emailsOf(us)...); len(st) != 3 {
+		t.Fatalf("state holds %d users, want 3", len(st))
+	}
+	h, err := report.ReadHeader(r.report)
+	if err != nil || !h.StartedAt.Equal(tenantNow.Truncate(time.Second)) {
+		t.Fatalf("report started_at %v (%v), want the tenant's %v", h.StartedAt, err, tenantNow.Truncate(time.Second))
+	}
+}

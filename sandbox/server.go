@@ -160,6 +160,9 @@ func (s *Server) Connections() []management.Connection {
 
 // ServeHTTP routes /oauth/token, /api/v2/* and /sandbox/*.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	// The Date header is the tenant's clock, the one its created_at and job
+	// times come from (net/http would stamp the host's clock instead).
+	w.Header().Set("Date", s.clock.Now().UTC().Format(http.TimeFormat))
 	switch {
 	case r.URL.Path == "/oauth/token":
 		s.serveToken(w, r)
