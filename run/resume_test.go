@@ -1,0 +1,160 @@
+package run
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/a0bulk/a0bulk/clock"
+	"github.com/a0bulk/a0bulk/input"
+	"github.com/a0bulk/a0bulk/input/gen"
+	"github.com/a0bulk/a0bulk/report"
+	"github.com/a0bulk/a0bulk/sandbox"
+)
+
+// A chunk the earlier run saw accepted is settled as soon as its last
+// record has been read again, before the resume admits anything it must
+// send: its users' outcomes are in the report even if the resume stops.
+func TestResumeSettlesAcceptedChunksFirst(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "run.ndjson")
+	w, err := report.Create(path, report.RunHeader{Mode: "import", Connection: "db"}, clock.NewFake(time.Unix(0, 0)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range []report.Entry{
+		{File: "in", Line: 1, Email: "done@x.io", Status: report.Created},
+		{File: "in", Line: 2, Email: "a@x.io", Status: report.Queued, Chunk: 1},
+		{File: "in", Line: 3, Email: "b@x.io", Status: report.Queued, Chunk: 1},
+		{Status: report.Submitted, Chunk: 1, JobID: "job_1"},
+		{File: "in", Line: 4, Email: "c@x.io", Status: report.Queued, Chunk: 2}, // never acknowledged
+	} {
+		if err := w.Record(e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	st, err := report.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := newResumePlan(st)
+	var events []string
+	p.settle = func(c input.Chunk, jobID string) {
+		var lines []string
+		for _, r := range c.Records {
+			lines = append(lines, fmt.Sprint(r.Line))
+		}
+		events = append(events, fmt.Sprintf("settle %s [%s]", jobID, strings.Join(lines, " ")))
+	}
+	for i, email := range []string{"done@x.io", "a@x.io", "b@x.io", "c@x.io", "new@x.io"} {
+		rec := input.Record{File: "in", Line: i + 1, User: input.User{Email: email}}
+		if send, _ := p.admit(rec); send {
+			events = append(events, fmt.Sprintf("send %d", rec.Line))
+		}
+	}
+	want := "settle job_1 [2 3] | send 4 | send 5"
+	if got := strings.Join(events, " | "); got != want {
+		t.Fatalf("events %q, want %q", got, want)
+	}
+	if p.nextChunk != 3 || !p.maybeSent(report.Key{File: "in", Line: 4}) || p.maybeSent(report.Key{File: "in", Line: 5}) {
+		t.Fatalf("next chunk %d; maybe sent: 4 %v, 5 %v", p.nextChunk, p.maybeSent(report.Key{File: "in", Line: 4}), p.maybeSent(report.Key{File: "in", Line: 5}))
+	}
+}
+
+// stopAt cancels its run when the journal first shows an entry of status.
+type stopAt struct {
+	status report.Status
+	cancel context.CancelFunc
+	once   sync.Once
+}
+
+func (s *stopAt) RecordRead() {}
+func (s *stopAt) Stop()       {}
+func (s *stopAt) Observe(e report.Entry) {
+	if e.Status == s.status {
+		s.once.Do(s.cancel)
+	}
+}
+
+// An import or create stopped mid-run (a signal) resumes, through the core
+// and without argv, from what its report recorded: every record ends with
+// exactly one final line, and the tenant holds each valid user once.
+func TestStoppedRunResumesExactly(t *testing.T) {
+	for _, tc := range []struct {
+		mode   Mode
+		format input.Format
+		stopAt report.Status
+	}{
+		{ModeImport, input.FormatNDJSON, report.Submitted},
+		{ModeCreate, input.FormatCSV, report.Created},
+	} {
+		t.Run(string(tc.mode), func(t *testing.T) {
+			dir := t.TempDir()
+			sb := sandbox.New(sandbox.Config{JobDelay: -1})
+			ts := httptest.NewServer(sb)
+			t.Cleanup(ts.Close)
+			in := filepath.Join(dir, "users."+string(tc.format))
+			f, err := os.Create(in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			genMode := input.ModeImport
+			if tc.mode == ModeCreate {
+				genMode = input.ModeCreate
+			}
+			if err := gen.Users(7, 200, f, tc.format, gen.GenOptions{Mode: genMode, InvalidRate: 0.05}); err != nil {
+				t.Fatal(err)
+			}
+			f.Close()
+
+			spec := Spec{Mode: tc.mode, Connection: "Username-Password-Authentication", Inputs: []string{in}, ReportPath: filepath.Join(dir, "run.ndjson")}
+			spec.ChunkBytes, spec.MaxJobs, spec.Concurrency, spec.RandomPassword = 4000, 2, 4, true
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			stop := &stopAt{status: tc.stopAt, cancel: cancel}
+			env := Env{Connect: testConnect(t, ts.URL), PollMin: time.Millisecond, Grace: time.Millisecond,
+				Progress: func(Task) Progress { return stop }}
+			sum, err := Run(ctx, env, spec)
+			var stopped *StoppedError
+			if !errors.As(err, &stopped) || sum == nil || sum.Resume != stopped.Resume || !strings.Contains(stopped.Resume, "--resume "+spec.ReportPath) {
+				t.Fatalf("first run: %v, summary %+v; want stopped with the resume command", err, sum)
+			}
+
+			resumed, err := Recorded(spec.ReportPath, tc.mode)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if resumed.ChunkBytes != spec.ChunkBytes || resumed.Concurrency != spec.Concurrency || !resumed.RandomPassword || resumed.Inputs[0] != in {
+				t.Fatalf("recorded spec %+v lost the first run's settings", resumed)
+			}
+			sum, err = Run(context.Background(), Env{Connect: testConnect(t, ts.URL), PollMin: time.Millisecond}, resumed)
+			var inc *IncompleteError
+			if err != nil && !errors.As(err, &inc) {
+				t.Fatalf("resume: %v", err)
+			}
+			rs, err := report.Summarize(spec.ReportPath)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if rs.Records != 200 || rs.InFlight != 0 || len(rs.Duplicates) != 0 || rs.Resumes != 1 {
+				t.Fatalf("report: %d records, %d in flight, duplicates %v, %d resumes", rs.Records, rs.InFlight, rs.Duplicates, rs.Resumes)
+			}
+			sent := rs.Records - rs.Final[report.Invalid]
+			if n := len(sb.Users()); n != sent || rs.Final[report.Created] != sent {
+				t.Fatalf("tenant holds %d users, report says %d created of %d valid", n, rs.Final[report.Created], sent)
+			}
+			if sum.Records != 200 || sum.Counts["created"] != sent {
+				t.Fatalf("summary %+v", sum)
+			}
+		})
+	}
+}
