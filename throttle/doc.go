@@ -1,7 +1,8 @@
 // Package throttle paces HTTP requests to a tenant's rate limit and retries
 // the failures a retry can cure, as an http.RoundTripper (rclone's tpslimit
-// pattern). It knows no Auth0 types: the x-ratelimit-* header names are its
-// only Auth0 knowledge.
+// pattern). It knows no Auth0 types: its Auth0 knowledge is the
+// x-ratelimit-* header names, and Auth0's published plan limits (plans.go),
+// which turn a bucket size into a planning pace.
 //
 // # The tenant's bucket
 //

@@ -29,7 +29,7 @@ func (e *UnknownFateError) Error() string {
 func (e *UnknownFateError) Unwrap() error { return e.Err }
 
 // UnknownFate lets packages that do not import throttle recognise the error
-// through an interface (see jobs.IsUnknownFate).
+// through an interface (see management.IsUnknownFate).
 func (e *UnknownFateError) UnknownFate() bool { return true }
 
 // StatusError is the cause inside an UnknownFateError when the server answered
