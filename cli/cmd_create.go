@@ -32,29 +32,7 @@ Examples:
 			&ucli.BoolFlag{Name: "dry-run", Usage: "validate and estimate the duration; send nothing but the connection lookup"},
 		}),
 		Action: func(c *ucli.Context) error {
-			g, err := readGlobal(c)
-			if err != nil {
-				return err
-			}
-			spec, err := readSpec(c, run.ModeCreate)
-			if err != nil {
-				return err
-			}
-			t, err := readTenant(c, s)
-			if err != nil {
-				return err
-			}
-			t = t.paced(spec.Settings)
-			env := runEnv(s, g, &t)
-			if c.Bool("dry-run") {
-				plan, err := run.DryRun(c.Context, env, spec, nil)
-				if err != nil {
-					return err
-				}
-				return printCreatePlan(s, g, plan)
-			}
-			sum, err := run.Run(c.Context, env, spec)
-			return printed(s, g, sum, err)
+			return migrateAction(c, s, run.ModeCreate, func(g globalOptions, _ run.Spec, p *run.Plan) error { return printCreatePlan(s, g, p) })
 		},
 	}
 }

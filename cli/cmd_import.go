@@ -31,29 +31,9 @@ func importCommand(s *IOStreams) *ucli.Command {
 			&ucli.DurationFlag{Name: "slot-wait", Value: 30 * time.Minute, Usage: "give up when no import slot frees up for this long"},
 		}),
 		Action: func(c *ucli.Context) error {
-			g, err := readGlobal(c)
-			if err != nil {
-				return err
-			}
-			spec, err := readSpec(c, run.ModeImport)
-			if err != nil {
-				return err
-			}
-			t, err := readTenant(c, s)
-			if err != nil {
-				return err
-			}
-			t = t.paced(spec.Settings)
-			env := runEnv(s, g, &t)
-			if c.Bool("dry-run") {
-				plan, err := run.DryRun(c.Context, env, spec, nil)
-				if err != nil {
-					return err
-				}
-				return printImportPlan(s, g, plan, spec.ChunkBytes)
-			}
-			sum, err := run.Run(c.Context, env, spec)
-			return printed(s, g, sum, err)
+			return migrateAction(c, s, run.ModeImport, func(g globalOptions, spec run.Spec, p *run.Plan) error {
+				return printImportPlan(s, g, p, spec.ChunkBytes)
+			})
 		},
 	}
 }

@@ -15,6 +15,34 @@ import (
 // 512,000 bytes).
 const maxImportFile = 512000
 
+// migrateAction is import's and create's Action: read the spec and the
+// tenant, then a dry run (printed by printPlan) or the run.
+func migrateAction(c *ucli.Context, s *IOStreams, mode run.Mode, printPlan func(globalOptions, run.Spec, *run.Plan) error) error {
+	g, err := readGlobal(c)
+	if err != nil {
+		return err
+	}
+	spec, err := readSpec(c, mode)
+	if err != nil {
+		return err
+	}
+	t, err := readTenant(c, s)
+	if err != nil {
+		return err
+	}
+	t = t.paced(spec.Settings)
+	env := runEnv(s, g, &t)
+	if c.Bool("dry-run") {
+		plan, err := run.DryRun(c.Context, env, spec, nil)
+		if err != nil {
+			return err
+		}
+		return printPlan(g, spec, plan)
+	}
+	sum, err := run.Run(c.Context, env, spec)
+	return printed(s, g, sum, err)
+}
+
 // readSpec reads an import or create run's spec from its flags. With
 // --resume the report's recorded spec is the base, and only what the
 // operator gives again changes it; the core then refuses any change to what
