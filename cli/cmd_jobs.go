@@ -7,6 +7,7 @@ import (
 
 	ucli "github.com/urfave/cli/v2"
 
+	"github.com/a0bulk/a0bulk/jobs"
 	"github.com/a0bulk/a0bulk/management"
 )
 
@@ -39,7 +40,7 @@ func jobsCommand(s *IOStreams) *ucli.Command {
 					return withJob(c, s, func(ctx context.Context, g globalOptions, client *management.Client, id string) error {
 						ctx, cancel := context.WithTimeout(ctx, c.Duration("timeout"))
 						defer cancel()
-						job, err := waitJob(ctx, client, id)
+						job, err := jobs.Wait(ctx, client, id, nil)
 						if err != nil {
 							return fmt.Errorf("waiting for %s: %w", id, err)
 						}
@@ -86,30 +87,6 @@ func withJob(c *ucli.Context, s *IOStreams, fn func(context.Context, globalOptio
 		return err
 	}
 	return fn(c.Context, g, client, c.Args().First())
-}
-
-// waitJob polls with a backoff from 1s to 30s, or the job's own estimate.
-func waitJob(ctx context.Context, client *management.Client, id string) (*management.Job, error) {
-	wait := time.Second
-	for {
-		job, err := client.Job(ctx, id)
-		if err != nil {
-			return nil, err
-		}
-		if job.Done() {
-			return job, nil
-		}
-		next := wait
-		if job.TimeLeftSeconds != nil && *job.TimeLeftSeconds > 0 {
-			next = min(time.Duration(*job.TimeLeftSeconds)*time.Second, 30*time.Second)
-		}
-		select {
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		case <-time.After(next):
-		}
-		wait = min(2*wait, 30*time.Second)
-	}
 }
 
 func printJob(s *IOStreams, g globalOptions, job *management.Job) error {

@@ -1,20 +1,12 @@
 package cli
 
 import (
-	"bufio"
 	"context"
-	"encoding/json"
-	"errors"
-	"fmt"
-	"net"
-	"net/http"
-	"os"
 	"strings"
 	"time"
 
 	ucli "github.com/urfave/cli/v2"
 
-	"github.com/a0bulk/a0bulk/management"
 	"github.com/a0bulk/a0bulk/sandbox"
 )
 
@@ -99,76 +91,21 @@ func readSandboxConfig(c *ucli.Context) (sandbox.Config, error) {
 	return cfg, nil
 }
 
+// serveSandbox checks the flags' address and users file (usage errors, exit
+// 2), then serves the sandbox until ctx is done.
 func serveSandbox(ctx context.Context, s *IOStreams, addr, addrFile string, cfg sandbox.Config, usersFile string) error {
-	host, _, err := net.SplitHostPort(addr)
-	if err != nil {
+	if err := sandbox.CheckAddr(addr); err != nil {
 		return usagef("--addr %q: %w", addr, err)
-	}
-	if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
-		return usagef("--addr %q: the sandbox listens on loopback only", addr)
 	}
 	srv := sandbox.New(cfg)
 	if usersFile != "" {
-		if err := seedUsers(srv, usersFile); err != nil {
+		if err := srv.SeedFile(usersFile); err != nil {
 			return usagef("--users: %w", err)
 		}
 	}
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return fmt.Errorf("sandbox: %w", err)
-	}
-	if addrFile != "" {
-		if err := os.WriteFile(addrFile, []byte(ln.Addr().String()+"\n"), 0o644); err != nil {
-			ln.Close()
-			return fmt.Errorf("sandbox: %w", err)
-		}
-	}
-	fmt.Fprintf(s.ErrOut, "a0bulk sandbox: listening on http://%s (users: /sandbox/users, stats: /sandbox/stats)\n", ln.Addr())
-	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second}
-	done := make(chan error, 1)
-	go func() { done <- hs.Serve(ln) }()
-	select {
-	case err := <-done:
-		return fmt.Errorf("sandbox: %w", err)
-	case <-ctx.Done():
-		shut, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		_ = hs.Shutdown(shut)
-		if err := <-done; err != nil && !errors.Is(err, http.ErrServerClosed) {
-			return fmt.Errorf("sandbox: %w", err)
-		}
-		fmt.Fprintln(s.ErrOut, "a0bulk sandbox: stopped")
-		return nil
-	}
-}
-
-// seedUsers adds the users in an NDJSON file (one management.User per line,
-// at least an email) to the sandbox's default database connection.
-func seedUsers(srv *sandbox.Server, path string) error {
-	f, err := os.Open(path)
+	ln, err := sandbox.Listen(addr, addrFile)
 	if err != nil {
 		return err
 	}
-	defer f.Close()
-	conn := ""
-	for _, c := range srv.Connections() {
-		if c.IsDatabase() {
-			conn = c.Name
-			break
-		}
-	}
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 64*1024), 1<<20)
-	for n := 1; sc.Scan(); n++ {
-		line := strings.TrimSpace(sc.Text())
-		if line == "" {
-			continue
-		}
-		var u management.User
-		if err := json.Unmarshal([]byte(line), &u); err != nil || u.Email == "" {
-			return fmt.Errorf("%s:%d: want a JSON user with an email", path, n)
-		}
-		srv.AddUser(u, conn)
-	}
-	return sc.Err()
+	return sandbox.Serve(ctx, ln, srv, s.ErrOut)
 }
