@@ -23,7 +23,7 @@ Examples:
 			&ucli.StringFlag{Name: "connection", Usage: "database connection `NAME`", EnvVars: []string{"A0BULK_CONNECTION"}},
 			&ucli.BoolFlag{Name: "upsert", Usage: "update users that already exist (PATCH what the input sets)"},
 			&ucli.BoolFlag{Name: "random-password", Usage: "give users without a password a strong random one (never written anywhere)"},
-			&ucli.IntFlag{Name: "concurrency", Value: 8, Usage: "requests in flight at once"},
+			&ucli.IntFlag{Name: "concurrency", Value: run.Defaults().Concurrency, Usage: "requests in flight at once"},
 			&ucli.BoolFlag{Name: "verify-email", Usage: "send a verification email to each created user whose email is not verified"},
 			&ucli.StringFlag{Name: "custom-domain", Usage: "send Auth0-Custom-Domain: `HOST` on create and verification requests", EnvVars: []string{"AUTH0_CUSTOM_DOMAIN"}},
 			&ucli.StringFlag{Name: "app-client-id", Usage: "application whose settings the verification email uses"},

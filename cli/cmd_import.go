@@ -23,12 +23,12 @@ func importCommand(s *IOStreams) *ucli.Command {
 			&ucli.BoolFlag{Name: "upsert", Usage: "update users that already exist (Auth0 overwrites their metadata)"},
 			&ucli.BoolFlag{Name: "send-completion-email", Usage: "let Auth0 email the job's completion (off by default)"},
 			&ucli.StringFlag{Name: "external-id", Usage: "external_id passed to every import job"},
-			&ucli.IntFlag{Name: "chunk-bytes", Value: 500000, Usage: "largest import file, in bytes (at most 512000)"},
-			&ucli.IntFlag{Name: "max-jobs", Value: 2, Usage: "import jobs in flight at once (Auth0 allows 2 per tenant)"},
+			&ucli.IntFlag{Name: "chunk-bytes", Value: run.DefaultChunkBytes, Usage: "largest import file, in bytes (at most 512000)"},
+			&ucli.IntFlag{Name: "max-jobs", Value: run.Defaults().MaxJobs, Usage: "import jobs in flight at once (Auth0 allows 2 per tenant)"},
 			&ucli.StringFlag{Name: "report", Usage: "report `FILE` (default a0bulk-import-TIME.ndjson)"},
 			&ucli.StringFlag{Name: "resume", Usage: "continue the run recorded in `REPORT`"},
 			&ucli.BoolFlag{Name: "dry-run", Usage: "validate, plan the chunks and look up the connection; send nothing"},
-			&ucli.DurationFlag{Name: "slot-wait", Value: 30 * time.Minute, Usage: "give up when no import slot frees up for this long"},
+			&ucli.DurationFlag{Name: "slot-wait", Value: time.Duration(run.Defaults().SlotWait), Usage: "give up when no import slot frees up for this long"},
 		}),
 		Action: func(c *ucli.Context) error {
 			return migrateAction(c, s, run.ModeImport, func(g globalOptions, spec run.Spec, p *run.Plan) error {

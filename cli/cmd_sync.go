@@ -37,12 +37,12 @@ Examples:
 			// import mode
 			&ucli.BoolFlag{Name: "send-completion-email", Usage: "import mode: let Auth0 email each job's completion"},
 			&ucli.StringFlag{Name: "external-id", Usage: "import mode: external_id passed to every import job"},
-			&ucli.IntFlag{Name: "chunk-bytes", Value: 500000, Usage: "import mode: largest import file, in bytes (at most 512000)"},
-			&ucli.IntFlag{Name: "max-jobs", Value: 2, Usage: "import mode: import jobs in flight at once"},
-			&ucli.DurationFlag{Name: "slot-wait", Value: 30 * time.Minute, Usage: "import mode: give up when no import slot frees up for this long"},
+			&ucli.IntFlag{Name: "chunk-bytes", Value: run.DefaultChunkBytes, Usage: "import mode: largest import file, in bytes (at most 512000)"},
+			&ucli.IntFlag{Name: "max-jobs", Value: run.Defaults().MaxJobs, Usage: "import mode: import jobs in flight at once"},
+			&ucli.DurationFlag{Name: "slot-wait", Value: time.Duration(run.Defaults().SlotWait), Usage: "import mode: give up when no import slot frees up for this long"},
 			// create mode
 			&ucli.BoolFlag{Name: "random-password", Usage: "create mode: give new users without a password a strong random one"},
-			&ucli.IntFlag{Name: "concurrency", Value: 8, Usage: "create mode: requests in flight at once"},
+			&ucli.IntFlag{Name: "concurrency", Value: run.Defaults().Concurrency, Usage: "create mode: requests in flight at once"},
 			&ucli.BoolFlag{Name: "verify-email", Usage: "create mode: send a verification email to each created user whose email is not verified"},
 			&ucli.StringFlag{Name: "custom-domain", Usage: "create mode: send Auth0-Custom-Domain: `HOST`", EnvVars: []string{"AUTH0_CUSTOM_DOMAIN"}},
 			&ucli.StringFlag{Name: "app-client-id", Usage: "create mode: application whose settings the verification email uses"},

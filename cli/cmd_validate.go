@@ -20,7 +20,7 @@ Examples:
    a0bulk validate --input users.csv
    a0bulk validate --input export.ndjson --output json`,
 		Flags: concat(inputFlags(), outputFlags(), []ucli.Flag{
-			&ucli.IntFlag{Name: "chunk-bytes", Value: 500000, Usage: "largest import file, in bytes (at most 512000)"},
+			&ucli.IntFlag{Name: "chunk-bytes", Value: run.DefaultChunkBytes, Usage: "largest import file, in bytes (at most 512000)"},
 			&ucli.BoolFlag{Name: "create", Usage: "validate for create mode (plaintext password column allowed)"},
 		}),
 		Action: func(c *ucli.Context) error {

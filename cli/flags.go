@@ -5,6 +5,8 @@ import (
 	"strings"
 
 	ucli "github.com/urfave/cli/v2"
+
+	"github.com/a0bulk/a0bulk/run"
 )
 
 // Flags shared by several commands. Each command lists the groups it takes,
@@ -29,7 +31,7 @@ func tenantFlags() []ucli.Flag {
 		&ucli.StringFlag{Name: "token", Usage: "a ready Management API token instead of id/secret", EnvVars: []string{"AUTH0_TOKEN"}},
 		&ucli.StringFlag{Name: "audience", Usage: "token audience (default https://DOMAIN/api/v2/)", EnvVars: []string{"AUTH0_AUDIENCE"}},
 		&ucli.Float64Flag{Name: "rate", Usage: "cap requests per second (default: learn the tenant's limit from its x-ratelimit headers)", EnvVars: []string{"A0BULK_RATE"}},
-		&ucli.IntFlag{Name: "max-retries", Value: 5, Usage: "retries per request after 429, 503 or a connection error", EnvVars: []string{"A0BULK_MAX_RETRIES"}},
+		&ucli.IntFlag{Name: "max-retries", Value: run.DefaultMaxRetries, Usage: "retries per request after 429, 503 or a connection error", EnvVars: []string{"A0BULK_MAX_RETRIES"}},
 	}
 }
 

@@ -156,10 +156,14 @@ func TestWaitReturnsTheDoneJob(t *testing.T) {
 	}
 }
 
+// A nil clock is the real one: Wait still waits (here on a context already
+// ended, so no time passes) instead of failing on a nil clock.
 func TestWaitNilClockIsReal(t *testing.T) {
-	api := &waitStub{clk: clock.NewFake(t0), replies: []waitReply{{status: management.JobCompleted, left: -1}}}
-	if job, err := Wait(context.Background(), api, "job_1", nil); err != nil || job == nil {
-		t.Fatalf("Wait = %+v, %v", job, err)
+	api := &waitStub{clk: clock.NewFake(t0), replies: pending(1)}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if job, err := Wait(ctx, api, "job_1", nil); !errors.Is(err, context.Canceled) || job != nil {
+		t.Fatalf("Wait = %+v, %v; want context.Canceled after one read", job, err)
 	}
 }
 

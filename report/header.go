@@ -39,7 +39,9 @@ type RunHeader struct {
 // the input the same way (the same file:line must be the same record) and
 // sends at the same size and pace. The JSON keys are those of the first
 // report format (an "extra" object of flag names and string values), kept
-// so that a report started by an earlier version can still be resumed.
+// so that a report started by an earlier version can still be resumed. The
+// numbers are always written: an absent one means a report from before it
+// was recorded (ReadHeaderOver), never a zero.
 type Settings struct {
 	// How the input is read: a resume must read it the same way.
 	Format    string `json:"format,omitempty"`
@@ -47,21 +49,21 @@ type Settings struct {
 	MapSHA256 string `json:"map_sha256,omitempty"`
 
 	// Import jobs.
-	ChunkBytes          int      `json:"chunk-bytes,omitempty,string"`
-	MaxJobs             int      `json:"max-jobs,omitempty,string"`
-	SlotWait            Duration `json:"slot-wait,omitempty"`
+	ChunkBytes          int      `json:"chunk-bytes,string"`
+	MaxJobs             int      `json:"max-jobs,string"`
+	SlotWait            Duration `json:"slot-wait"`
 	SendCompletionEmail bool     `json:"send-completion-email,omitempty,string"`
 
 	// Per-user creates.
-	Concurrency    int    `json:"concurrency,omitempty,string"`
+	Concurrency    int    `json:"concurrency,string"`
 	RandomPassword bool   `json:"random-password,omitempty,string"`
 	VerifyEmail    bool   `json:"verify-email,omitempty,string"`
 	CustomDomain   string `json:"custom-domain,omitempty"`
 	AppClientID    string `json:"app-client-id,omitempty"`
 
 	// Pacing (every mode).
-	Rate       float64 `json:"rate,omitempty,string"`
-	MaxRetries int     `json:"max-retries,omitempty,string"`
+	Rate       float64 `json:"rate,string"`
+	MaxRetries int     `json:"max-retries,string"`
 
 	// Sync: how new and changed users are sent, and the state file.
 	SyncMode string `json:"sync_mode,omitempty"`
@@ -152,7 +154,12 @@ func (h RunHeader) Check(now RunHeader) error {
 
 // ReadHeader reads only a report's first line: what the run means, without
 // loading its records (a resume reads the header before any flag is taken).
-func ReadHeader(path string) (RunHeader, error) {
+func ReadHeader(path string) (RunHeader, error) { return ReadHeaderOver(path, Settings{}) }
+
+// ReadHeaderOver is ReadHeader with the settings decoded over base: one the
+// report does not record (it predates it) keeps base's value, which should
+// be what that version used, its default.
+func ReadHeaderOver(path string, base Settings) (RunHeader, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return RunHeader{}, fmt.Errorf("read report: %w", err)
@@ -165,7 +172,7 @@ func ReadHeader(path string) (RunHeader, error) {
 		}
 		return RunHeader{}, fmt.Errorf("read report %s: %w", path, err)
 	}
-	var wl wireLine
+	wl := wireLine{Run: &RunHeader{Settings: base}}
 	if jerr := json.Unmarshal(line, &wl); jerr != nil || wl.Status != statusRun || wl.Run == nil {
 		return RunHeader{}, fmt.Errorf("report %s line 1: not a run header", path)
 	}

@@ -62,3 +62,32 @@ func TestReadHeader(t *testing.T) {
 		}
 	}
 }
+
+// A report from before a setting was recorded keeps the base (the default of
+// its day) for it; a recorded zero stays zero.
+func TestReadHeaderOverKeepsWhatIsNotRecorded(t *testing.T) {
+	dir := t.TempDir()
+	base := Settings{ChunkBytes: 500000, MaxJobs: 2, Concurrency: 8, MaxRetries: 5}
+	for name, tc := range map[string]struct {
+		extra string
+		want  Settings
+	}{
+		"before tuning was recorded": {`{"format":"","map":""}`, base},
+		"no extra at all":            {``, base},
+		"recorded zeros":             {`{"max-retries":"0","concurrency":"3","chunk-bytes":"3000","max-jobs":"1"}`, Settings{ChunkBytes: 3000, MaxJobs: 1, Concurrency: 3}},
+	} {
+		extra := ""
+		if tc.extra != "" {
+			extra = `,"extra":` + tc.extra
+		}
+		p := filepath.Join(dir, "r.ndjson")
+		line := `{"status":"run","at":"2026-01-01T00:00:00Z","run":{"version":"old","mode":"create","connection":"DB","upsert":false,"external_id":"","inputs":[],"started_at":"2026-01-01T00:00:00Z"` + extra + "}}\n"
+		if err := os.WriteFile(p, []byte(line), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		h, err := ReadHeaderOver(p, base)
+		if err != nil || h.Settings != tc.want {
+			t.Errorf("%s: %+v, %v; want %+v", name, h.Settings, err, tc.want)
+		}
+	}
+}

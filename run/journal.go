@@ -40,23 +40,9 @@ func planJournal(spec Spec, in inputs, version string, clk clock.Clock) (*journa
 				return nil, Usagef("--resume needs the original input files; stdin cannot be read twice")
 			}
 		}
-		res, err := reopen(spec.Resume, "--resume")
+		res, err := resumed(spec, in, p.header, mapHash)
 		if err != nil {
 			return nil, err
-		}
-		was := res.State.Header
-		if err := was.Check(p.header); err != nil {
-			return nil, Usagef("--resume %s: %w", res.Path, err)
-		}
-		// The same file:line must mean the same record: how it is read
-		// counts as much as its bytes.
-		for _, c := range []struct{ name, was, now string }{
-			{"format", was.Settings.Format, spec.Format},
-			{"map", was.Settings.Map, spec.Map},
-		} {
-			if c.was != c.now {
-				return nil, Usagef("--resume %s: the run read its input with %s %q, not %q", res.Path, c.name, c.was, c.now)
-			}
 		}
 		p.res, p.path = res, res.Path
 		return p, nil
@@ -68,6 +54,33 @@ func planJournal(spec Spec, in inputs, version string, clk clock.Clock) (*journa
 		return nil, p.existsError()
 	}
 	return p, nil
+}
+
+// resumed reopens the report of a resume: it must mean the run now given
+// (mode, connection, upsert, external id, inputs) and read the same bytes
+// the same way (format, map file and its contents). The inputs were just
+// fingerprinted into now; they are not read twice.
+func resumed(spec Spec, in inputs, now report.RunHeader, mapHash string) (*reopened, error) {
+	st, err := report.Load(spec.Resume)
+	if err != nil {
+		return nil, Usagef("--resume %s: %w", spec.Resume, err)
+	}
+	was := st.Header
+	if err := was.Check(now); err != nil {
+		return nil, Usagef("--resume %s: %w", spec.Resume, err)
+	}
+	for _, c := range []struct{ name, was, now string }{
+		{"format", was.Settings.Format, spec.Format},
+		{"map", was.Settings.Map, spec.Map},
+	} {
+		if c.was != c.now {
+			return nil, Usagef("--resume %s: the run read its input with %s %q, not %q", spec.Resume, c.name, c.was, c.now)
+		}
+	}
+	if err := unchanged(was, now.Inputs, mapHash); err != nil {
+		return nil, Usagef("--resume %s: %w", spec.Resume, err)
+	}
+	return &reopened{Path: spec.Resume, State: st, in: in}, nil
 }
 
 func (p *journalPlan) existsError() error {

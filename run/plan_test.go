@@ -3,6 +3,7 @@ package run
 import (
 	"bytes"
 	"context"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/a0bulk/a0bulk/input"
 	"github.com/a0bulk/a0bulk/input/gen"
+	"github.com/a0bulk/a0bulk/sandbox"
 )
 
 // validateBytes plans data, read from stdin, for import at limit.
@@ -81,6 +83,8 @@ func TestPlanRulesOfTheSendMode(t *testing.T) {
 	if err := os.WriteFile(impPath, []byte(imp), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	ts := httptest.NewServer(sandbox.New(sandbox.Config{}))
+	t.Cleanup(ts.Close)
 	for _, tc := range []struct {
 		name    string
 		spec    Spec
@@ -100,26 +104,9 @@ func TestPlanRulesOfTheSendMode(t *testing.T) {
 				spec.SyncMode = map[bool]string{true: "create", false: "import"}[strings.Contains(tc.name, "create")]
 				spec.State = filepath.Join(t.TempDir(), "none.state")
 			}
-			var p *Plan
-			var err error
-			if spec.Mode == ModeSync {
-				p, err = DryRun(context.Background(), Env{}, spec, nil)
-			} else {
-				// The rules alone: no tenant to ask.
-				var in inputs
-				in, err = openInputs(spec.Inputs, "", "", spec.sendMode())
-				if err == nil {
-					r := rules{in: in}
-					if in.Mode == input.ModeImport {
-						r.chunkBytes = spec.ChunkBytes
-					} else {
-						r.requirePassword = !spec.RandomPassword
-					}
-					env := Env{}
-					env.defaults()
-					p, err = plan(context.Background(), &env, r)
-				}
-			}
+			// Import and create dry runs also look the connection up.
+			spec.Connection = "Username-Password-Authentication"
+			p, err := DryRun(context.Background(), Env{Connect: testConnect(t, ts.URL)}, spec, nil)
 			if err != nil {
 				t.Fatal(err)
 			}

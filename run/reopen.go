@@ -22,40 +22,44 @@ func inputMode(h report.RunHeader) input.Mode {
 }
 
 // reopen loads the report at path and opens the inputs its header records,
-// read the way the run read them (format, map, mode). It refuses, the same
-// way for every caller (resume, verify --report, report failures), an input
-// or a map file whose bytes changed since the run: the same file:line would
-// then be another record. what names the caller's flag in messages.
+// read the way the run read them (format, map, mode), for verify --report
+// and report failures. It refuses an input or a map file whose bytes changed
+// since the run (unchanged, which --resume applies too): the same file:line
+// would then be another record. what names the caller's flag in messages.
 func reopen(path, what string) (*reopened, error) {
 	st, err := report.Load(path)
 	if err != nil {
 		return nil, Usagef("%s %s: %w", what, path, err)
 	}
-	h := st.Header
-	var paths []string
-	for _, in := range h.Inputs {
-		if in.Path == "-" || in.Size < 0 {
-			return nil, Usagef("%s %s: the run read stdin, which cannot be read again", what, path)
-		}
-		paths = append(paths, in.Path)
-	}
-	in, err := openInputs(paths, h.Settings.Format, h.Settings.Map, inputMode(h))
+	in, err := recordedInputs(st.Header, what, path)
 	if err != nil {
 		return nil, err
 	}
-	if err := unchanged(h, in); err != nil {
+	fp, mapHash, err := in.fingerprint()
+	if err != nil {
+		return nil, err
+	}
+	if err := unchanged(st.Header, fp, mapHash); err != nil {
 		return nil, Usagef("%s %s: %w", what, path, err)
 	}
 	return &reopened{Path: path, State: st, in: in}, nil
 }
 
-// unchanged compares what h recorded of its inputs and map with in as it
-// is on disk now.
-func unchanged(h report.RunHeader, in inputs) error {
-	now, mapHash, err := in.fingerprint()
-	if err != nil {
-		return err
+// recordedInputs opens the inputs h records, read as the run read them.
+func recordedInputs(h report.RunHeader, what, path string) (inputs, error) {
+	var paths []string
+	for _, in := range h.Inputs {
+		if in.Path == "-" || in.Size < 0 {
+			return inputs{}, Usagef("%s %s: the run read stdin, which cannot be read again", what, path)
+		}
+		paths = append(paths, in.Path)
 	}
+	return openInputs(paths, h.Settings.Format, h.Settings.Map, inputMode(h))
+}
+
+// unchanged compares what h recorded of its inputs and map with their
+// fingerprint now (inputs.fingerprint).
+func unchanged(h report.RunHeader, now []report.Input, mapHash string) error {
 	then := h
 	then.Inputs = now
 	if err := h.Check(then); err != nil {

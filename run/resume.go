@@ -15,10 +15,12 @@ import (
 // (collected here and settled by reading that job), or must be sent again.
 //
 // A chunk's records are consecutive valid records of the input, all read
-// before any record the earlier run never reached: so each accepted chunk
-// is settled as soon as its last record has been read again, before the
-// resume sends anything new, and its outcome is in the report even if the
-// resume stops early.
+// before any record the earlier run never reached: so settling each
+// accepted chunk starts as soon as its last record has been read again,
+// before the resume reads (and so sends) any record the earlier run never
+// reached, and runs alongside the rest of the resume. (Records of chunks
+// the tenant never acknowledged may come earlier in the input and be sent
+// first.) Its outcome is in the report even if the resume stops early.
 type resumePlan struct {
 	state     *report.State
 	nextChunk int

@@ -19,9 +19,9 @@ import (
 	"github.com/a0bulk/a0bulk/sandbox"
 )
 
-// A chunk the earlier run saw accepted is settled as soon as its last
-// record has been read again, before the resume admits anything it must
-// send: its users' outcomes are in the report even if the resume stops.
+// Settling a chunk the earlier run saw accepted starts as soon as its last
+// record has been read again, before the resume admits any record it must
+// send that comes after it.
 func TestResumeSettlesAcceptedChunksFirst(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "run.ndjson")
 	w, err := report.Create(path, report.RunHeader{Mode: "import", Connection: "db"}, clock.NewFake(time.Unix(0, 0)))
@@ -70,6 +70,32 @@ func TestResumeSettlesAcceptedChunksFirst(t *testing.T) {
 	}
 }
 
+// stepClock is a tenant's clock that stands still until start, then
+// jumps and moves on by step at each reading: jobs end after a few reads,
+// without any wall-clock wait.
+type stepClock struct {
+	mu   sync.Mutex
+	at   time.Time
+	step time.Duration
+}
+
+func (c *stepClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.at = c.at.Add(c.step)
+	return c.at
+}
+
+func (c *stepClock) After(d time.Duration) <-chan time.Time {
+	panic("the sandbox never waits")
+}
+
+func (c *stepClock) start(jump, step time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.at, c.step = c.at.Add(jump), step
+}
+
 // stopAt cancels its run when the journal first shows an entry of status.
 type stopAt struct {
 	status report.Status
@@ -99,7 +125,11 @@ func TestStoppedRunResumesExactly(t *testing.T) {
 	} {
 		t.Run(string(tc.mode), func(t *testing.T) {
 			dir := t.TempDir()
-			sb := sandbox.New(sandbox.Config{JobDelay: -1})
+			// The tenant's clock stands still during the first run, so the
+			// import jobs it submits are still running when it stops: the
+			// resume must settle them by reading them.
+			tenantClock := &stepClock{at: time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)}
+			sb := sandbox.New(sandbox.Config{Clock: tenantClock, JobDelay: time.Hour, TokenLifetime: 100 * 365 * 24 * time.Hour})
 			ts := httptest.NewServer(sb)
 			t.Cleanup(ts.Close)
 			in := filepath.Join(dir, "users."+string(tc.format))
@@ -128,6 +158,14 @@ func TestStoppedRunResumesExactly(t *testing.T) {
 			if !errors.As(err, &stopped) || sum == nil || sum.Resume != stopped.Resume || !strings.Contains(stopped.Resume, "--resume "+spec.ReportPath) {
 				t.Fatalf("first run: %v, summary %+v; want stopped with the resume command", err, sum)
 			}
+
+			if tc.mode == ModeImport {
+				rs, err := report.Summarize(spec.ReportPath)
+				if err != nil || rs.ChunksSubmitted == 0 || rs.InFlight == 0 {
+					t.Fatalf("first run left %d chunks submitted, %d records in flight (%v): nothing to settle", rs.ChunksSubmitted, rs.InFlight, err)
+				}
+			}
+			tenantClock.start(3*time.Hour, 30*time.Minute) // the first run's jobs are done now, and later ones end soon
 
 			resumed, err := Recorded(spec.ReportPath, tc.mode)
 			if err != nil {

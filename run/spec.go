@@ -3,7 +3,9 @@ package run
 import (
 	"fmt"
 
+	"github.com/a0bulk/a0bulk/create"
 	"github.com/a0bulk/a0bulk/input"
+	"github.com/a0bulk/a0bulk/jobs"
 	"github.com/a0bulk/a0bulk/report"
 )
 
@@ -37,11 +39,29 @@ type Spec struct {
 	Resume string
 }
 
+// Defaults are the settings a run takes when not told otherwise (the cli's
+// flag defaults), and those of a report written before a setting was
+// recorded.
+func Defaults() report.Settings {
+	return report.Settings{
+		ChunkBytes: DefaultChunkBytes, MaxJobs: jobs.DefaultMaxJobs, SlotWait: report.Duration(jobs.DefaultSlotWait),
+		Concurrency: create.DefaultConcurrency, MaxRetries: DefaultMaxRetries,
+	}
+}
+
+// Defaults of settings no library package owns.
+const (
+	// DefaultChunkBytes keeps import files a margin under Auth0's 500 KB.
+	DefaultChunkBytes = 500000
+	// DefaultMaxRetries is the throttle's retries per request.
+	DefaultMaxRetries = 5
+)
+
 // Recorded returns the spec a report's header recorded, for a resume of
 // mode: the caller overrides what the operator gave again, and the run
 // then refuses anything that changes what the report means.
 func Recorded(path string, mode Mode) (Spec, error) {
-	h, err := report.ReadHeader(path)
+	h, err := report.ReadHeaderOver(path, Defaults())
 	if err != nil {
 		return Spec{}, Usagef("--resume %s: %w", path, err)
 	}
