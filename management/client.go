@@ -138,7 +138,11 @@ func New(cfg Config) (*Client, error) {
 	if opts.Clock == nil {
 		opts.Clock = clk
 	}
-	thr := throttle.New(ua, opts)
+	// The token is attached after the throttle's wait, not before it: a
+	// request paced (or backing off) longer than the token's refresh margin
+	// would otherwise leave with a token that expired while it waited, and
+	// its one retry after the 401 could wait as long again.
+	thr := throttle.New(&authTransport{next: ua, tokens: tokens}, opts)
 
 	sc := &serverClock{}
 	var rt http.RoundTripper = &serverClockTransport{next: thr, clock: sc}
@@ -146,7 +150,6 @@ func New(cfg Config) (*Client, error) {
 		rt = &logTransport{next: rt, log: cfg.Logger}
 	}
 	rt = &customDomainTransport{next: rt, domain: custom}
-	rt = &authTransport{next: rt, tokens: tokens}
 
 	return &Client{
 		base:     tenant,
