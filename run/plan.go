@@ -53,6 +53,10 @@ const (
 	WouldSkip   = "skip"
 )
 
+// verdictNames names the state's verdicts (a table, not a map built per
+// record: this is the planner's hot path).
+var verdictNames = [...]string{syncNew: WouldCreate, syncChanged: WouldUpdate, syncUnchanged: WouldSkip}
+
 // rules are the checks a run applies to a record beyond the input's own
 // validation, in the order it applies them.
 type rules struct {
@@ -172,7 +176,7 @@ func plan(ctx context.Context, env *Env, r rules) (*Plan, error) {
 			if err != nil {
 				return err
 			}
-			verdict = map[syncVerdict]string{syncNew: WouldCreate, syncChanged: WouldUpdate, syncUnchanged: WouldSkip}[v]
+			verdict = verdictNames[v]
 		}
 		if rec.Valid() && verdict != WouldSkip {
 			if err := r.sendable(&rec, chunker, addChunk); err != nil {

@@ -496,6 +496,10 @@ func TestSyncDatesItsRunByTheTenantsClock(t *testing.T) {
 	if st := e.stateOf(emailsOf(us)...); len(st) != 3 {
 		t.Fatalf("state holds %d users, want 3", len(st))
 	}
+	// True of the tenant: each user once, none updated after its create.
+	if n, d := len(e.sb.Users()), e.sb.Stats().Requests["PATCH /api/v2/users/{id}"]; n != 3 || d != 0 {
+		t.Fatalf("tenant holds %d users after %d updates, want 3 and 0", n, d)
+	}
 	h, err := report.ReadHeader(r.report)
 	if err != nil || !h.StartedAt.Equal(tenantNow.Truncate(time.Second)) {
 		t.Fatalf("report started_at %v (%v), want the tenant's %v", h.StartedAt, err, tenantNow.Truncate(time.Second))
