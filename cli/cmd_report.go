@@ -88,7 +88,8 @@ func printReportSummary(s *IOStreams, g globalOptions, path string, sum report.S
 		fmt.Fprintln(s.Out, "the last line is torn (the run was killed mid-write); resume tolerates it")
 	}
 	for _, d := range sum.Duplicates {
-		fmt.Fprintf(s.Out, "BUG: %s:%d has more than one final line (report lines %v)\n", d.File, d.Line, d.ReportLines)
+		k := report.Key{File: d.File, Line: d.Line, Record: d.Record}
+		fmt.Fprintf(s.Out, "BUG: %s has more than one final line (report lines %v)\n", k, d.ReportLines)
 	}
 	return nil
 }

@@ -49,6 +49,7 @@ func writeInput(t *testing.T, path string, seed int64, n int, f input.Format, o 
 	}
 	v := input.NewValidator(o.Mode)
 	var recs []inputRecord
+	ordinal := 0
 	for {
 		rec, err := r.Next()
 		if errors.Is(err, io.EOF) {
@@ -62,7 +63,8 @@ func writeInput(t *testing.T, path string, seed int64, n int, f input.Format, o 
 		if o.Mode == input.ModeCreate && rec.Password == "" {
 			valid = false // create without --random-password: invalid
 		}
-		recs = append(recs, inputRecord{key: report.Key{File: rec.File, Line: rec.Line}, email: strings.ToLower(rec.User.Email), valid: valid})
+		ordinal++ // what the run calls the record: its place in the file
+		recs = append(recs, inputRecord{key: report.Key{File: rec.File, Line: rec.Line, Record: ordinal}, email: strings.ToLower(rec.User.Email), valid: valid})
 	}
 	return recs
 }

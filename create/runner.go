@@ -161,7 +161,7 @@ func (r *Runner) defaults() {
 
 func (r *Runner) write(rec input.Record, st report.Status, userID, code, reason string) error {
 	e := report.Entry{
-		File: rec.File, Line: rec.Line, Email: rec.User.Email, Status: st,
+		File: rec.File, Line: rec.Line, Record: rec.Ordinal, Email: rec.User.Email, Status: st,
 		UserID: userID, Code: code, Reason: reason, At: r.Clock.Now().UTC(),
 	}
 	if err := r.Journal.Record(e); err != nil {

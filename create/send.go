@@ -36,7 +36,7 @@ func (r *Runner) send(ctx context.Context, rec *input.Record) error {
 	}
 	verified := rec.User.EmailVerified != nil && *rec.User.EmailVerified
 	if out.status == report.Created && r.VerifyEmail && r.Verifier != nil && !verified && rec.User.Email != "" {
-		return r.Verifier.Send(ctx, report.Key{File: rec.File, Line: rec.Line}, rec.User.Email, out.userID)
+		return r.Verifier.Send(ctx, report.Key{File: rec.File, Line: rec.Line, Record: rec.Ordinal}, rec.User.Email, out.userID)
 	}
 	return nil
 }
@@ -48,7 +48,7 @@ func (r *Runner) create(ctx context.Context, rec *input.Record, req management.C
 	// maybeSent says some attempt, this run's or a dead run's, may have
 	// created the user, so a 409 must be checked, not taken as "existed".
 	unanswered, maybeSent := 0, false
-	if r.WasSending != nil && r.WasSending(report.Key{File: rec.File, Line: rec.Line}) {
+	if r.WasSending != nil && r.WasSending(report.Key{File: rec.File, Line: rec.Line, Record: rec.Ordinal}) {
 		// An earlier run sent it and died without the answer. That attempt
 		// does not count against this run's bound: each run gets its own.
 		maybeSent = true

@@ -14,8 +14,9 @@ type Chunk struct {
 
 // ChunkRecord identifies one record of a chunk.
 type ChunkRecord struct {
-	File   string
-	Line   int
-	Email  string
-	UserID string
+	File    string
+	Line    int
+	Ordinal int
+	Email   string
+	UserID  string
 }

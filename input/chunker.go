@@ -56,7 +56,7 @@ func (c *Chunker) Add(rec Record) (full *Chunk, err error) {
 		c.cur.Body = append(c.cur.Body, ',')
 	}
 	c.cur.Body = append(c.cur.Body, item...)
-	c.cur.Records = append(c.cur.Records, ChunkRecord{File: rec.File, Line: rec.Line, Email: rec.User.Email, UserID: rec.User.UserID})
+	c.cur.Records = append(c.cur.Records, ChunkRecord{File: rec.File, Line: rec.Line, Ordinal: rec.Ordinal, Email: rec.User.Email, UserID: rec.User.UserID})
 	return full, nil
 }
 

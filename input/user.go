@@ -84,11 +84,17 @@ type ValueFactor struct {
 
 // Record is one input record on its way through a0bulk. File and Line say
 // where it came from (CSV: the line the record starts on; JSON array: the line
-// where the object starts; NDJSON: the line) and follow it into the report.
+// where the object starts; NDJSON: the line) and follow it into the report,
+// for people. Ordinal is what identifies it: many records can share a line
+// (a minified JSON array is one line), never an ordinal.
 type Record struct {
 	File string
 	Line int
-	User User
+	// Ordinal numbers the records of File from 1, in input order, counting
+	// invalid ones; 0 when unknown (reports written before ordinals were
+	// recorded are keyed by line alone).
+	Ordinal int
+	User    User
 	// Password is a plaintext password from the input, used by create mode
 	// only. It is never serialised into an import file or the report.
 	Password string

@@ -61,7 +61,7 @@ func (s *Scheduler) poll(ctx context.Context, jobID string, waitFirst bool) (*ma
 // writeAll gives every record of c the same final line.
 func (s *Scheduler) writeAll(c input.Chunk, jobID string, st report.Status, code, reason string) error {
 	for _, r := range c.Records {
-		if err := s.write(report.Entry{File: r.File, Line: r.Line, Email: r.Email, Status: st, JobID: jobID, Code: code, Reason: reason, Chunk: c.Seq}); err != nil {
+		if err := s.write(report.Entry{File: r.File, Line: r.Line, Record: r.Ordinal, Email: r.Email, Status: st, JobID: jobID, Code: code, Reason: reason, Chunk: c.Seq}); err != nil {
 			return err
 		}
 	}

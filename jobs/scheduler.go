@@ -214,7 +214,7 @@ func (s *Scheduler) tracef(format string, args ...any) {
 // it. A returned error is fatal for the run.
 func (s *Scheduler) runChunk(ctx context.Context, c input.Chunk) error {
 	for _, r := range c.Records {
-		if err := s.write(report.Entry{File: r.File, Line: r.Line, Email: r.Email, Status: report.Queued, Chunk: c.Seq}); err != nil {
+		if err := s.write(report.Entry{File: r.File, Line: r.Line, Record: r.Ordinal, Email: r.Email, Status: report.Queued, Chunk: c.Seq}); err != nil {
 			return fmt.Errorf("importing chunk %d: %w", c.Seq, err)
 		}
 	}
@@ -302,7 +302,7 @@ func (s *Scheduler) submitFailed(ctx context.Context, c input.Chunk, err error) 
 	}
 	s.logf("chunk %d refused: %v", c.Seq, err)
 	for _, r := range c.Records {
-		if err := s.write(report.Entry{File: r.File, Line: r.Line, Email: r.Email, Status: report.Failed, Code: code, Reason: reason, Chunk: c.Seq}); err != nil {
+		if err := s.write(report.Entry{File: r.File, Line: r.Line, Record: r.Ordinal, Email: r.Email, Status: report.Failed, Code: code, Reason: reason, Chunk: c.Seq}); err != nil {
 			return fmt.Errorf("importing chunk %d: %w", c.Seq, err)
 		}
 	}

@@ -97,7 +97,7 @@ func (s *Scheduler) claimOwnDuplicates(ctx context.Context, seq int, entries []r
 		}
 		users, err := s.Users.UsersByEmail(ctx, e.Email)
 		if err != nil {
-			return fmt.Errorf("looking up %s, refused as a duplicate after a resend: %w", e.File+":"+fmt.Sprint(e.Line), err)
+			return fmt.Errorf("looking up %s, refused as a duplicate after a resend: %w", e.Key(), err)
 		}
 		for _, u := range users {
 			if !inConnection(u, s.Connection) {
@@ -189,7 +189,7 @@ func Outcomes(c input.Chunk, jobID string, upsert bool, errs *management.JobErro
 	}
 	entries := make([]report.Entry, len(c.Records))
 	for i, r := range c.Records {
-		e := report.Entry{File: r.File, Line: r.Line, Email: r.Email, JobID: jobID, Chunk: c.Seq, Status: success}
+		e := report.Entry{File: r.File, Line: r.Line, Record: r.Ordinal, Email: r.Email, JobID: jobID, Chunk: c.Seq, Status: success}
 		if matched[i] {
 			e.Status, e.Code, e.Reason = classify(perRecord[i], upsert)
 		}

@@ -51,7 +51,8 @@ type Verifier struct {
 // answer about the run (401, 403, 429, 5xx; see management.Classify), a
 // journal failure, or ctx.
 func (v *Verifier) Send(ctx context.Context, key report.Key, email, userID string) error {
-	line := report.Entry{File: key.File, Line: key.Line, Email: email, UserID: userID}
+	line := report.At(key)
+	line.Email, line.UserID = email, userID
 	if userID == "" {
 		id, code, reason, err := v.resolve(ctx, email)
 		if err != nil {

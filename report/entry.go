@@ -4,7 +4,10 @@
 // reads back. It works offline and never imports the Management API client.
 package report
 
-import "time"
+import (
+	"fmt"
+	"time"
+)
 
 // Status is the status field of a report line.
 type Status string
@@ -76,13 +79,32 @@ type Entry struct {
 	Reason string    `json:"reason"`
 	At     time.Time `json:"at"`
 	Chunk  int       `json:"chunk,omitempty"`
+	// Record is the record's ordinal in File (from 1): what tells apart
+	// records that share a line. Absent from chunk lines, and from reports
+	// written before it was recorded (RunHeader.Keys).
+	Record int `json:"record,omitempty"`
 }
 
-// Key identifies an input record across runs of the same input.
+// Key identifies an input record across runs of the same input: its file
+// and ordinal in it. Line is there for messages (and the only identity a
+// report written before ordinals has: its records have Record 0).
 type Key struct {
-	File string
-	Line int
+	File   string
+	Line   int
+	Record int
 }
 
 // Key returns the record key of a record-level entry.
-func (e *Entry) Key() Key { return Key{File: e.File, Line: e.Line} }
+func (e *Entry) Key() Key { return Key{File: e.File, Line: e.Line, Record: e.Record} }
+
+// At returns an entry for the record k, with its file, line and ordinal.
+func At(k Key) Entry { return Entry{File: k.File, Line: k.Line, Record: k.Record} }
+
+// String names the record for people: file:line, and its ordinal when
+// several records may share the line.
+func (k Key) String() string {
+	if k.Record > 0 {
+		return fmt.Sprintf("%s:%d (record %d)", k.File, k.Line, k.Record)
+	}
+	return fmt.Sprintf("%s:%d", k.File, k.Line)
+}

@@ -30,6 +30,10 @@ type RunHeader struct {
 	ExternalID string    `json:"external_id"`
 	Inputs     []Input   `json:"inputs"`
 	StartedAt  time.Time `json:"started_at"`
+	// Keys says how the report's lines name their record: KeysByRecord (file
+	// and ordinal) since ordinals were recorded; empty in older reports,
+	// whose records are named by file and line alone.
+	Keys string `json:"keys,omitempty"`
 	// Settings say how the run reads its input and paces its requests; a
 	// resume restores them.
 	Settings Settings `json:"extra,omitzero"`
@@ -69,6 +73,14 @@ type Settings struct {
 	SyncMode string `json:"sync_mode,omitempty"`
 	State    string `json:"state,omitempty"`
 }
+
+// KeysByRecord is RunHeader.Keys of reports whose record lines carry the
+// record's ordinal.
+const KeysByRecord = "record"
+
+// KeyedByLine reports whether the report predates ordinals: its records are
+// named by file and line, and a resume must name them so too.
+func (h RunHeader) KeyedByLine() bool { return h.Keys != KeysByRecord }
 
 // Duration is a time.Duration written as Go writes it ("30m0s").
 type Duration time.Duration

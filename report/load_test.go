@@ -117,7 +117,7 @@ func TestLongLines(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if st.Final[Key{"f", 1}].Reason != long || !st.Done(Key{"f", 2}) {
+	if st.Final[Key{File: "f", Line: 1}].Reason != long || !st.Done(Key{File: "f", Line: 2}) {
 		t.Fatal("long line not read back")
 	}
 }
@@ -137,7 +137,7 @@ func TestResumeAppends(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if st.LastChunk != 1 || !st.Done(Key{"f", 1}) {
+	if st.LastChunk != 1 || !st.Done(Key{File: "f", Line: 1}) {
 		t.Fatalf("state %+v", st)
 	}
 	if tl := w.Tally(); tl.Records != 1 || tl.ChunksSubmitted != 1 {
@@ -166,7 +166,7 @@ func TestResumeAppends(t *testing.T) {
 }
 
 func TestInFlightChunks(t *testing.T) {
-	k := func(l int) Key { return Key{"f", l} }
+	k := func(l int) Key { return Key{File: "f", Line: l} }
 	q := func(l, c int) Entry { return Entry{File: "f", Line: l, Status: Queued, Chunk: c} }
 	sub := func(c int, job string) Entry { return Entry{Status: Submitted, Chunk: c, JobID: job} }
 	fin := func(l int) Entry { return Entry{File: "f", Line: l, Status: Imported} }
@@ -221,10 +221,10 @@ func TestLoadState(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, ok := st.Sending[Key{"f", 1}]; !ok || len(st.Sending) != 1 {
+	if _, ok := st.Sending[Key{File: "f", Line: 1}]; !ok || len(st.Sending) != 1 {
 		t.Fatalf("sending %v", st.Sending)
 	}
-	if st.Final[Key{"f", 2}].UserID != "auth0|2" || st.Verified[Key{"f", 2}].JobID != "v2" {
+	if st.Final[Key{File: "f", Line: 2}].UserID != "auth0|2" || st.Verified[Key{File: "f", Line: 2}].JobID != "v2" {
 		t.Fatalf("state %+v", st)
 	}
 	if tl := st.Tally(); tl.VerificationSent != 1 || tl.VerificationFailed != 1 || tl.Records != 1 {

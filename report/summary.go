@@ -24,8 +24,9 @@ type Summary struct {
 
 // Duplicate is a record with more than one final line.
 type Duplicate struct {
-	File string `json:"file"`
-	Line int    `json:"line"`
+	File   string `json:"file"`
+	Line   int    `json:"line"`
+	Record int    `json:"record,omitempty"`
 	// ReportLines are the report's line numbers of its final lines, in order.
 	ReportLines []int    `json:"report_lines"`
 	Statuses    []Status `json:"statuses"`
@@ -56,7 +57,7 @@ func Summarize(path string) (Summary, error) {
 			i = len(sum.Duplicates)
 			dups[k] = i
 			sum.Duplicates = append(sum.Duplicates, Duplicate{
-				File: k.File, Line: k.Line,
+				File: k.File, Line: k.Line, Record: k.Record,
 				ReportLines: []int{first.line}, Statuses: []Status{first.status},
 			})
 		}

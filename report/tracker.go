@@ -129,8 +129,8 @@ func validate(e *Entry) error {
 func (t *tracker) check(e *Entry) error {
 	if e.Status.IsFinal() || e.Status == Queued || e.Status == Sending {
 		if ref, ok := t.final[e.Key()]; ok {
-			return fmt.Errorf("%s %s:%d (final %s on report line %d): %w",
-				e.Status, e.File, e.Line, ref.status, ref.line, ErrAlreadyFinal)
+			return fmt.Errorf("%s %s (final %s on report line %d): %w",
+				e.Status, e.Key(), ref.status, ref.line, ErrAlreadyFinal)
 		}
 	}
 	return nil

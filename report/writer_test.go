@@ -300,10 +300,10 @@ func TestRecordSetsAt(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if at := st.Final[Key{"f", 1}].At; !at.Equal(t0.Add(time.Minute)) {
+	if at := st.Final[Key{File: "f", Line: 1}].At; !at.Equal(t0.Add(time.Minute)) {
 		t.Fatalf("At %v, want clock time", at)
 	}
-	if at := st.Final[Key{"f", 2}].At; !at.Equal(given) {
+	if at := st.Final[Key{File: "f", Line: 2}].At; !at.Equal(given) {
 		t.Fatalf("At %v, want given", at)
 	}
 }

@@ -41,7 +41,7 @@ func (f *FailureReader) Each(ctx context.Context, env Env, failed func(FailedUse
 	n := 0
 	rd := reading{in: ro.in, stdin: env.Stdin}
 	err := rd.stream(ctx, func(rec input.Record) error {
-		f, ok := ro.State.Final[report.Key{File: rec.File, Line: rec.Line}]
+		f, ok := ro.State.Final[keyOf(rec)]
 		switch {
 		case ok && f.Status.Succeeded():
 			return nil

@@ -19,6 +19,9 @@ type inputs struct {
 	MapFile   string
 	Mode      input.Mode
 	ColumnMap map[string]string
+	// byLine: the report being continued predates ordinals, and names its
+	// records by file and line alone; records read for it get no ordinal.
+	byLine bool
 }
 
 // openInputs checks the inputs before anything is read: each exists and
@@ -126,6 +129,7 @@ func (r reading) streamFile(ctx context.Context, path string, v *input.Validator
 	if err != nil {
 		return fileBroken(name, err, fn)
 	}
+	ordinal := r.ordinals()
 	for {
 		if err := ctx.Err(); err != nil {
 			return err
@@ -135,12 +139,30 @@ func (r reading) streamFile(ctx context.Context, path string, v *input.Validator
 			return nil
 		}
 		if err != nil {
-			return fileBroken(name, err, fn)
+			return fileBroken(name, err, func(rec input.Record) error {
+				rec.Ordinal = ordinal()
+				return fn(rec)
+			})
 		}
+		rec.Ordinal = ordinal()
 		v.Check(&rec)
 		if err := fn(rec); err != nil {
 			return err
 		}
+	}
+}
+
+// ordinals numbers one file's records from 1, every record counted, valid
+// or not, so that the same bytes always give the same record the same
+// ordinal; for a report that predates ordinals, always 0.
+func (r reading) ordinals() func() int {
+	n := 0
+	return func() int {
+		if r.in.byLine {
+			return 0
+		}
+		n++
+		return n
 	}
 }
 

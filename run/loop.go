@@ -125,6 +125,11 @@ func (p createLoop) Run(ctx, workCtx context.Context) (readErr, sendErr error) {
 	return readErr, <-done
 }
 
+// keyOf is the report's name for a record read from the input.
+func keyOf(rec input.Record) report.Key {
+	return report.Key{File: rec.File, Line: rec.Line, Record: rec.Ordinal}
+}
+
 func admit(a admitFunc, rec input.Record) (bool, error) {
 	if a == nil {
 		return true, nil
@@ -136,7 +141,7 @@ func admit(a admitFunc, rec input.Record) (bool, error) {
 // problem, each naming its field.
 func invalidEntry(rec input.Record) report.Entry {
 	return report.Entry{
-		File: rec.File, Line: rec.Line, Email: rec.User.Email,
+		File: rec.File, Line: rec.Line, Record: rec.Ordinal, Email: rec.User.Email,
 		Status: report.Invalid, Code: "INVALID", Reason: describe(rec.Errors),
 	}
 }

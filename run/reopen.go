@@ -35,6 +35,7 @@ func reopen(path, what string) (*reopened, error) {
 	if err != nil {
 		return nil, err
 	}
+	in.byLine = st.Header.KeyedByLine()
 	fp, mapHash, err := in.fingerprint()
 	if err != nil {
 		return nil, err

@@ -111,13 +111,13 @@ func (p *resumePlan) skip(rec input.Record) bool {
 	if p.state == nil {
 		return false
 	}
-	k := report.Key{File: rec.File, Line: rec.Line}
+	k := keyOf(rec)
 	if p.state.Done(k) {
 		return true
 	}
 	if seq, ok := p.jobChunk[k]; ok {
 		c := p.submitted[seq]
-		c.chunk.Records = append(c.chunk.Records, input.ChunkRecord{File: rec.File, Line: rec.Line, Email: rec.User.Email, UserID: rec.User.UserID})
+		c.chunk.Records = append(c.chunk.Records, input.ChunkRecord{File: rec.File, Line: rec.Line, Ordinal: rec.Ordinal, Email: rec.User.Email, UserID: rec.User.UserID})
 		if len(c.chunk.Records) == c.want && p.settle != nil {
 			c.started = true
 			p.settle(c.chunk, c.jobID)

@@ -1,7 +1,9 @@
 package run
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http/httptest"
@@ -119,11 +121,28 @@ func TestStoppedRunResumesExactly(t *testing.T) {
 		mode   Mode
 		format input.Format
 		stopAt report.Status
+		// minified: the JSON array on one line, as json.dump and jq -c
+		// write it: every record shares line 1.
+		minified bool
+		// legacy: the first run's report is rewritten as versions before
+		// ordinals wrote it (records named by file and line alone).
+		legacy bool
 	}{
-		{ModeImport, input.FormatNDJSON, report.Submitted},
-		{ModeCreate, input.FormatCSV, report.Created},
+		{ModeImport, input.FormatNDJSON, report.Submitted, false, false},
+		{ModeCreate, input.FormatCSV, report.Created, false, false},
+		{ModeImport, input.FormatJSON, report.Submitted, true, false},
+		{ModeCreate, input.FormatJSON, report.Created, true, false},
+		{ModeImport, input.FormatNDJSON, report.Submitted, false, true},
+		{ModeCreate, input.FormatCSV, report.Created, false, true},
 	} {
-		t.Run(string(tc.mode), func(t *testing.T) {
+		name := string(tc.mode) + "/" + string(tc.format)
+		if tc.minified {
+			name += "/minified"
+		}
+		if tc.legacy {
+			name += "/legacy"
+		}
+		t.Run(name, func(t *testing.T) {
 			dir := t.TempDir()
 			// The tenant's clock stands still during the first run, so the
 			// import jobs it submits are still running when it stops: the
@@ -145,6 +164,9 @@ func TestStoppedRunResumesExactly(t *testing.T) {
 				t.Fatal(err)
 			}
 			f.Close()
+			if tc.minified {
+				minify(t, in)
+			}
 
 			spec := Spec{Mode: tc.mode, Connection: "Username-Password-Authentication", Inputs: []string{in}, ReportPath: filepath.Join(dir, "run.ndjson")}
 			spec.ChunkBytes, spec.MaxJobs, spec.Concurrency, spec.RandomPassword = 4000, 2, 4, true
@@ -164,6 +186,9 @@ func TestStoppedRunResumesExactly(t *testing.T) {
 				if err != nil || rs.ChunksSubmitted == 0 || rs.InFlight == 0 {
 					t.Fatalf("first run left %d chunks submitted, %d records in flight (%v): nothing to settle", rs.ChunksSubmitted, rs.InFlight, err)
 				}
+			}
+			if tc.legacy {
+				unordinal(t, spec.ReportPath)
 			}
 			tenantClock.start(3*time.Hour, 30*time.Minute) // the first run's jobs are done now, and later ones end soon
 
@@ -194,5 +219,56 @@ func TestStoppedRunResumesExactly(t *testing.T) {
 				t.Fatalf("summary %+v", sum)
 			}
 		})
+	}
+}
+
+// minify rewrites the JSON file at path on one line.
+func minify(t *testing.T, path string) {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	if err := json.Compact(&out, b); err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Count(out.Bytes(), []byte("\n")) != 0 {
+		t.Fatal("not minified")
+	}
+	if err := os.WriteFile(path, out.Bytes(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// unordinal rewrites a report as versions before ordinals wrote it: no
+// "keys" in its header, no "record" in its lines.
+func unordinal(t *testing.T, path string) {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	for _, line := range bytes.SplitAfter(b, []byte("\n")) {
+		if len(bytes.TrimSpace(line)) == 0 {
+			continue
+		}
+		var m map[string]any
+		if err := json.Unmarshal(line, &m); err != nil {
+			t.Fatal(err)
+		}
+		delete(m, "record")
+		if run, ok := m["run"].(map[string]any); ok {
+			delete(run, "keys")
+		}
+		enc, _ := json.Marshal(m)
+		out.Write(append(enc, '\n'))
+	}
+	if bytes.Equal(out.Bytes(), b) {
+		t.Fatal("nothing to rewrite")
+	}
+	if err := os.WriteFile(path, out.Bytes(), 0o600); err != nil {
+		t.Fatal(err)
 	}
 }

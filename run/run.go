@@ -58,6 +58,9 @@ func start(ctx context.Context, env *Env, spec Spec, in inputs) (*started, error
 	if err != nil {
 		return nil, err
 	}
+	if jp.res != nil {
+		in.byLine = jp.res.State.Header.KeyedByLine()
+	}
 	r := &started{env: env, spec: spec, in: in, tenant: tenant, conn: conn, counter: &byteCounter{}, problems: &problemCollector{}}
 	r.start = jp.startFrom(tenant)
 	if r.journal, r.state, err = jp.open(); err != nil {

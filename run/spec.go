@@ -93,7 +93,7 @@ func (s Spec) sendMode() input.Mode {
 func (s Spec) header(version string, inputs []report.Input) report.RunHeader {
 	return report.RunHeader{
 		Version: version, Mode: string(s.Mode), Connection: s.Connection, Upsert: s.Upsert,
-		ExternalID: s.ExternalID, Inputs: inputs, Settings: s.Settings,
+		ExternalID: s.ExternalID, Inputs: inputs, Settings: s.Settings, Keys: report.KeysByRecord,
 	}
 }
 

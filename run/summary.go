@@ -97,7 +97,7 @@ func (p *problemCollector) Observe(e report.Entry) {
 	if len(p.lines) >= maxProblems {
 		return
 	}
-	line := fmt.Sprintf("%s:%d: %s", e.File, e.Line, e.Status)
+	line := fmt.Sprintf("%s: %s", e.Key(), e.Status)
 	if e.Code != "" && e.Code != "INVALID" {
 		line += " " + e.Code
 	}

@@ -89,7 +89,7 @@ func openState(path string, env *Env) (*syncstate.Store, error) {
 // unchangedEntry is the final line of a record the state holds unchanged.
 func unchangedEntry(rec input.Record, prev syncstate.Entry) report.Entry {
 	return report.Entry{
-		File: rec.File, Line: rec.Line, Email: rec.User.Email, Status: report.Skipped,
+		File: rec.File, Line: rec.Line, Record: rec.Ordinal, Email: rec.User.Email, Status: report.Skipped,
 		UserID: prev.UserID, Code: CodeUnchanged,
 		Reason: "unchanged since the sync of " + prev.SyncedAt.UTC().Format(time.RFC3339),
 	}

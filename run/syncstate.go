@@ -83,7 +83,7 @@ func (t *syncTracker) track(rec input.Record, hash string, prev syncstate.Entry)
 		return
 	}
 	t.mu.Lock()
-	t.inflight[report.Key{File: rec.File, Line: rec.Line}] = pendingSync{email: rec.User.Email, hash: hash, userID: prev.UserID}
+	t.inflight[keyOf(rec)] = pendingSync{email: rec.User.Email, hash: hash, userID: prev.UserID}
 	t.mu.Unlock()
 }
 

@@ -153,17 +153,17 @@ func verifyFromReport(ctx context.Context, env *Env, path string) (*report.Write
 	rd := reading{in: ro.in, stdin: env.Stdin}
 	targets := func(fn func(verifyTarget) error) error {
 		return rd.stream(ctx, func(rec input.Record) error {
-			k := report.Key{File: rec.File, Line: rec.Line}
+			k := keyOf(rec)
 			switch v := st.Verified[k]; v.Status {
 			case report.VerificationSent:
 				return nil
 			case report.VerificationSending:
 				// An earlier run sent it and stopped before the answer:
 				// sending again could email the user twice.
-				return journal.Record(report.Entry{
-					File: k.File, Line: k.Line, Email: v.Email, UserID: v.UserID, Status: report.VerificationFailed,
-					Code: jobs.CodeUnknownFate, Reason: "the run stopped after sending this email and before its answer: it may have been sent, so it is not sent again (run verify once more to resend)",
-				})
+				e := report.At(k)
+				e.Email, e.UserID, e.Status = v.Email, v.UserID, report.VerificationFailed
+				e.Code, e.Reason = jobs.CodeUnknownFate, "the run stopped after sending this email and before its answer: it may have been sent, so it is not sent again (run verify once more to resend)"
+				return journal.Record(e)
 			}
 			if Mode(h.Mode) == ModeVerify {
 				if !rec.Valid() {
@@ -214,7 +214,7 @@ func verifyFromInput(ctx context.Context, env *Env, vs VerifySpec) (*report.Writ
 			if !rec.Valid() {
 				return journal.Record(invalidEntry(rec))
 			}
-			return fn(verifyTarget{key: report.Key{File: rec.File, Line: rec.Line}, email: rec.User.Email, userID: providerID(rec.User.UserID)})
+			return fn(verifyTarget{key: keyOf(rec), email: rec.User.Email, userID: providerID(rec.User.UserID)})
 		})
 	}
 	return journal, targets, nil
