@@ -34,6 +34,7 @@ func printSummary(s *IOStreams, g globalOptions, r run.Summary) error {
 			fmt.Fprintf(&b, "  %s\n", p)
 		}
 	}
+	fmt.Fprintf(&b, "%s\n", r.Progress)
 	if r.Report != "" {
 		fmt.Fprintf(&b, "report: %s\n", r.Report)
 	}

@@ -70,6 +70,11 @@ func TestSignalStopsGracefully(t *testing.T) {
 			if sum.InFlight != 0 {
 				t.Errorf("%d records left in flight: requests already sent must finish before exit", sum.InFlight)
 			}
+			// The report says the run stopped, how far it got, and that it is
+			// not finished, even with nothing in flight.
+			if sum.Progress.State != report.StateIncomplete || sum.End == nil || sum.End.Outcome != report.EndStopped {
+				t.Errorf("the stopped run's report reads %+v (end %+v); want incomplete, stopped", sum.Progress, sum.End)
+			}
 			if sum.Records >= len(recs) {
 				t.Errorf("the stopped run settled all %d records: the signal came too late to test anything", sum.Records)
 			}

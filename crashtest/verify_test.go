@@ -151,6 +151,9 @@ func checkOutcome(t *testing.T, reportPath string, recs []inputRecord, srv *sand
 	if sum.Records != len(recs) {
 		t.Errorf("report summary: %d records, want %d", sum.Records, len(recs))
 	}
+	if p := sum.Progress; p.State != report.StateComplete || p.Final != len(recs) || p.Records != len(recs) {
+		t.Errorf("report summary: %s, want complete: %d of %d records final", p, len(recs), len(recs))
+	}
 	total := 0
 	for _, st := range report.FinalStatuses {
 		total += sum.Final[st]

@@ -16,6 +16,7 @@ import (
 type wireLine struct {
 	Entry
 	Run *RunHeader `json:"run,omitempty"`
+	End *End       `json:"end,omitempty"`
 }
 
 // headerLine is how the header and resumed lines are written: without the
@@ -24,6 +25,7 @@ type headerLine struct {
 	Status Status     `json:"status"`
 	At     time.Time  `json:"at"`
 	Run    *RunHeader `json:"run,omitempty"`
+	End    *End       `json:"end,omitempty"`
 }
 
 // scanResult is what scanning a report found besides its lines.
@@ -37,6 +39,9 @@ type scanResult struct {
 	torn        bool
 	resumes     int
 	lines       int
+	// end is the end-of-run line of the report's last run; nil when that
+	// run wrote none (killed, or still running).
+	end *End
 }
 
 // scan reads the report at path line by line, calling fn for every record or
@@ -108,6 +113,13 @@ func applyLine(res *scanResult, wl *wireLine, lineNo int, fn func(*Entry, int) e
 			return errors.New("first line is not the run header")
 		}
 		res.resumes++
+		res.end = nil // the earlier run's end: this one has not ended yet
+		return nil
+	case statusEnd:
+		if lineNo == 1 || wl.End == nil {
+			return errors.New("unexpected end-of-run line")
+		}
+		res.end = wl.End
 		return nil
 	}
 	if lineNo == 1 {

@@ -20,6 +20,13 @@ type Summary struct {
 	// Duplicates lists records with more than one final line, which breaks
 	// the report's invariant and means a bug.
 	Duplicates []Duplicate `json:"duplicates,omitempty"`
+	// VerificationPending counts verification emails requested whose
+	// outcome the report does not hold.
+	VerificationPending int `json:"verification_pending"`
+	// End is the end-of-run line of the last run (nil: it wrote none).
+	End *End `json:"end,omitempty"`
+	// Progress says whether the run is complete, and how far it got.
+	Progress Progress `json:"progress"`
 }
 
 // Duplicate is a record with more than one final line.
@@ -80,5 +87,7 @@ func Summarize(path string) (Summary, error) {
 	sum.ChunksSubmitted, sum.JobsFinished = t.ChunksSubmitted, t.JobsFinished
 	sum.InFlight = tr.inFlight()
 	sum.Resumes, sum.Torn = res.resumes, res.torn
+	sum.VerificationPending, sum.End = t.VerificationPending, res.end
+	sum.Progress = JudgeRun(sum.Header.Mode, res.end, t, sum.InFlight)
 	return sum, nil
 }

@@ -24,6 +24,9 @@ type Tally struct {
 	Records            int
 	VerificationSent   int
 	VerificationFailed int
+	// VerificationPending counts records whose last verification line is
+	// verification_sending: an email requested, its outcome unknown.
+	VerificationPending int
 	// ChunksSubmitted counts submitted lines (import jobs created).
 	ChunksSubmitted int
 	// JobsFinished counts submitted chunks all of whose queued records now
@@ -75,6 +78,7 @@ type tracker struct {
 	pending   map[int]int      // chunk → its queued records without a final line
 	submitted map[int]struct{} // chunks with a submitted line
 	sending   map[Key]struct{} // sending records without a final line
+	verifying map[Key]struct{} // verification requested, outcome unknown
 	tally     Tally
 	lines     int // lines applied, header included
 }
@@ -87,6 +91,7 @@ func newTracker() *tracker {
 		pending:   make(map[int]int),
 		submitted: make(map[int]struct{}),
 		sending:   make(map[Key]struct{}),
+		verifying: make(map[Key]struct{}),
 		tally:     Tally{Final: make(map[Status]int)},
 	}
 }
@@ -182,11 +187,16 @@ func (t *tracker) apply(e *Entry, lineNo int) (dupOf finalRef, dup bool) {
 		if _, ok := t.final[k]; !ok {
 			t.sending[k] = struct{}{}
 		}
+	case e.Status == VerificationSending:
+		t.verifying[k] = struct{}{}
 	case e.Status == VerificationSent:
 		t.tally.VerificationSent++
+		delete(t.verifying, k)
 	case e.Status == VerificationFailed:
 		t.tally.VerificationFailed++
+		delete(t.verifying, k)
 	}
+	t.tally.VerificationPending = len(t.verifying)
 	return finalRef{}, false
 }
 

@@ -303,6 +303,26 @@ func (w *Writer) Close() error {
 	return nil
 }
 
+// End writes the end-of-run line: how this run (or resume) ended. Without
+// it, a later reader knows the run was killed or is still going. Records
+// may not follow it.
+func (w *Writer) End(e End) error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.closed {
+		return ErrClosed
+	}
+	if w.err != nil {
+		return w.err
+	}
+	if err := w.writeHeader(headerLine{Status: statusEnd, At: w.clk.Now().UTC(), End: &e}); err != nil {
+		w.err = err
+		return err
+	}
+	w.tr.lines++
+	return nil
+}
+
 // Observe registers fn to be told of every entry recorded from now on (the
 // progress printers). See Record for how it is called.
 func (w *Writer) Observe(fn func(Entry)) {

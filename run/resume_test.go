@@ -181,11 +181,17 @@ func TestStoppedRunResumesExactly(t *testing.T) {
 				t.Fatalf("first run: %v, summary %+v; want stopped with the resume command", err, sum)
 			}
 
-			if tc.mode == ModeImport {
-				rs, err := report.Summarize(spec.ReportPath)
-				if err != nil || rs.ChunksSubmitted == 0 || rs.InFlight == 0 {
-					t.Fatalf("first run left %d chunks submitted, %d records in flight (%v): nothing to settle", rs.ChunksSubmitted, rs.InFlight, err)
-				}
+			// Stopped: the summary and the report both say so, and how far
+			// it got, never "N records" as if that were all.
+			if sum.Progress.State != report.StateIncomplete || sum.Progress.Outcome != report.EndStopped {
+				t.Fatalf("stopped run's progress %+v", sum.Progress)
+			}
+			first, err := report.Summarize(spec.ReportPath)
+			if err != nil || first.Progress.State != report.StateIncomplete || first.End == nil || first.End.Outcome != report.EndStopped {
+				t.Fatalf("stopped run's report: %+v, end %+v (%v)", first.Progress, first.End, err)
+			}
+			if tc.mode == ModeImport && (first.ChunksSubmitted == 0 || first.InFlight == 0) {
+				t.Fatalf("first run left %d chunks submitted, %d records in flight: nothing to settle", first.ChunksSubmitted, first.InFlight)
 			}
 			if tc.legacy {
 				unordinal(t, spec.ReportPath)
@@ -217,6 +223,9 @@ func TestStoppedRunResumesExactly(t *testing.T) {
 			}
 			if sum.Records != 200 || sum.Counts["created"] != sent {
 				t.Fatalf("summary %+v", sum)
+			}
+			if p := sum.Progress; p.State != report.StateComplete || p.Final != 200 || p.Records != 200 || rs.Progress != p {
+				t.Fatalf("resumed run's progress %+v, report's %+v; want complete, 200 of 200", p, rs.Progress)
 			}
 		})
 	}

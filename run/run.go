@@ -40,6 +40,7 @@ type started struct {
 	state    *report.State // the resumed report, nil for a fresh run
 	prog     Progress
 	counter  *byteCounter
+	read     *readCount
 	problems *problemCollector
 }
 
@@ -61,7 +62,7 @@ func start(ctx context.Context, env *Env, spec Spec, in inputs) (*started, error
 	if jp.res != nil {
 		in.byLine = jp.res.State.Header.KeyedByLine()
 	}
-	r := &started{env: env, spec: spec, in: in, tenant: tenant, conn: conn, counter: &byteCounter{}, problems: &problemCollector{}}
+	r := &started{env: env, spec: spec, in: in, tenant: tenant, conn: conn, counter: &byteCounter{}, read: &readCount{}, problems: &problemCollector{}}
 	r.start = jp.startFrom(tenant)
 	if r.journal, r.state, err = jp.open(); err != nil {
 		return nil, err
@@ -79,7 +80,7 @@ func (r *started) showProgress() {
 
 func (r *started) source() source {
 	rd := reading{in: r.in, stdin: r.env.Stdin, counts: r.counter}
-	return rd.stream
+	return r.read.count(rd.stream)
 }
 
 // scheduler is the one import scheduler of every run.
@@ -155,7 +156,7 @@ func migrate(ctx context.Context, env *Env, spec Spec) (*Summary, error) {
 	resume := newResumePlan(r.state)
 	errs, warnings := r.send(ctx, spec.Upsert, resume.admit, resume)
 	r.prog.Stop()
-	return finish(ctx, spec, r.journal, r.problems, warnings, nil, errs...)
+	return finish(ctx, spec, r.journal, r.problems, r.read, warnings, nil, errs...)
 }
 
 // databaseConnection finds the run's connection and refuses any that is

@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 
+	"github.com/a0bulk/a0bulk/input"
 	"github.com/a0bulk/a0bulk/report"
 )
 
@@ -21,7 +23,29 @@ type Summary struct {
 	Warnings []string       `json:"warnings,omitempty"`
 	Problems []string       `json:"problems,omitempty"`
 	Resume   string         `json:"resume_command,omitempty"`
-	ExitCode int            `json:"exit_code"`
+	// Progress says whether the run is complete ("N of M records final"),
+	// resumable, or needs verify.
+	Progress report.Progress `json:"progress"`
+	ExitCode int             `json:"exit_code"`
+}
+
+// readCount counts the records a run reads, and whether it read them all,
+// for its end-of-run line.
+type readCount struct {
+	n    atomic.Int64
+	done atomic.Bool
+}
+
+// count wraps a source so that its records are counted.
+func (c *readCount) count(src source) source {
+	return func(ctx context.Context, fn func(input.Record) error) error {
+		err := src(ctx, func(rec input.Record) error {
+			c.n.Add(1)
+			return fn(rec)
+		})
+		c.done.Store(err == nil)
+		return err
+	}
 }
 
 // VerifyCounts are the verification emails of a run.
@@ -39,14 +63,31 @@ func outcome(t report.Tally) error {
 	return nil
 }
 
-// finish flushes the journal, builds the summary and picks the error that
-// decides the exit code: a stop first, then a run that could not complete,
-// then records that did not succeed (outcomeOf; nil: outcome).
-func finish(ctx context.Context, spec Spec, journal *report.Writer, problems *problemCollector, warnings []string, outcomeOf func(report.Tally) error, errs ...error) (*Summary, error) {
+// finish writes the end-of-run line (unless read is nil: verify --report
+// appends to another run's report), flushes the journal, builds the summary
+// and picks the error that decides the exit code: a stop first, then a run
+// that could not complete, then records that did not succeed (outcomeOf;
+// nil: outcome).
+func finish(ctx context.Context, spec Spec, journal *report.Writer, problems *problemCollector, read *readCount, warnings []string, outcomeOf func(report.Tally) error, errs ...error) (*Summary, error) {
+	t := journal.Tally()
+	inFlight := journal.InFlight()
+	var end *report.End
+	if read != nil {
+		end = &report.End{Outcome: report.EndComplete, RecordsRead: int(read.n.Load()), InputRead: read.done.Load(),
+			Final: t.Records, InFlight: inFlight}
+		switch {
+		case ctx.Err() != nil:
+			end.Outcome = report.EndStopped
+		case firstError(errs) != nil:
+			end.Outcome = report.EndFailed
+		}
+		if err := journal.End(*end); err != nil {
+			errs = append(errs, fmt.Errorf("writing the end-of-run line: %w", err))
+		}
+	}
 	if err := journal.Close(); err != nil {
 		errs = append(errs, fmt.Errorf("flushing report: %w", err))
 	}
-	t := journal.Tally()
 	sum := &Summary{Command: string(spec.Mode), Report: journal.Path(), Records: t.Total(), Counts: map[string]int{},
 		Chunks: t.ChunksSubmitted, Warnings: warnings, Problems: problems.list()}
 	for _, st := range report.FinalStatuses {
@@ -55,19 +96,14 @@ func finish(ctx context.Context, spec Spec, journal *report.Writer, problems *pr
 	if t.VerificationSent+t.VerificationFailed > 0 {
 		sum.Verified = &VerifyCounts{Sent: t.VerificationSent, Failed: t.VerificationFailed}
 	}
-	var runErr error
-	for _, err := range errs {
-		if err != nil && !errors.Is(err, context.Canceled) {
-			runErr = err
-			break
-		}
-	}
+	runErr := firstError(errs)
+	sum.Progress = report.JudgeRun(string(spec.Mode), end, t, inFlight)
 	hint := spec.resumeHint(journal.Path())
 	switch {
 	case ctx.Err() != nil:
 		sum.Resume = hint
 		runErr = &StoppedError{Cause: context.Cause(ctx), Resume: hint}
-	case runErr != nil:
+	case runErr != nil, sum.Progress.State == report.StateIncomplete && end != nil:
 		sum.Resume = hint
 	case outcomeOf != nil:
 		runErr = outcomeOf(t)
@@ -75,6 +111,17 @@ func finish(ctx context.Context, spec Spec, journal *report.Writer, problems *pr
 		runErr = outcome(t)
 	}
 	return sum, runErr
+}
+
+// firstError is the error that stopped a run: the first one that is not a
+// cancellation (a signal is told by ctx).
+func firstError(errs []error) error {
+	for _, err := range errs {
+		if err != nil && !errors.Is(err, context.Canceled) {
+			return err
+		}
+	}
+	return nil
 }
 
 // maxProblems bounds the records a summary names: enough to see what went

@@ -70,7 +70,7 @@ func syncRun(ctx context.Context, env *Env, spec Spec) (*Summary, error) {
 	if err := store.Flush(); err != nil {
 		errs = append(errs, fmt.Errorf("writing the sync state: %w", err))
 	}
-	return finish(ctx, spec, r.journal, r.problems, warnings, nil, errs...)
+	return finish(ctx, spec, r.journal, r.problems, r.read, warnings, nil, errs...)
 }
 
 // openState opens (and locks) the sync state.

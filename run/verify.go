@@ -74,6 +74,7 @@ func Verify(ctx context.Context, env Env, vs VerifySpec) (*Summary, error) {
 		fatal error
 	)
 	stopped := func() error { mu.Lock(); defer mu.Unlock(); return fatal }
+	var targetsRead int64
 	readErr := targets(func(t verifyTarget) error {
 		if err := stopped(); err != nil {
 			return err
@@ -82,6 +83,7 @@ func Verify(ctx context.Context, env Env, vs VerifySpec) (*Summary, error) {
 			return err
 		}
 		prog.RecordRead()
+		targetsRead++
 		pool.Submit(func() {
 			// Queued work does not start after a signal or a fatal answer.
 			if stopped() != nil || ctx.Err() != nil {
@@ -118,7 +120,13 @@ func Verify(ctx context.Context, env Env, vs VerifySpec) (*Summary, error) {
 	if errors.As(fatalErr, &cd) {
 		fatalErr = fmt.Errorf("the tenant refused the custom domain, stopping: %w", fatalErr)
 	}
-	sum, err := finish(ctx, Spec{Mode: ModeVerify}, journal, problems, nil, outcomeOf, readErr, fatalErr)
+	var read *readCount // verify --report appends to its run's report: that run's end stands
+	if fromInput {
+		read = &readCount{}
+		read.n.Store(targetsRead)
+		read.done.Store(readErr == nil)
+	}
+	sum, err := finish(ctx, Spec{Mode: ModeVerify}, journal, problems, read, nil, outcomeOf, readErr, fatalErr)
 	if sum != nil && sum.Verified == nil {
 		sum.Verified = &VerifyCounts{}
 	}
