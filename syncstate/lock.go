@@ -48,7 +48,7 @@ type holder struct {
 // new file while a waiter still locks the old inode, and both would run.
 func lockState(path string, started time.Time) (*os.File, error) {
 	lockPath := path + ".lock"
-	f, err := os.OpenFile(lockPath, os.O_RDWR|os.O_CREATE, 0o600)
+	f, err := openNoFollow(lockPath, os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
 		return nil, fmt.Errorf("open state lock: %w", err)
 	}
@@ -92,4 +92,29 @@ func readHolder(f *os.File) holder {
 	}
 	_ = json.Unmarshal(b, &h)
 	return h
+}
+
+// openNoFollow opens path refusing a symlink (O_NOFOLLOW) and anything but
+// a regular file with one link: a sync run by root from cron truncates and
+// writes the lock, and must never be turned onto another file (`ln -s
+// /etc/passwd STATE.lock`, or a hard link).
+func openNoFollow(path string, flag int, perm os.FileMode) (*os.File, error) {
+	f, err := os.OpenFile(path, flag|syscall.O_NOFOLLOW|syscall.O_NONBLOCK, perm)
+	if errors.Is(err, syscall.ELOOP) {
+		return nil, fmt.Errorf("%s is a symbolic link; a0bulk does not follow it", path)
+	}
+	if err != nil {
+		return nil, err
+	}
+	fi, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	st, ok := fi.Sys().(*syscall.Stat_t)
+	if !fi.Mode().IsRegular() || (ok && st.Nlink != 1) {
+		f.Close()
+		return nil, fmt.Errorf("%s is not a regular file with a single link; a0bulk does not write through it", path)
+	}
+	return f, nil
 }

@@ -65,7 +65,7 @@ func Open(path string, clk clock.Clock) (*Store, error) {
 	// Our lock already excludes other syncs, so bbolt's own file lock is
 	// free unless something else holds the file: then give up rather than
 	// wait forever.
-	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: 5 * time.Second})
+	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: 5 * time.Second, OpenFile: openNoFollow})
 	if err != nil {
 		lf.Close()
 		return nil, fmt.Errorf("open state %s: %w", path, err)
