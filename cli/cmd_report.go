@@ -47,11 +47,16 @@ func reportCommand(s *IOStreams) *ucli.Command {
 hashes stay in the source and never enter the report. Prints records that
 failed or are still unsettled; invalid records are listed on stderr instead,
 to be fixed in the source (what was parsed of them may lack the bad field). They may hold password hashes (and, for a
-create run, passwords): --out writes them to a new file of mode 0600.
+create run, passwords): --out writes them to a new file of mode 0600. With a
+domain configured (--domain or AUTH0_DOMAIN), a report of another tenant is
+refused; nothing is sent to the tenant.
 
 Examples:
    a0bulk report failures --out retry.ndjson run.ndjson`,
-				Flags: append(outputFlags(), &ucli.StringFlag{Name: "out", Usage: "write to `FILE` (created 0600) instead of stdout"}),
+				Flags: append(outputFlags(),
+					&ucli.StringFlag{Name: "out", Usage: "write to `FILE` (created 0600) instead of stdout"},
+					&ucli.StringFlag{Name: "domain", Usage: "refuse a report of another tenant than `DOMAIN` (offline: nothing is sent)", EnvVars: []string{"AUTH0_DOMAIN"}},
+				),
 				Action: func(c *ucli.Context) error {
 					if c.NArg() != 1 {
 						return usagef("give exactly one report file (flags go before it)")
@@ -102,7 +107,9 @@ func printReportSummary(s *IOStreams, g globalOptions, path string, sum report.S
 }
 
 func printFailures(c *ucli.Context, s *IOStreams, path, outPath string) error {
-	failures, err := run.ReadFailures(path)
+	env := runEnv(s, globalOptions{Quiet: true}, nil)
+	env.Target = run.TenantOf(c.String("domain"), "", "")
+	failures, err := run.ReadFailures(env, path)
 	if err != nil {
 		return err
 	}
@@ -118,7 +125,7 @@ func printFailures(c *ucli.Context, s *IOStreams, path, outPath string) error {
 	out := bufio.NewWriter(dst)
 	enc := json.NewEncoder(out)
 	enc.SetEscapeHTML(false)
-	invalid, err := failures.Each(c.Context, runEnv(s, globalOptions{Quiet: true}, nil),
+	invalid, err := failures.Each(c.Context, env,
 		func(u run.FailedUser) error { return enc.Encode(u) },
 		func(file string, line int, reason string) {
 			fmt.Fprintf(s.ErrOut, "%s:%d: invalid, not printed (fix it in the source): %s\n", file, line, reason)

@@ -164,6 +164,7 @@ func runEnv(s *IOStreams, g globalOptions, t *tenantOptions) run.Env {
 		},
 	}
 	if t != nil {
+		env.Target = run.TenantOf(t.Domain, t.ClientID, t.Token)
 		env.Connect = func() (run.Tenant, error) {
 			c, err := t.client(log, g.Verbose)
 			if err != nil {

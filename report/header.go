@@ -37,6 +37,24 @@ type RunHeader struct {
 	// Settings say how the run reads its input and paces its requests; a
 	// resume restores them.
 	Settings Settings `json:"extra,omitzero"`
+	// Tenant is the tenant the run wrote to: the report is bound to it.
+	// Zero in a report written before it was recorded.
+	Tenant Tenant `json:"tenant,omitzero"`
+}
+
+// Tenant names the tenant a report's run wrote to, so that a resume, verify
+// or report failures can refuse to carry the run on in another one (users
+// split over two tenants). A field is empty when it was not known: a
+// token that names no client, a run that looked no connection up.
+type Tenant struct {
+	// Domain is the configured domain, as run.TenantOf writes it (lower
+	// case, no scheme, no trailing slash).
+	Domain   string `json:"domain,omitempty"`
+	ClientID string `json:"client_id,omitempty"`
+	// ConnectionID is the id of the header's connection (by name) as the
+	// tenant answered: a connection deleted and made again under the same
+	// name is another connection.
+	ConnectionID string `json:"connection_id,omitempty"`
 }
 
 // Settings are the rest of a run's spec, recorded so that a resume reads
@@ -128,7 +146,9 @@ func (e *MismatchError) Error() string {
 // Check returns a *MismatchError when now is not the run h describes, so that
 // --resume never continues a report with another connection, mode or input.
 // Version, StartedAt and Settings may differ (a resume may use a newer
-// binary; how the input is read is compared by the caller).
+// binary; how the input is read is compared by the caller), and so may the
+// Tenant: what is known of it depends on the credentials and on the tenant's
+// answers, and run.checkTenant compares it.
 func (h RunHeader) Check(now RunHeader) error {
 	mismatch := func(field, a, b string) error {
 		if a == b {

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -89,5 +90,48 @@ func TestReadHeaderOverKeepsWhatIsNotRecorded(t *testing.T) {
 		if err != nil || h.Settings != tc.want {
 			t.Errorf("%s: %+v, %v; want %+v", name, h.Settings, err, tc.want)
 		}
+	}
+}
+
+// The header records the tenant the run wrote to; a header from before it
+// was recorded reads as no tenant (nothing to compare), and a run that knew
+// no tenant writes none.
+func TestHeaderRecordsTheTenant(t *testing.T) {
+	dir := t.TempDir()
+	tenant := Tenant{Domain: "acme.eu.auth0.com", ClientID: "abc", ConnectionID: "con_0123456789abcdef"}
+	for name, tc := range map[string]struct {
+		h    RunHeader
+		want string // in the header line
+	}{
+		"recorded": {RunHeader{Mode: "create", Connection: "DB", Tenant: tenant}, `"tenant":{"domain":"acme.eu.auth0.com","client_id":"abc","connection_id":"con_0123456789abcdef"}`},
+		"unknown":  {RunHeader{Mode: "create", Connection: "DB"}, ""},
+	} {
+		path := filepath.Join(dir, name+".ndjson")
+		w, err := Create(path, tc.h, clock.NewFake(t0))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := w.Close(); err != nil {
+			t.Fatal(err)
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := strings.Contains(string(b), `"tenant"`); got != (tc.want != "") || !strings.Contains(string(b), tc.want) {
+			t.Errorf("%s: header %s, want %s", name, b, tc.want)
+		}
+		got, err := ReadHeader(path)
+		if err != nil || got.Tenant != tc.h.Tenant {
+			t.Errorf("%s: read back %+v, %v; want %+v", name, got.Tenant, err, tc.h.Tenant)
+		}
+	}
+	old := filepath.Join(dir, "old.ndjson")
+	line := `{"status":"run","at":"2026-01-01T00:00:00Z","run":{"version":"old","mode":"create","connection":"DB","upsert":false,"external_id":"","inputs":[],"started_at":"2026-01-01T00:00:00Z"}}` + "\n"
+	if err := os.WriteFile(old, []byte(line), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if h, err := ReadHeader(old); err != nil || h.Tenant != (Tenant{}) {
+		t.Fatalf("an older report: %+v, %v; want no tenant", h.Tenant, err)
 	}
 }

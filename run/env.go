@@ -54,6 +54,10 @@ type Env struct {
 	Progress func(Task) Progress
 	// Version is recorded in report headers.
 	Version string
+	// Target is the tenant Connect reaches, as configured (TenantOf): a
+	// fresh report records it, and a report of another tenant is refused.
+	// Its empty fields are unknown and not compared.
+	Target report.Tenant
 	// Grace is how long requests already sent may finish after the run's
 	// context ends, so that their outcome is journalled (default 10s).
 	Grace time.Duration

@@ -18,9 +18,12 @@ type FailedUser struct {
 // each recorded file:line, for the records that failed or are still
 // unsettled: passwords and hashes stay in the source and never enter the
 // report. It refuses, as a resume does, inputs or a map file changed since
-// the run, before anything is read or written.
-func ReadFailures(path string) (*FailureReader, error) {
-	ro, err := reopen(path, "report")
+// the run, before anything is read or written, and a report of another
+// tenant than env.Target's domain: it is offline, so only a configured
+// domain is compared (none configured, nothing is).
+func ReadFailures(env Env, path string) (*FailureReader, error) {
+	env.defaults()
+	ro, err := reopen(&env, path, "report")
 	if err != nil {
 		return nil, err
 	}

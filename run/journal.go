@@ -24,23 +24,24 @@ type journalPlan struct {
 }
 
 // planJournal checks a fresh report's path, or that a resumed run means
-// the same thing and reads the same bytes the same way (inputs, format,
-// map file and its contents).
-func planJournal(spec Spec, in inputs, version string, clk clock.Clock) (*journalPlan, error) {
+// the same thing, on the same tenant, and reads the same bytes the same way
+// (inputs, format, map file and its contents).
+func planJournal(spec Spec, in inputs, env *Env) (*journalPlan, error) {
 	fp, mapHash, err := in.fingerprint()
 	if err != nil {
 		return nil, err
 	}
 	spec.Format, spec.Map, spec.MapSHA256 = in.Format, in.MapFile, mapHash
-	p := &journalPlan{header: spec.header(version, fp), mode: spec.Mode, path: spec.ReportPath, clk: clk}
-	p.header.StartedAt = clk.Now().UTC()
+	p := &journalPlan{header: spec.header(env.Version, fp), mode: spec.Mode, path: spec.ReportPath, clk: env.Clock}
+	p.header.StartedAt = env.Clock.Now().UTC()
+	p.header.Tenant = TenantOf(env.Target.Domain, env.Target.ClientID, "")
 	if spec.Resume != "" {
 		for _, i := range fp {
 			if i.Size < 0 {
 				return nil, Usagef("--resume needs the original input files; stdin cannot be read twice")
 			}
 		}
-		res, err := resumed(spec, in, p.header, mapHash)
+		res, err := resumed(env, spec, in, p.header, mapHash)
 		if err != nil {
 			return nil, err
 		}
@@ -48,7 +49,7 @@ func planJournal(spec Spec, in inputs, version string, clk clock.Clock) (*journa
 		return p, nil
 	}
 	if p.path == "" {
-		p.path = fmt.Sprintf("a0bulk-%s-%s.ndjson", spec.Mode, clk.Now().UTC().Format("20060102T150405Z"))
+		p.path = fmt.Sprintf("a0bulk-%s-%s.ndjson", spec.Mode, env.Clock.Now().UTC().Format("20060102T150405Z"))
 	}
 	if st, err := os.Stat(p.path); err == nil && st.Size() > 0 {
 		return nil, p.existsError()
@@ -56,16 +57,20 @@ func planJournal(spec Spec, in inputs, version string, clk clock.Clock) (*journa
 	return p, nil
 }
 
-// resumed reopens the report of a resume: it must mean the run now given
-// (mode, connection, upsert, external id, inputs) and read the same bytes
-// the same way (format, map file and its contents). The inputs were just
-// fingerprinted into now; they are not read twice.
-func resumed(spec Spec, in inputs, now report.RunHeader, mapHash string) (*reopened, error) {
+// resumed reopens the report of a resume: it must be of the tenant env
+// reaches (as far as is known before the connection is looked up), mean the
+// run now given (mode, connection, upsert, external id, inputs) and read the
+// same bytes the same way (format, map file and its contents). The inputs
+// were just fingerprinted into now; they are not read twice.
+func resumed(env *Env, spec Spec, in inputs, now report.RunHeader, mapHash string) (*reopened, error) {
 	st, err := report.Load(spec.Resume)
 	if err != nil {
 		return nil, Usagef("--resume %s: %w", spec.Resume, err)
 	}
 	was := st.Header
+	if err := checkReportTenant(env, "--resume", spec.Resume, was.Tenant); err != nil {
+		return nil, err
+	}
 	if err := was.Check(now); err != nil {
 		return nil, Usagef("--resume %s: %w", spec.Resume, err)
 	}

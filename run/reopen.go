@@ -23,13 +23,18 @@ func inputMode(h report.RunHeader) input.Mode {
 
 // reopen loads the report at path and opens the inputs its header records,
 // read the way the run read them (format, map, mode), for verify --report
-// and report failures. It refuses an input or a map file whose bytes changed
-// since the run (unchanged, which --resume applies too): the same file:line
-// would then be another record. what names the caller's flag in messages.
-func reopen(path, what string) (*reopened, error) {
+// and report failures. It refuses a report of another tenant than env's
+// (checkReportTenant, as --resume does), and an input or a map file whose
+// bytes changed since the run (unchanged, which --resume applies too): the
+// same file:line would then be another record. what names the caller's flag
+// in messages.
+func reopen(env *Env, path, what string) (*reopened, error) {
 	st, err := report.Load(path)
 	if err != nil {
 		return nil, Usagef("%s %s: %w", what, path, err)
+	}
+	if err := checkReportTenant(env, what, path, st.Header.Tenant); err != nil {
+		return nil, err
 	}
 	in, err := recordedInputs(st.Header, what, path)
 	if err != nil {

@@ -23,7 +23,7 @@ func startedReport(t *testing.T, dir string, spec Spec) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	jp, err := planJournal(spec, in, "test", clock.NewFake(time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)))
+	jp, err := planJournal(spec, in, &Env{Version: "test", Clock: clock.NewFake(time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC))})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -57,7 +57,7 @@ func TestReopenRefusesAChangedMap(t *testing.T) {
 	path := startedReport(t, dir, spec)
 
 	failures := func() ([]string, error) {
-		fr, err := ReadFailures(path)
+		fr, err := ReadFailures(Env{}, path)
 		if err != nil {
 			return nil, err
 		}

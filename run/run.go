@@ -45,18 +45,22 @@ type started struct {
 }
 
 // start connects, plans the journal (every exit-2 check before any
-// request), looks the connection up and only then writes the report.
+// request), looks the connection up (a resume's must be the report's) and
+// only then writes the report.
 func start(ctx context.Context, env *Env, spec Spec, in inputs) (*started, error) {
 	tenant, err := env.connect()
 	if err != nil {
 		return nil, err
 	}
-	jp, err := planJournal(spec, in, env.Version, env.Clock)
+	jp, err := planJournal(spec, in, env)
 	if err != nil {
 		return nil, err
 	}
 	conn, err := databaseConnection(ctx, tenant, spec.Connection)
 	if err != nil {
+		return nil, err
+	}
+	if err := jp.bindConnection(conn.ID); err != nil {
 		return nil, err
 	}
 	if jp.res != nil {

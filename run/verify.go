@@ -149,7 +149,7 @@ func verifyFromReport(ctx context.Context, env *Env, path string) (*report.Write
 	}
 	// email_verified is read at the recorded file:line: it must still be
 	// the record the run saw there.
-	ro, err := reopen(path, "--report")
+	ro, err := reopen(env, path, "--report")
 	if err != nil {
 		return nil, nil, err
 	}
@@ -208,7 +208,7 @@ func verifyFromInput(ctx context.Context, env *Env, vs VerifySpec) (*report.Writ
 	if err != nil {
 		return nil, nil, err
 	}
-	jp, err := planJournal(spec, in, env.Version, env.Clock)
+	jp, err := planJournal(spec, in, env)
 	if err != nil {
 		return nil, nil, err
 	}
