@@ -233,11 +233,6 @@ func Load(path string) (*State, error) {
 	}
 	s.Header, s.Torn, s.Resumes, s.res = res.header, res.torn, res.resumes, res
 	// Keep, per chunk, the records that are still its own and unsettled.
-	for seq := range s.partial {
-		if _, ok := s.Queued[seq]; !ok {
-			delete(s.partial, seq) // settled: nothing will compare its summary
-		}
-	}
 	for seq, keys := range s.Queued {
 		kept := keys[:0]
 		for _, k := range keys {
@@ -247,7 +242,6 @@ func Load(path string) (*State, error) {
 		}
 		if len(kept) == 0 {
 			delete(s.Queued, seq)
-			delete(s.partial, seq)
 			continue
 		}
 		s.Queued[seq] = kept
@@ -256,6 +250,11 @@ func Load(path string) (*State, error) {
 			for _, k := range kept {
 				s.maybeSent[k] = struct{}{}
 			}
+		}
+	}
+	for seq := range s.partial {
+		if _, ok := s.Queued[seq]; !ok {
+			delete(s.partial, seq) // settled: no summary left to compare
 		}
 	}
 	return s, nil
