@@ -6,24 +6,24 @@ import (
 
 	"github.com/a0bulk/a0bulk/input"
 	"github.com/a0bulk/a0bulk/management"
-	"github.com/a0bulk/a0bulk/report"
 )
 
 // await polls jobID until it ends, then settles every record of c. With
 // waitFirst the first read waits PollMin (a job just submitted is never done
-// at once); a resumed job is read at once.
-func (s *Scheduler) await(ctx context.Context, c input.Chunk, jobID string, waitFirst bool) error {
+// at once); a resumed job is read at once. partial: see settle.
+func (s *Scheduler) await(ctx context.Context, c input.Chunk, jobID string, waitFirst, partial bool) error {
 	job, err := s.poll(ctx, jobID, waitFirst)
 	if err != nil {
 		if management.IsNotFound(err) {
-			// Job data is deleted after 24 hours: its outcome is lost.
-			s.logf("job %s of chunk %d is gone from the tenant; its records are reported failed", jobID, c.Seq)
-			return s.writeAll(c, jobID, report.Failed, "JOB_NOT_FOUND",
-				"the import job is no longer known to the tenant (job data is kept 24 hours); check these users in the tenant")
+			// Job data is deleted after 24 hours: its outcome is lost, and
+			// only the tenant's users tell what the job did.
+			s.logf("job %s of chunk %d is gone from the tenant; its records are settled by looking their users up", jobID, c.Seq)
+			return s.settleByLookup(ctx, c, jobID, CodeJobNotFound,
+				"the import job is no longer known to the tenant (job data is kept 24 hours)")
 		}
 		return err
 	}
-	return s.settle(ctx, c, job)
+	return s.settle(ctx, c, job, partial)
 }
 
 // poll reads the job until it is done, on the schedule of pollPlan: a
@@ -56,14 +56,4 @@ func (s *Scheduler) poll(ctx context.Context, jobID string, waitFirst bool) (*ma
 			return nil, err
 		}
 	}
-}
-
-// writeAll gives every record of c the same final line.
-func (s *Scheduler) writeAll(c input.Chunk, jobID string, st report.Status, code, reason string) error {
-	for _, r := range c.Records {
-		if err := s.write(report.Entry{File: r.File, Line: r.Line, Record: r.Ordinal, Email: r.Email, Status: st, JobID: jobID, Code: code, Reason: reason, Chunk: c.Seq}); err != nil {
-			return err
-		}
-	}
-	return nil
 }

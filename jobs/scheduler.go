@@ -66,8 +66,10 @@ type Scheduler struct {
 	// then calls DUPLICATED_USER may be ones the lost job created. Users,
 	// when set, tells them apart: a user created at or after RunStarted is
 	// this run's and reported created, not skipped. MaybeSent marks records
-	// an earlier run queued without learning whether their chunk arrived
-	// (a resume), which are settled the same way.
+	// an earlier run may have sent without learning whether they arrived
+	// (a resume: report.State.MaybeSent), which are settled the same way.
+	// Users also settles the records of jobs that expired, failed or are
+	// gone (see lookup.go).
 	Users      UserLookup
 	Connection string // the connection's name, to tell its users from others with the same email
 	RunStarted time.Time
@@ -158,11 +160,13 @@ loop:
 
 // Settle finishes a chunk that an earlier run submitted as jobID (resume):
 // it polls the job and writes each record's final line. c.Body may be nil.
-// Settle may run concurrently with Run and with other Settle calls; it takes
-// no slot, as the job already holds one in the tenant.
-func (s *Scheduler) Settle(ctx context.Context, c input.Chunk, jobID string) error {
+// partial says c lacks some of the chunk's records (settled before, or not
+// read again): the job's summary then counts more than c and is not
+// compared. Settle may run concurrently with Run and with other Settle
+// calls; it takes no slot, as the job already holds one in the tenant.
+func (s *Scheduler) Settle(ctx context.Context, c input.Chunk, jobID string, partial bool) error {
 	s.initOnce.Do(s.defaults)
-	if err := s.await(ctx, c, jobID, false); err != nil {
+	if err := s.await(ctx, c, jobID, false, partial); err != nil {
 		return fmt.Errorf("importing chunk %d (%s): %w", c.Seq, jobID, err)
 	}
 	return nil
@@ -224,7 +228,11 @@ func (s *Scheduler) runChunk(ctx context.Context, c input.Chunk) error {
 		// (the tenant refuses a user it holds), and settle looks up the
 		// users it then refuses as duplicates.
 		s.logf("chunk %d: the answer to its import was lost (%v); sending it again", c.Seq, err)
-		s.markUncertain(c.Seq)
+		if resends == 0 {
+			if err := s.markResent(c); err != nil {
+				return err
+			}
+		}
 		job, err = s.submit(ctx, c)
 	}
 	if err != nil {
@@ -234,7 +242,7 @@ func (s *Scheduler) runChunk(ctx context.Context, c input.Chunk) error {
 		return fmt.Errorf("importing chunk %d (%s): %w", c.Seq, job.ID, err)
 	}
 	s.tracef("chunk %d: %d records submitted as %s", c.Seq, len(c.Records), job.ID)
-	if err := s.await(ctx, c, job.ID, true); err != nil {
+	if err := s.await(ctx, c, job.ID, true, false); err != nil {
 		return fmt.Errorf("importing chunk %d (%s): %w", c.Seq, job.ID, err)
 	}
 	return nil
@@ -309,13 +317,24 @@ func (s *Scheduler) submitFailed(ctx context.Context, c input.Chunk, err error) 
 	return nil
 }
 
-func (s *Scheduler) markUncertain(seq int) {
+// markResent remembers that chunk c is about to be POSTed again, in memory
+// and in the journal: its records are queued again in the same chunk
+// before the resend, so that a resume of a run that dies after the
+// resend's submitted line still knows the first POST may have created
+// them (report.State.MaybeSent).
+func (s *Scheduler) markResent(c input.Chunk) error {
+	for _, r := range c.Records {
+		if err := s.write(report.Entry{File: r.File, Line: r.Line, Record: r.Ordinal, Email: r.Email, Status: report.Queued, Chunk: c.Seq}); err != nil {
+			return fmt.Errorf("importing chunk %d: %w", c.Seq, err)
+		}
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.uncertain == nil {
 		s.uncertain = map[int]bool{}
 	}
-	s.uncertain[seq] = true
+	s.uncertain[c.Seq] = true
+	return nil
 }
 
 // mayHaveCreated reports whether a record's user, refused as a duplicate,

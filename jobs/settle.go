@@ -14,6 +14,7 @@ import (
 const (
 	CodeJobFailed       = "JOB_FAILED"
 	CodeJobExpired      = "JOB_EXPIRED"
+	CodeJobNotFound     = "JOB_NOT_FOUND"
 	CodePayloadTooLarge = "PAYLOAD_TOO_LARGE"
 	CodeDuplicatedUser  = "DUPLICATED_USER"
 )
@@ -37,10 +38,15 @@ func (m SummaryMismatch) String() string {
 		m.Records, m.Succeeded, m.NotSucceeded, m.Unmatched)
 }
 
-// settle reads the finished job's errors and writes each record's final line.
-func (s *Scheduler) settle(ctx context.Context, c input.Chunk, job *management.Job) error {
+// settle reads the finished job's errors and writes each record's final
+// line. partial: some records of the chunk were settled before (a resume),
+// so the job's summary and errors cover more than c.
+func (s *Scheduler) settle(ctx context.Context, c input.Chunk, job *management.Job, partial bool) error {
 	if job.Status == management.JobExpired {
-		return s.writeAll(c, job.ID, report.Failed, CodeJobExpired, "the import job expired before it finished")
+		// Expired is a completed job more than 2 hours old: its users were
+		// imported (or refused), and only the tenant still says which.
+		return s.settleByLookup(ctx, c, job.ID, CodeJobExpired,
+			"the import job expired (it completed more than 2 hours before it was read) and no longer reports each user's outcome")
 	}
 	errs, err := s.API.JobErrors(ctx, job.ID)
 	if err != nil {
@@ -58,21 +64,48 @@ func (s *Scheduler) settle(ctx context.Context, c input.Chunk, job *management.J
 		if reason == "" {
 			reason = "the import job failed"
 		}
-		return s.writeAll(c, job.ID, report.Failed, CodeJobFailed, reason)
+		// A failed job may still have inserted users (one that timed out
+		// after 2 hours; or an earlier POST of the chunk, whose answer was
+		// lost, did): each is looked up before it is called failed.
+		return s.settleByLookup(ctx, c, job.ID, CodeJobFailed, reason)
 	}
 	if errs == nil {
 		errs = &management.JobErrors{Kind: management.JobErrorsNone}
 	}
 	entries, unmatched := Outcomes(c, job.ID, s.Upsert, errs)
+	note := s.logf
+	if partial {
+		// Errors of the records settled before match none of c: expected.
+		note = s.tracef
+	}
 	for _, u := range unmatched {
-		s.logf("chunk %d (%s): an error for email %q user_id %q matches no record of the chunk: %s",
+		note("chunk %d (%s): an error for email %q user_id %q matches no record of the chunk: %s",
 			c.Seq, job.ID, u.User.Email, u.User.UserID, joinMessages(u.Errors))
 	}
 	// The tenant's tally counts what it saw: compare before our own lookups.
-	s.checkSummary(c, job, entries, len(unmatched))
+	if !partial {
+		s.checkSummary(c, job, entries, len(unmatched))
+	}
 	if err := s.claimOwnDuplicates(ctx, c.Seq, entries); err != nil {
 		return err
 	}
+	return s.writeEntries(entries)
+}
+
+// settleByLookup settles every record of c from the tenant: the job gives
+// them all code and reason, and each is looked up (see resolve).
+func (s *Scheduler) settleByLookup(ctx context.Context, c input.Chunk, jobID, code, reason string) error {
+	entries := make([]report.Entry, len(c.Records))
+	for i, r := range c.Records {
+		entries[i] = report.Entry{File: r.File, Line: r.Line, Record: r.Ordinal, Email: r.Email, Status: report.Failed, JobID: jobID, Code: code, Reason: reason, Chunk: c.Seq}
+	}
+	if err := s.resolveAll(ctx, entries); err != nil {
+		return err
+	}
+	return s.writeEntries(entries)
+}
+
+func (s *Scheduler) writeEntries(entries []report.Entry) error {
 	for _, e := range entries {
 		if err := s.write(e); err != nil {
 			return err
@@ -87,26 +120,13 @@ func (s *Scheduler) settle(ctx context.Context, c input.Chunk, job *management.J
 // or after the run started. Users that were in the tenant before stay
 // skipped. Without a lookup, every duplicate stays skipped.
 func (s *Scheduler) claimOwnDuplicates(ctx context.Context, seq int, entries []report.Entry) error {
-	if s.Users == nil || s.RunStarted.IsZero() {
-		return nil
-	}
 	for i := range entries {
 		e := &entries[i]
 		if e.Status != report.Skipped || e.Code != CodeDuplicatedUser || !s.mayHaveCreated(seq, e.Key()) {
 			continue
 		}
-		users, err := s.Users.UsersByEmail(ctx, e.Email)
-		if err != nil {
-			return fmt.Errorf("looking up %s, refused as a duplicate after a resend: %w", e.Key(), err)
-		}
-		for _, u := range users {
-			if !inConnection(u, s.Connection) {
-				continue // the same email in another connection is another user
-			}
-			if u.CreatedAt != nil && !u.CreatedAt.Before(s.RunStarted) {
-				e.Status, e.Code, e.Reason, e.UserID = report.Created, "", "", u.UserID
-				break
-			}
+		if err := s.resolve(ctx, e); err != nil {
+			return err
 		}
 	}
 	return nil

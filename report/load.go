@@ -170,6 +170,13 @@ type State struct {
 	// Duplicates lists records with more than one final line (a bug).
 	Duplicates []Key
 
+	// maybeSent: records without a final line that may be in the tenant
+	// although no job answered for them (see MaybeSent).
+	maybeSent map[Key]struct{}
+	// partial: chunks some of whose queued records have their final line,
+	// or were queued again in another chunk.
+	partial map[int]struct{}
+
 	tr  *tracker
 	res scanResult
 }
@@ -182,9 +189,12 @@ func Load(path string) (*State, error) {
 		Submitted: make(map[int]string),
 		Sending:   make(map[Key]Entry),
 		Verified:  make(map[Key]Entry),
+		maybeSent: make(map[Key]struct{}),
+		partial:   make(map[int]struct{}),
 		tr:        newTracker(),
 	}
 	res, err := scan(path, func(e *Entry, lineNo int) error {
+		// had: the record was queued before and has no final line yet.
 		prev, had := s.tr.chunkOf[e.Key()]
 		requeued := e.Status == Queued && had && prev == e.Chunk
 		if _, dup := s.tr.apply(e, lineNo); dup {
@@ -196,8 +206,24 @@ func Load(path string) (*State, error) {
 		case e.Status.IsFinal():
 			s.Final[k] = *e
 			delete(s.Sending, k)
+			delete(s.maybeSent, k)
+			if had {
+				s.partial[prev] = struct{}{}
+			}
 		case e.Status == Queued:
-			if _, done := s.Final[k]; !done && !requeued {
+			if _, done := s.Final[k]; done {
+				break
+			}
+			if had {
+				// Queued again: by a resume (its earlier chunk never got a
+				// submitted line) or before a resend (the first POST's
+				// answer was lost). Either earlier POST may have created it.
+				s.maybeSent[k] = struct{}{}
+				if !requeued {
+					s.partial[prev] = struct{}{}
+				}
+			}
+			if !requeued {
 				s.Queued[e.Chunk] = append(s.Queued[e.Chunk], k)
 			}
 		case e.Status == Submitted:
@@ -231,8 +257,32 @@ func Load(path string) (*State, error) {
 			continue
 		}
 		s.Queued[seq] = kept
+		if _, ok := s.Submitted[seq]; !ok {
+			// Never acknowledged: the POST may or may not have arrived.
+			for _, k := range kept {
+				s.maybeSent[k] = struct{}{}
+			}
+		}
+	}
+	for seq := range s.partial {
+		if _, ok := s.Queued[seq]; !ok {
+			delete(s.partial, seq) // settled: no summary left to compare
+		}
 	}
 	return s, nil
+}
+
+// MaybeSent reports whether the record, still without a final line, may be
+// in the tenant from a POST whose answer nobody read: it was queued in a
+// chunk that never got a submitted line, or queued more than once (a
+// resume sent it again, or a run resent its chunk after a lost answer).
+// The mark outlives later chunks: a record sent again by one resume and
+// submitted is still "maybe sent" when a second resume settles it, so a
+// DUPLICATED_USER for it is looked up. It is held for unsettled records
+// only.
+func (s *State) MaybeSent(k Key) bool {
+	_, ok := s.maybeSent[k]
+	return ok
 }
 
 // Done reports whether the record has its final line.
@@ -252,13 +302,17 @@ type InFlightChunk struct {
 	JobID string
 	// Keys are the chunk's records still without a final line.
 	Keys []Key
+	// Partial: the chunk had other records, settled before (or queued
+	// again elsewhere): its job's summary counts more than Keys.
+	Partial bool
 }
 
 // InFlightChunks lists the unsettled chunks in seq order.
 func (s *State) InFlightChunks() []InFlightChunk {
 	out := make([]InFlightChunk, 0, len(s.Queued))
 	for seq, keys := range s.Queued {
-		out = append(out, InFlightChunk{Seq: seq, JobID: s.Submitted[seq], Keys: keys})
+		_, partial := s.partial[seq]
+		out = append(out, InFlightChunk{Seq: seq, JobID: s.Submitted[seq], Keys: keys, Partial: partial})
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Seq < out[j].Seq })
 	return out

@@ -175,22 +175,29 @@ func TestInFlightChunks(t *testing.T) {
 		es   []Entry
 		want []InFlightChunk
 		last int
+		// maybe: the lines (of 1..4) that may be in the tenant unanswered.
+		maybe []int
 	}{
 		{"queued, crash before the POST answered", []Entry{q(1, 1), q(2, 1)},
-			[]InFlightChunk{{Seq: 1, Keys: []Key{k(1), k(2)}}}, 1},
+			[]InFlightChunk{{Seq: 1, Keys: []Key{k(1), k(2)}}}, 1, []int{1, 2}},
 		{"submitted, no finals", []Entry{q(1, 1), q(2, 1), sub(1, "job_1")},
-			[]InFlightChunk{{Seq: 1, JobID: "job_1", Keys: []Key{k(1), k(2)}}}, 1},
+			[]InFlightChunk{{Seq: 1, JobID: "job_1", Keys: []Key{k(1), k(2)}}}, 1, nil},
 		{"submitted, partially finalized", []Entry{q(1, 1), q(2, 1), q(3, 1), sub(1, "job_1"), fin(2)},
-			[]InFlightChunk{{Seq: 1, JobID: "job_1", Keys: []Key{k(1), k(3)}}}, 1},
+			[]InFlightChunk{{Seq: 1, JobID: "job_1", Keys: []Key{k(1), k(3)}, Partial: true}}, 1, nil},
 		{"settled chunk drops out", []Entry{q(1, 1), sub(1, "job_1"), fin(1), q(2, 2)},
-			[]InFlightChunk{{Seq: 2, Keys: []Key{k(2)}}}, 2},
-		{"requeued by a resume belongs to the new chunk", []Entry{q(1, 1), q(2, 1), q(1, 3), q(2, 3), sub(3, "job_3")},
-			[]InFlightChunk{{Seq: 3, JobID: "job_3", Keys: []Key{k(1), k(2)}}}, 3},
+			[]InFlightChunk{{Seq: 2, Keys: []Key{k(2)}}}, 2, []int{2}},
+		{"requeued by a resume belongs to the new chunk, and stays maybe sent", []Entry{q(1, 1), q(2, 1), q(1, 3), q(2, 3), sub(3, "job_3")},
+			[]InFlightChunk{{Seq: 3, JobID: "job_3", Keys: []Key{k(1), k(2)}}}, 3, []int{1, 2}},
+		{"two resumes: the first chunk's mark outlives the second's submitted line",
+			[]Entry{q(1, 1), q(2, 1), q(3, 2), sub(2, "job_2"), q(1, 4), q(2, 4), sub(4, "job_4"), fin(3)},
+			[]InFlightChunk{{Seq: 4, JobID: "job_4", Keys: []Key{k(1), k(2)}}}, 4, []int{1, 2}},
 		{"partly requeued", []Entry{q(1, 1), q(2, 1), q(2, 2)},
-			[]InFlightChunk{{Seq: 1, Keys: []Key{k(1)}}, {Seq: 2, Keys: []Key{k(2)}}}, 2},
-		{"queued twice in one chunk", []Entry{q(1, 1), q(1, 1)},
-			[]InFlightChunk{{Seq: 1, Keys: []Key{k(1)}}}, 1},
-		{"all settled", []Entry{q(1, 1), sub(1, "job_1"), fin(1)}, []InFlightChunk{}, 1},
+			[]InFlightChunk{{Seq: 1, Keys: []Key{k(1)}, Partial: true}, {Seq: 2, Keys: []Key{k(2)}}}, 2, []int{1, 2}},
+		{"queued twice in one chunk (a resend), then submitted", []Entry{q(1, 1), q(2, 1), q(1, 1), q(2, 1), sub(1, "job_1")},
+			[]InFlightChunk{{Seq: 1, JobID: "job_1", Keys: []Key{k(1), k(2)}}}, 1, []int{1, 2}},
+		{"a final line ends the mark", []Entry{q(1, 1), q(2, 1), q(1, 2), q(2, 2), sub(2, "job_2"), fin(1)},
+			[]InFlightChunk{{Seq: 2, JobID: "job_2", Keys: []Key{k(2)}, Partial: true}}, 2, []int{2}},
+		{"all settled", []Entry{q(1, 1), sub(1, "job_1"), fin(1)}, []InFlightChunk{}, 1, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -204,6 +211,18 @@ func TestInFlightChunks(t *testing.T) {
 			}
 			if st.LastChunk != tt.last {
 				t.Fatalf("last chunk %d, want %d", st.LastChunk, tt.last)
+			}
+			var maybe []int
+			for l := 1; l <= 4; l++ {
+				if st.MaybeSent(k(l)) {
+					maybe = append(maybe, l)
+				}
+			}
+			if !reflect.DeepEqual(maybe, tt.maybe) {
+				t.Fatalf("maybe sent %v, want %v", maybe, tt.maybe)
+			}
+			if len(st.maybeSent) != len(tt.maybe) {
+				t.Fatalf("%d marks held, want %d (unsettled records only)", len(st.maybeSent), len(tt.maybe))
 			}
 		})
 	}

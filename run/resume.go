@@ -26,22 +26,20 @@ type resumePlan struct {
 	nextChunk int
 	jobChunk  map[report.Key]int   // record → its submitted chunk
 	submitted map[int]*resumeChunk // seq → chunk rebuilt from the input
-	// unsent: records queued by the earlier run in a chunk it never saw
-	// accepted: the tenant may or may not have them.
-	unsent map[report.Key]bool
 
-	settle func(input.Chunk, string) // starts settling a chunk (set by watch)
+	settle func(c input.Chunk, jobID string, partial bool) // starts settling a chunk (set by watch)
 }
 
 type resumeChunk struct {
 	chunk   input.Chunk
 	jobID   string
-	want    int // records without a final line the report names
+	want    int  // records without a final line the report names
+	partial bool // the report settled some of its records already
 	started bool
 }
 
 func newResumePlan(state *report.State) *resumePlan {
-	p := &resumePlan{state: state, nextChunk: 1, jobChunk: map[report.Key]int{}, submitted: map[int]*resumeChunk{}, unsent: map[report.Key]bool{}}
+	p := &resumePlan{state: state, nextChunk: 1, jobChunk: map[report.Key]int{}, submitted: map[int]*resumeChunk{}}
 	if state == nil {
 		return p
 	}
@@ -49,13 +47,10 @@ func newResumePlan(state *report.State) *resumePlan {
 	for _, c := range state.InFlightChunks() {
 		if c.JobID == "" {
 			// Never acknowledged by the tenant: its records are sent again,
-			// and a DUPLICATED_USER among them is looked up.
-			for _, k := range c.Keys {
-				p.unsent[k] = true
-			}
+			// and a DUPLICATED_USER among them is looked up (maybeSent).
 			continue
 		}
-		p.submitted[c.Seq] = &resumeChunk{chunk: input.Chunk{Seq: c.Seq}, jobID: c.JobID, want: len(c.Keys)}
+		p.submitted[c.Seq] = &resumeChunk{chunk: input.Chunk{Seq: c.Seq}, jobID: c.JobID, want: len(c.Keys), partial: c.Partial}
 		for _, k := range c.Keys {
 			p.jobChunk[k] = c.Seq
 		}
@@ -75,12 +70,12 @@ type settler struct {
 // its records have all been read again.
 func (p *resumePlan) watch(ctx context.Context, sched *jobs.Scheduler) *settler {
 	s := &settler{}
-	p.settle = func(c input.Chunk, jobID string) {
+	p.settle = func(c input.Chunk, jobID string, partial bool) {
 		s.wg.Add(1)
 		go func() {
 			defer s.wg.Done()
 			// Settle's errors already name the chunk and its job.
-			if err := sched.Settle(ctx, c, jobID); err != nil {
+			if err := sched.Settle(ctx, c, jobID, partial); err != nil {
 				s.mu.Lock()
 				s.errs = append(s.errs, err)
 				s.mu.Unlock()
@@ -96,7 +91,7 @@ func (p *resumePlan) finish(s *settler) error {
 	for _, c := range p.submitted {
 		if !c.started && len(c.chunk.Records) > 0 {
 			c.started = true
-			p.settle(c.chunk, c.jobID)
+			p.settle(c.chunk, c.jobID, c.partial || len(c.chunk.Records) < c.want)
 		}
 	}
 	s.wg.Wait()
@@ -120,7 +115,7 @@ func (p *resumePlan) skip(rec input.Record) bool {
 		c.chunk.Records = append(c.chunk.Records, input.ChunkRecord{File: rec.File, Line: rec.Line, Ordinal: rec.Ordinal, Email: rec.User.Email, UserID: rec.User.UserID})
 		if len(c.chunk.Records) == c.want && p.settle != nil {
 			c.started = true
-			p.settle(c.chunk, c.jobID)
+			p.settle(c.chunk, c.jobID, c.partial)
 		}
 		return true
 	}
@@ -137,5 +132,8 @@ func (p *resumePlan) wasSending(k report.Key) bool {
 	return ok
 }
 
-// maybeSent is the scheduler's MaybeSent for a resumed run.
-func (p *resumePlan) maybeSent(k report.Key) bool { return p.unsent[k] }
+// maybeSent is the scheduler's MaybeSent for a resumed run: every mark the
+// report kept, not only the record's latest chunk's.
+func (p *resumePlan) maybeSent(k report.Key) bool {
+	return p.state != nil && p.state.MaybeSent(k)
+}

@@ -50,7 +50,7 @@ func TestResumeSettlesAcceptedChunksFirst(t *testing.T) {
 	}
 	p := newResumePlan(st)
 	var events []string
-	p.settle = func(c input.Chunk, jobID string) {
+	p.settle = func(c input.Chunk, jobID string, partial bool) {
 		var lines []string
 		for _, r := range c.Records {
 			lines = append(lines, fmt.Sprint(r.Line))

@@ -1,6 +1,7 @@
 package sandbox
 
 import (
+	"encoding/json"
 	"maps"
 	"strings"
 	"time"
@@ -10,8 +11,7 @@ import (
 )
 
 // finish runs an import job to its end at j.doneAt: the injected failure,
-// or per-user validation, duplicate detection, insert and upsert. Invalid
-// users never fail the job; they count in summary.failed. Callers hold s.mu.
+// or every user processed. Callers hold s.mu.
 func (s *Server) finish(j *job) {
 	if j.typ != typeImport {
 		j.final = management.JobCompleted
@@ -22,10 +22,32 @@ func (s *Server) finish(j *job) {
 		j.users = nil
 		return
 	}
-	sum := &management.JobSummary{Total: len(j.users)}
+	j.final, j.summary = management.JobCompleted, s.process(j, j.users, j.doneAt)
+	j.users = nil
+}
+
+// timeOut fails an import job still running at its 2-hour deadline. The
+// users it processed by then, in proportion to its processing time (the
+// second half of its run, as percentage_done shows), stay processed:
+// Auth0 says a timed-out job may have inserted some. Callers hold s.mu.
+func (s *Server) timeOut(j *job, deadline time.Time) {
+	start := j.doneAt.Add(-j.doneAt.Sub(j.created) / 2)
+	n := 0
+	if deadline.After(start) {
+		n = int(int64(len(j.users)) * int64(deadline.Sub(start)) / int64(j.doneAt.Sub(start)))
+	}
+	s.process(j, j.users[:n], deadline)
+	j.final, j.details, j.users = management.JobFailed, TimedOutJobDetails, nil
+}
+
+// process imports users at time at: per-user validation, duplicate
+// detection, insert and upsert. Invalid users never fail the job; they
+// count in summary.failed and are listed among its errors.
+func (s *Server) process(j *job, users []json.RawMessage, at time.Time) *management.JobSummary {
+	sum := &management.JobSummary{Total: len(users)}
 	seen := map[string]bool{}
-	at := j.doneAt.UTC().Truncate(time.Millisecond)
-	for _, raw := range j.users {
+	at = at.UTC().Truncate(time.Millisecond)
+	for _, raw := range users {
 		u, echo, probs := validateImportUser(raw)
 		fail := func(ps ...problem) {
 			j.errors = append(j.errors, userError{User: echo, Errors: ps})
@@ -67,7 +89,7 @@ func (s *Server) finish(j *job) {
 			sum.Inserted++
 		}
 	}
-	j.final, j.summary, j.users = management.JobCompleted, sum, nil
+	return sum
 }
 
 func newImportedUser(u *input.User, id, connection string, at time.Time) *storedUser {

@@ -54,6 +54,9 @@ type Faults struct {
 	// New gets the rate-limit 429.
 	StormStart, StormDuration time.Duration
 	FailEveryNthJob           int // every Nth import job ends failed and inserts nobody
+	// Every Nth import job runs 3 hours: at 2 hours it times out (failed)
+	// after inserting the first third of its users.
+	TimeOutEveryNthJob int
 	// HeldSlots import slots are taken by someone else from New for HeldFor.
 	HeldSlots int
 	HeldFor   time.Duration
