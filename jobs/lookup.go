@@ -75,7 +75,7 @@ func (s *Scheduler) resolve(ctx context.Context, e *report.Entry) error {
 	}
 	fate, u, err := s.fateOf(ctx, e.Email)
 	if err != nil {
-		return fmt.Errorf("looking up %s:%d in the tenant: %w", e.File, e.Line, err)
+		return fmt.Errorf("looking up %s in the tenant: %w", e.Key(), err)
 	}
 	success := report.Created
 	if s.Upsert {
