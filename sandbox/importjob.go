@@ -13,8 +13,8 @@ import (
 // or per-user validation, duplicate detection, insert and upsert. Invalid
 // users never fail the job; they count in summary.failed. Callers hold s.mu.
 func (s *Server) finish(j *job) {
-	if j.typ != typeImport {
-		j.final = management.JobCompleted
+	if j.typ == typeVerification {
+		finishVerification(j)
 		return
 	}
 	if n := s.cfg.Faults.FailEveryNthJob; n > 0 && j.seq%n == 0 {

@@ -54,6 +54,9 @@ type Faults struct {
 	// New gets the rate-limit 429.
 	StormStart, StormDuration time.Duration
 	FailEveryNthJob           int // every Nth import job ends failed and inserts nobody
+	// FailVerification is the fraction of verification-email jobs that end
+	// failed (with no status_details) instead of completed.
+	FailVerification float64
 	// HeldSlots import slots are taken by someone else from New for HeldFor.
 	HeldSlots int
 	HeldFor   time.Duration
