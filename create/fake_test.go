@@ -69,6 +69,10 @@ type fakeTenant struct {
 	// (an answer lost after the tenant acted).
 	hook      func(email string, attempt int) (error, bool)
 	updateErr error
+	// updateErrs: the first updateErrs PATCHes lose their answer (before
+	// the tenant acted).
+	updateErrs int
+	patches    int
 	lookupErr error
 	// lag: the first lag lookups miss (users-by-email is eventually consistent).
 	lag int
@@ -140,8 +144,12 @@ func (f *fakeTenant) CreateUser(ctx context.Context, r management.CreateUserRequ
 func (f *fakeTenant) UpdateUser(ctx context.Context, id string, r management.UpdateUserRequest) (*management.User, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	f.patches++
 	if f.updateErr != nil {
 		return nil, f.updateErr
+	}
+	if f.patches <= f.updateErrs {
+		return nil, unknownFate{}
 	}
 	f.updates[id] = r
 	return &management.User{UserID: id}, nil

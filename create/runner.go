@@ -35,8 +35,9 @@ const (
 // DefaultConcurrency is the pool size when Concurrency is 0.
 const DefaultConcurrency = 8
 
-// maxAttempts bounds how often a request with no answer is sent again.
-const maxAttempts = 3
+// DefaultMaxRetries is the resends of a request with no answer when
+// MaxRetries is 0 (the cli's --max-retries default).
+const DefaultMaxRetries = 5
 
 // Runner creates users from records.
 type Runner struct {
@@ -57,6 +58,12 @@ type Runner struct {
 
 	// Concurrency is the number of pool workers (default 8).
 	Concurrency int
+	// MaxRetries is the run's retry budget (--max-retries): how often a
+	// request that got no answer is sent again once the tenant was read back
+	// and showed it had no effect (a create: the user is not found by email;
+	// an update is the same PATCH again). 0 means DefaultMaxRetries, a
+	// negative value none.
+	MaxRetries int
 	// QueueSize bounds the tasks waiting for a worker (default
 	// 2×Concurrency). Run stops reading input while it is full.
 	QueueSize int
@@ -150,6 +157,12 @@ func (r *Runner) defaults() {
 	}
 	if r.QueueSize <= 0 {
 		r.QueueSize = 2 * r.Concurrency
+	}
+	switch {
+	case r.MaxRetries == 0:
+		r.MaxRetries = DefaultMaxRetries
+	case r.MaxRetries < 0:
+		r.MaxRetries = 0
 	}
 	if r.Clock == nil {
 		r.Clock = clock.Real{}

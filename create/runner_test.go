@@ -3,6 +3,7 @@ package create
 import (
 	"context"
 	"errors"
+	"fmt"
 	"runtime"
 	"strings"
 	"sync/atomic"
@@ -154,7 +155,7 @@ func TestUnknownFateNeverCreatesTwice(t *testing.T) {
 			}
 			return nil, true
 		}, report.Created, "", 2, 1, 1},
-		{"never answered", false, func(int) (error, bool) { return unknownFate{}, false }, report.Failed, CodeUnknownFate, 3, 0, 0},
+		{"never answered", false, func(int) (error, bool) { return unknownFate{}, false }, report.Failed, CodeUnknownFate, 1 + DefaultMaxRetries, 0, 0},
 		{"existed before the run", true, func(int) (error, bool) { return unknownFate{}, false }, report.Skipped, CodeUserExists, 1, 0, 0},
 	}
 	for _, tc := range cases {
@@ -410,12 +411,12 @@ func TestResumedSendingIsLookedUpFirst(t *testing.T) {
 }
 
 // A dead run's unanswered attempt does not use up this run's: each run gets
-// its full number of sends before a record is given up as UNKNOWN_FATE.
+// its full retry budget before a record is given up as UNKNOWN_FATE.
 func TestResumedSendingGetsItsOwnAttempts(t *testing.T) {
 	clk := clock.NewFake(t0)
 	api, j := newTenant(clk), &memJournal{}
 	api.hook = func(_ string, a int) (error, bool) {
-		if a < maxAttempts {
+		if a <= DefaultMaxRetries {
 			return unknownFate{}, false // lost before the tenant acted
 		}
 		return nil, true
@@ -428,7 +429,70 @@ func TestResumedSendingGetsItsOwnAttempts(t *testing.T) {
 	if f := j.finals()[1]; len(f) != 1 || f[0].Status != report.Created {
 		t.Fatalf("final = %+v, want created on this run's last attempt", f)
 	}
-	if len(api.creates) != maxAttempts || api.created["a@x.com"] != 1 {
+	if len(api.creates) != 1+DefaultMaxRetries || api.created["a@x.com"] != 1 {
 		t.Fatalf("posts = %d, created = %d", len(api.creates), api.created["a@x.com"])
 	}
+}
+
+// A create whose answers are lost before the tenant acts is looked up after
+// each, and sent again while the run's retry budget (--max-retries) lasts:
+// it used to give up UNKNOWN_FATE after a fixed 3 attempts, whatever the
+// budget. An update with no answer is sent again within the same budget.
+func TestLostAnswersUseTheRetryBudget(t *testing.T) {
+	cases := []struct {
+		name       string
+		maxRetries int
+		lost       int // answers lost before the tenant acted
+		posts      int
+		status     report.Status
+	}{
+		{"default budget, 4 lost", 0, 4, 5, report.Created},
+		{"default budget, 5 lost", 0, 5, 6, report.Created},
+		{"default budget, 6 lost", 0, 6, 6, report.Failed},
+		{"budget 8, 7 lost", 8, 7, 8, report.Created},
+		{"budget 2, 3 lost", 2, 3, 3, report.Failed},
+		{"no retries", -1, 1, 1, report.Failed},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			clk := clock.NewFake(t0)
+			api, j := newTenant(clk), &memJournal{}
+			api.hook = func(_ string, a int) (error, bool) {
+				if a <= tc.lost {
+					return unknownFate{}, false
+				}
+				return nil, true
+			}
+			r := newRunner(api, j, clk)
+			r.MaxRetries = tc.maxRetries
+			if err := r.Run(context.Background(), feed(rec(1, "a@x.com", "Secret-123"))); err != nil {
+				t.Fatal(err)
+			}
+			f := j.finals()[1]
+			if len(f) != 1 || f[0].Status != tc.status {
+				t.Fatalf("final = %+v, want %s", f, tc.status)
+			}
+			if tc.status == report.Failed && (f[0].Code != CodeUnknownFate || !strings.Contains(f[0].Reason, fmt.Sprintf("after %d attempts", tc.posts))) {
+				t.Fatalf("final = %+v, want UNKNOWN_FATE after %d attempts", f[0], tc.posts)
+			}
+			// Each lost answer is looked up before the next send.
+			if len(api.creates) != tc.posts || len(api.lookups) != min(tc.lost, tc.posts) {
+				t.Fatalf("posts = %d, lookups = %d; want %d, %d", len(api.creates), len(api.lookups), tc.posts, min(tc.lost, tc.posts))
+			}
+		})
+	}
+	t.Run("update", func(t *testing.T) {
+		clk := clock.NewFake(t0)
+		api, j := newTenant(clk), &memJournal{}
+		api.add("old@x.com", t0.Add(-time.Hour))
+		api.updateErrs = 4 // lost answers of the PATCH
+		r := newRunner(api, j, clk)
+		r.Upsert = true
+		if err := r.Run(context.Background(), feed(rec(1, "old@x.com", "Secret-123"))); err != nil {
+			t.Fatal(err)
+		}
+		if f := j.finals()[1]; len(f) != 1 || f[0].Status != report.Updated || api.patches != 5 {
+			t.Fatalf("final = %+v after %d PATCHes, want updated on the 5th", f, api.patches)
+		}
+	})
 }

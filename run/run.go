@@ -101,12 +101,21 @@ func (r *started) runner(upsert bool, wasSending func(report.Key) bool) *create.
 		API: r.tenant, Journal: r.journal, Clock: r.env.Clock,
 		Connection: r.conn.Name, Upsert: upsert, RandomPassword: r.spec.RandomPassword,
 		Concurrency: r.spec.Concurrency, RunStarted: r.start, VerifyEmail: r.spec.VerifyEmail,
-		WasSending: wasSending,
+		WasSending: wasSending, MaxRetries: retryBudget(r.spec.MaxRetries),
 	}
 	if r.spec.VerifyEmail {
 		runner.Verifier = &jobs.Verifier{API: r.tenant, Journal: r.journal, ClientID: r.spec.AppClientID, Clock: r.env.Clock}
 	}
 	return runner
+}
+
+// retryBudget is the runner's MaxRetries for --max-retries n: the runner's
+// 0 means its default, and --max-retries 0 means none.
+func retryBudget(n int) int {
+	if n == 0 {
+		return -1
+	}
+	return n
 }
 
 // send runs the loop in the spec's send mode: import jobs or creates.
