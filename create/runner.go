@@ -84,14 +84,17 @@ type Runner struct {
 	VerifyEmail bool
 }
 
-// EmailVerifier sends one verification email and journals it; it returns an
-// error only when the run must stop (*jobs.Verifier is the production one).
+// EmailVerifier requests one verification email and journals it, reading
+// its job back in the background; it returns an error only when the run
+// must stop. Wait returns once every job sent is settled (*jobs.Verifier is
+// the production one).
 type EmailVerifier interface {
 	Send(ctx context.Context, key report.Key, email, userID string) error
+	Wait() error
 }
 
 // Run sends every record from records and returns when the channel is
-// closed and every record is settled. On a fatal error (missing scope,
+// closed and every record (and verification email) is settled. On a fatal error (missing scope,
 // custom domain refused, the report cannot be written, tenant unreachable)
 // or when ctx is cancelled it stops reading, lets the requests in flight end,
 // and returns the error (ctx.Err() on cancellation). Records without a final
@@ -143,6 +146,14 @@ loop:
 		})
 	}
 	pool.StopAndWait()
+	if r.Verifier != nil {
+		// The verification jobs of the last users are still being read
+		// back: the run ends when they are settled (or, stopped, left with
+		// their job ids for a resume).
+		if err := r.Verifier.Wait(); err != nil {
+			fail(err)
+		}
+	}
 	if err := ctx.Err(); err != nil {
 		return err
 	}

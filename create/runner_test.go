@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"runtime"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -251,28 +252,40 @@ func TestPasswordlessConnectionSendsNoPassword(t *testing.T) {
 	}
 }
 
+// With --verify-email a created, unverified user's email is requested, and
+// Run returns only once its job was read back: verification_sent when it
+// completed, verification_failed when it failed (the user stays created).
 func TestVerificationAfterCreate(t *testing.T) {
 	clk := clock.NewFake(t0)
 	api, j := newTenant(clk), &memJournal{}
 	api.add("old@x.com", t0.Add(-time.Hour))
+	api.failJobs = map[string]bool{"auth0|b@x.com": true}
 	r := newRunner(api, j, clk)
 	r.VerifyEmail = true
 	r.Verifier = &jobs.Verifier{API: api, Journal: j, Clock: clk}
 	yes := true
 	verified := rec(2, "v@x.com", "Secret-123")
 	verified.User.EmailVerified = &yes
-	if err := r.Run(context.Background(), feed(rec(1, "a@x.com", "Secret-123"), verified, rec(3, "old@x.com", "Secret-123"))); err != nil {
+	done := make(chan error, 1)
+	go func() {
+		done <- r.Run(context.Background(), feed(rec(1, "a@x.com", "Secret-123"), verified, rec(3, "old@x.com", "Secret-123"), rec(4, "b@x.com", "Secret-123")))
+	}()
+	// The job reads wait on clk: Run returns only after them.
+	if err := clk.Drive(time.Second, done); err != nil {
 		t.Fatal(err)
 	}
-	sent := j.with(report.VerificationSent)
+	sent, failed := j.with(report.VerificationSent), j.with(report.VerificationFailed)
 	if len(sent) != 1 || sent[0].Line != 1 || sent[0].UserID != "auth0|a@x.com" || sent[0].JobID == "" {
-		t.Fatalf("verification lines = %+v", sent)
+		t.Fatalf("verification_sent lines = %+v", sent)
 	}
-	if len(api.verified) != 1 {
-		t.Fatalf("verification emails = %v, want only the created, unverified user's", api.verified)
+	if len(failed) != 1 || failed[0].Line != 4 || failed[0].Code != jobs.CodeJobFailed || failed[0].JobID == "" {
+		t.Fatalf("verification_failed lines = %+v", failed)
 	}
-	if len(j.finals()) != 3 {
-		t.Fatalf("finals = %+v", j.finals())
+	if len(api.verified) != 2 || api.jobReads != 2 {
+		t.Fatalf("verification emails = %v, %d job reads; want the created, unverified users' and one read each", api.verified, api.jobReads)
+	}
+	if f := j.finals(); len(f) != 4 || f[4][0].Status != report.Created {
+		t.Fatalf("finals = %+v", f)
 	}
 }
 
@@ -495,4 +508,44 @@ func TestLostAnswersUseTheRetryBudget(t *testing.T) {
 			t.Fatalf("final = %+v after %d PATCHes, want updated on the 5th", f, api.patches)
 		}
 	})
+}
+
+// stubVerifier records the order of Send and Wait calls.
+type stubVerifier struct {
+	mu      sync.Mutex
+	calls   []string
+	waitErr error
+}
+
+func (s *stubVerifier) Send(ctx context.Context, key report.Key, email, userID string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.calls = append(s.calls, "send "+email)
+	return nil
+}
+
+func (s *stubVerifier) Wait() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.calls = append(s.calls, "wait")
+	return s.waitErr
+}
+
+// Run ends only after the verifier settled every job it was handed (Wait,
+// after the last Send), and an error it met reading them back fails the run.
+func TestRunWaitsForTheVerifier(t *testing.T) {
+	for _, waitErr := range []error{nil, errors.New("reading verification job job_1: 401")} {
+		clk := clock.NewFake(t0)
+		api, j := newTenant(clk), &memJournal{}
+		v := &stubVerifier{waitErr: waitErr}
+		r := newRunner(api, j, clk)
+		r.VerifyEmail, r.Verifier, r.Concurrency = true, v, 1
+		err := r.Run(context.Background(), feed(rec(1, "a@x.com", "Secret-123"), rec(2, "b@x.com", "Secret-123")))
+		if !errors.Is(err, waitErr) {
+			t.Fatalf("Run = %v, want %v", err, waitErr)
+		}
+		if got := strings.Join(v.calls, ", "); got != "send a@x.com, send b@x.com, wait" {
+			t.Fatalf("verifier calls: %s", got)
+		}
+	}
 }
