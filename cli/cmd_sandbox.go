@@ -30,7 +30,7 @@ Examples:
 			&ucli.StringFlag{Name: "addr-file", Usage: "write the address actually listened on to `FILE`"},
 			&ucli.Float64Flag{Name: "rate", Value: 20, Usage: "Management API requests per second (token bucket refill; 0 = unlimited)"},
 			&ucli.IntFlag{Name: "burst", Value: 40, Usage: "token bucket size"},
-			&ucli.DurationFlag{Name: "job-delay", Value: 2 * time.Second, Usage: "an import job is pending this long, then processing this long"},
+			&ucli.DurationFlag{Name: "job-delay", Value: 2 * time.Second, Usage: "an import job is pending this long, then processing this long; a verification job is pending this long"},
 			&ucli.IntFlag{Name: "max-jobs", Value: 2, Usage: "concurrent import jobs per tenant"},
 			&ucli.StringFlag{Name: "client-id", Usage: "accept only this client id"},
 			&ucli.StringFlag{Name: "client-secret", Usage: "accept only this client secret"},

@@ -171,3 +171,26 @@ func TestCreateResumeReadsBackAnEarlierJob(t *testing.T) {
 		t.Fatalf("a was asked for %d emails, want 1 (the dead run's)", n)
 	}
 }
+
+// A create --verify-email plans three requests per user: the create, the
+// verification job, and at least one read of that job (it used to plan two,
+// when the job was taken for the email).
+func TestCreatePlanCountsTheVerificationRead(t *testing.T) {
+	ts := httptest.NewServer(sandbox.New(sandbox.Config{}))
+	t.Cleanup(ts.Close)
+	in := filepath.Join(t.TempDir(), "users.csv")
+	if err := os.WriteFile(in, []byte("email,password\na@example.com,Correct-Horse-9-Battery\nb@example.com,Correct-Horse-9-Battery\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, verify := range []bool{false, true} {
+		spec := Spec{Mode: ModeCreate, Connection: "Username-Password-Authentication", Inputs: []string{in}}
+		spec.VerifyEmail = verify
+		p, err := DryRun(context.Background(), Env{Connect: testConnect(t, ts.URL)}, spec, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := map[bool]int{false: 2, true: 6}[verify]; p.Requests != want {
+			t.Errorf("--verify-email %v: %d requests planned, want %d", verify, p.Requests, want)
+		}
+	}
+}

@@ -21,7 +21,8 @@ type Config struct {
 	Rate  float64
 	Burst int
 	// JobDelay: an import job is pending for JobDelay, then processing for
-	// JobDelay, then done. 0 means 2s; a negative value completes jobs at once.
+	// JobDelay, then done; a verification job is pending for JobDelay, then
+	// done. 0 means 2s; a negative value completes jobs at once.
 	JobDelay     time.Duration
 	MaxJobs      int // concurrent import jobs (pending+processing), default 2
 	MaxFileBytes int // users file cap, default 512000; above it 413
