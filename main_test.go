@@ -71,6 +71,7 @@ func cmdSandbox(ts *testscript.TestScript, neg bool, args []string) {
 	burst := fs.Int("burst", 0, "")
 	jobDelay := fs.Duration("job-delay", 0, "")
 	failEvery := fs.Int("fail-every-nth-job", 0, "")
+	failVerify := fs.Float64("fault-verification-failed", 0, "")
 	resetAfter := fs.Float64("fault-reset-after", 0, "")
 	resetBefore := fs.Float64("fault-reset-before", 0, "")
 	err5xx := fs.Float64("fault-5xx", 0, "")
@@ -82,7 +83,7 @@ func cmdSandbox(ts *testscript.TestScript, neg bool, args []string) {
 	}
 	cfg := sandbox.Config{
 		Rate: *rate, Burst: *burst, JobDelay: *jobDelay, EmptyErrorsAs200: *emptyAs200,
-		Faults: sandbox.Faults{Seed: *seed, FailEveryNthJob: *failEvery, ResetAfter: *resetAfter, ResetBefore: *resetBefore, Error5xx: *err5xx},
+		Faults: sandbox.Faults{Seed: *seed, FailEveryNthJob: *failEvery, FailVerification: *failVerify, ResetAfter: *resetAfter, ResetBefore: *resetBefore, Error5xx: *err5xx},
 	}
 	if cfg.JobDelay == 0 {
 		cfg.JobDelay = -1 // jobs complete at once unless a script asks for a pace

@@ -30,7 +30,7 @@ Examples:
 			&ucli.StringFlag{Name: "addr-file", Usage: "write the address actually listened on to `FILE`"},
 			&ucli.Float64Flag{Name: "rate", Value: 20, Usage: "Management API requests per second (token bucket refill; 0 = unlimited)"},
 			&ucli.IntFlag{Name: "burst", Value: 40, Usage: "token bucket size"},
-			&ucli.DurationFlag{Name: "job-delay", Value: 2 * time.Second, Usage: "an import job is pending this long, then processing this long"},
+			&ucli.DurationFlag{Name: "job-delay", Value: 2 * time.Second, Usage: "an import job is pending this long, then processing this long; a verification job is pending this long"},
 			&ucli.IntFlag{Name: "max-jobs", Value: 2, Usage: "concurrent import jobs per tenant"},
 			&ucli.StringFlag{Name: "client-id", Usage: "accept only this client id"},
 			&ucli.StringFlag{Name: "client-secret", Usage: "accept only this client secret"},
@@ -46,6 +46,7 @@ Examples:
 			&ucli.DurationFlag{Name: "storm-start", Usage: "start of a 429 storm, after startup"},
 			&ucli.DurationFlag{Name: "storm-duration", Usage: "length of the 429 storm"},
 			&ucli.IntFlag{Name: "fail-every-nth-job", Usage: "every Nth import job fails"},
+			&ucli.Float64Flag{Name: "fault-verification-failed", Usage: "fraction of verification-email jobs that end failed"},
 			&ucli.IntFlag{Name: "hold-slots", Usage: "import slots held by someone else at startup"},
 			&ucli.DurationFlag{Name: "hold-for", Usage: "how long those slots stay held"},
 		),
@@ -68,7 +69,7 @@ func readSandboxConfig(c *ucli.Context) (sandbox.Config, error) {
 			Seed: c.Int64("seed"), Error5xx: c.Float64("fault-5xx"),
 			ResetBefore: c.Float64("fault-reset-before"), ResetAfter: c.Float64("fault-reset-after"),
 			StormStart: c.Duration("storm-start"), StormDuration: c.Duration("storm-duration"),
-			FailEveryNthJob: c.Int("fail-every-nth-job"), HeldSlots: c.Int("hold-slots"), HeldFor: c.Duration("hold-for"),
+			FailEveryNthJob: c.Int("fail-every-nth-job"), FailVerification: c.Float64("fault-verification-failed"), HeldSlots: c.Int("hold-slots"), HeldFor: c.Duration("hold-for"),
 		},
 	}
 	if scopes := c.String("scopes"); c.IsSet("scopes") {
@@ -80,7 +81,7 @@ func readSandboxConfig(c *ucli.Context) (sandbox.Config, error) {
 	if c.IsSet("custom-domain") {
 		cfg.CustomDomains = c.StringSlice("custom-domain")
 	}
-	for _, f := range []string{"fault-5xx", "fault-reset-before", "fault-reset-after"} {
+	for _, f := range []string{"fault-5xx", "fault-reset-before", "fault-reset-after", "fault-verification-failed"} {
 		if v := c.Float64(f); v < 0 || v > 1 {
 			return cfg, usagef("--%s must be a fraction between 0 and 1, got %v", f, v)
 		}

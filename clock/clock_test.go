@@ -48,3 +48,21 @@ func TestZeroDurationFiresImmediately(t *testing.T) {
 		t.Fatal("After(0) should be ready at once")
 	}
 }
+
+func TestDriveRunsWaitersToTheEnd(t *testing.T) {
+	start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	f := NewFake(start)
+	done := make(chan error, 1)
+	go func() {
+		for range 3 {
+			<-f.After(2 * time.Second)
+		}
+		done <- nil
+	}()
+	if err := f.Drive(time.Second, done); err != nil {
+		t.Fatal(err)
+	}
+	if got := f.Now().Sub(start); got != 6*time.Second {
+		t.Fatalf("drove the clock %v, want 6s", got)
+	}
+}

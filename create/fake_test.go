@@ -64,12 +64,21 @@ type fakeTenant struct {
 	updates  map[string]management.UpdateUserRequest
 	lookups  []string
 	verified []string
+	// jobUser maps verification job → user; failJobs names the users whose
+	// verification job ends failed.
+	jobUser  map[string]string
+	failJobs map[string]bool
+	jobReads int
 	// hook runs first in CreateUser with the per-email attempt number. It
 	// returns the error to answer with and whether the create happens anyway
 	// (an answer lost after the tenant acted).
 	hook      func(email string, attempt int) (error, bool)
 	updateErr error
-	lookupErr error
+	// updateErrs: the first updateErrs PATCHes lose their answer (before
+	// the tenant acted).
+	updateErrs int
+	patches    int
+	lookupErr  error
 	// lag: the first lag lookups miss (users-by-email is eventually consistent).
 	lag int
 	// gate, when set, holds CreateUser until it yields or ctx ends.
@@ -140,8 +149,12 @@ func (f *fakeTenant) CreateUser(ctx context.Context, r management.CreateUserRequ
 func (f *fakeTenant) UpdateUser(ctx context.Context, id string, r management.UpdateUserRequest) (*management.User, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	f.patches++
 	if f.updateErr != nil {
 		return nil, f.updateErr
+	}
+	if f.patches <= f.updateErrs {
+		return nil, unknownFate{}
 	}
 	f.updates[id] = r
 	return &management.User{UserID: id}, nil
@@ -163,11 +176,29 @@ func (f *fakeTenant) UsersByEmail(ctx context.Context, email string) ([]manageme
 	return []management.User{}, nil
 }
 
+// Job reads a verification job back: failed for the users in failJobs,
+// else completed.
+func (f *fakeTenant) Job(ctx context.Context, id string) (*management.Job, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.jobReads++
+	st := management.JobCompleted
+	if f.failJobs[f.jobUser[id]] {
+		st = management.JobFailed
+	}
+	return &management.Job{ID: id, Type: "verification_email", Status: st}, nil
+}
+
 func (f *fakeTenant) SendVerificationEmail(ctx context.Context, r management.VerificationEmailRequest) (*management.Job, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.verified = append(f.verified, r.UserID)
-	return &management.Job{ID: "job_v" + fmt.Sprint(len(f.verified)), Type: "verification_email", Status: "pending"}, nil
+	id := "job_v" + fmt.Sprint(len(f.verified))
+	if f.jobUser == nil {
+		f.jobUser = map[string]string{}
+	}
+	f.jobUser[id] = r.UserID
+	return &management.Job{ID: id, Type: "verification_email", Status: "pending"}, nil
 }
 
 type unknownFate struct{}

@@ -35,8 +35,9 @@ const (
 // DefaultConcurrency is the pool size when Concurrency is 0.
 const DefaultConcurrency = 8
 
-// maxAttempts bounds how often a request with no answer is sent again.
-const maxAttempts = 3
+// DefaultMaxRetries is the resends of a request with no answer when
+// MaxRetries is 0 (the cli's --max-retries default).
+const DefaultMaxRetries = 5
 
 // Runner creates users from records.
 type Runner struct {
@@ -57,6 +58,12 @@ type Runner struct {
 
 	// Concurrency is the number of pool workers (default 8).
 	Concurrency int
+	// MaxRetries is the run's retry budget (--max-retries): how often a
+	// request that got no answer is sent again once the tenant was read back
+	// and showed it had no effect (a create: the user is not found by email;
+	// an update is the same PATCH again). 0 means DefaultMaxRetries, a
+	// negative value none.
+	MaxRetries int
 	// QueueSize bounds the tasks waiting for a worker (default
 	// 2×Concurrency). Run stops reading input while it is full.
 	QueueSize int
@@ -77,14 +84,17 @@ type Runner struct {
 	VerifyEmail bool
 }
 
-// EmailVerifier sends one verification email and journals it; it returns an
-// error only when the run must stop (*jobs.Verifier is the production one).
+// EmailVerifier requests one verification email and journals it, reading
+// its job back in the background; it returns an error only when the run
+// must stop. Wait returns once every job sent is settled (*jobs.Verifier is
+// the production one).
 type EmailVerifier interface {
 	Send(ctx context.Context, key report.Key, email, userID string) error
+	Wait() error
 }
 
 // Run sends every record from records and returns when the channel is
-// closed and every record is settled. On a fatal error (missing scope,
+// closed and every record (and verification email) is settled. On a fatal error (missing scope,
 // custom domain refused, the report cannot be written, tenant unreachable)
 // or when ctx is cancelled it stops reading, lets the requests in flight end,
 // and returns the error (ctx.Err() on cancellation). Records without a final
@@ -136,6 +146,14 @@ loop:
 		})
 	}
 	pool.StopAndWait()
+	if r.Verifier != nil {
+		// The verification jobs of the last users are still being read
+		// back: the run ends when they are settled (or, stopped, left with
+		// their job ids for a resume).
+		if err := r.Verifier.Wait(); err != nil {
+			fail(err)
+		}
+	}
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -150,6 +168,12 @@ func (r *Runner) defaults() {
 	}
 	if r.QueueSize <= 0 {
 		r.QueueSize = 2 * r.Concurrency
+	}
+	switch {
+	case r.MaxRetries == 0:
+		r.MaxRetries = DefaultMaxRetries
+	case r.MaxRetries < 0:
+		r.MaxRetries = 0
 	}
 	if r.Clock == nil {
 		r.Clock = clock.Real{}

@@ -3,8 +3,10 @@ package create
 import (
 	"context"
 	"errors"
+	"fmt"
 	"runtime"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -154,7 +156,7 @@ func TestUnknownFateNeverCreatesTwice(t *testing.T) {
 			}
 			return nil, true
 		}, report.Created, "", 2, 1, 1},
-		{"never answered", false, func(int) (error, bool) { return unknownFate{}, false }, report.Failed, CodeUnknownFate, 3, 0, 0},
+		{"never answered", false, func(int) (error, bool) { return unknownFate{}, false }, report.Failed, CodeUnknownFate, 1 + DefaultMaxRetries, 0, 0},
 		{"existed before the run", true, func(int) (error, bool) { return unknownFate{}, false }, report.Skipped, CodeUserExists, 1, 0, 0},
 	}
 	for _, tc := range cases {
@@ -250,28 +252,40 @@ func TestPasswordlessConnectionSendsNoPassword(t *testing.T) {
 	}
 }
 
+// With --verify-email a created, unverified user's email is requested, and
+// Run returns only once its job was read back: verification_sent when it
+// completed, verification_failed when it failed (the user stays created).
 func TestVerificationAfterCreate(t *testing.T) {
 	clk := clock.NewFake(t0)
 	api, j := newTenant(clk), &memJournal{}
 	api.add("old@x.com", t0.Add(-time.Hour))
+	api.failJobs = map[string]bool{"auth0|b@x.com": true}
 	r := newRunner(api, j, clk)
 	r.VerifyEmail = true
 	r.Verifier = &jobs.Verifier{API: api, Journal: j, Clock: clk}
 	yes := true
 	verified := rec(2, "v@x.com", "Secret-123")
 	verified.User.EmailVerified = &yes
-	if err := r.Run(context.Background(), feed(rec(1, "a@x.com", "Secret-123"), verified, rec(3, "old@x.com", "Secret-123"))); err != nil {
+	done := make(chan error, 1)
+	go func() {
+		done <- r.Run(context.Background(), feed(rec(1, "a@x.com", "Secret-123"), verified, rec(3, "old@x.com", "Secret-123"), rec(4, "b@x.com", "Secret-123")))
+	}()
+	// The job reads wait on clk: Run returns only after them.
+	if err := clk.Drive(time.Second, done); err != nil {
 		t.Fatal(err)
 	}
-	sent := j.with(report.VerificationSent)
+	sent, failed := j.with(report.VerificationSent), j.with(report.VerificationFailed)
 	if len(sent) != 1 || sent[0].Line != 1 || sent[0].UserID != "auth0|a@x.com" || sent[0].JobID == "" {
-		t.Fatalf("verification lines = %+v", sent)
+		t.Fatalf("verification_sent lines = %+v", sent)
 	}
-	if len(api.verified) != 1 {
-		t.Fatalf("verification emails = %v, want only the created, unverified user's", api.verified)
+	if len(failed) != 1 || failed[0].Line != 4 || failed[0].Code != jobs.CodeJobFailed || failed[0].JobID == "" {
+		t.Fatalf("verification_failed lines = %+v", failed)
 	}
-	if len(j.finals()) != 3 {
-		t.Fatalf("finals = %+v", j.finals())
+	if len(api.verified) != 2 || api.jobReads != 2 {
+		t.Fatalf("verification emails = %v, %d job reads; want the created, unverified users' and one read each", api.verified, api.jobReads)
+	}
+	if f := j.finals(); len(f) != 4 || f[4][0].Status != report.Created {
+		t.Fatalf("finals = %+v", f)
 	}
 }
 
@@ -410,12 +424,12 @@ func TestResumedSendingIsLookedUpFirst(t *testing.T) {
 }
 
 // A dead run's unanswered attempt does not use up this run's: each run gets
-// its full number of sends before a record is given up as UNKNOWN_FATE.
+// its full retry budget before a record is given up as UNKNOWN_FATE.
 func TestResumedSendingGetsItsOwnAttempts(t *testing.T) {
 	clk := clock.NewFake(t0)
 	api, j := newTenant(clk), &memJournal{}
 	api.hook = func(_ string, a int) (error, bool) {
-		if a < maxAttempts {
+		if a <= DefaultMaxRetries {
 			return unknownFate{}, false // lost before the tenant acted
 		}
 		return nil, true
@@ -428,7 +442,110 @@ func TestResumedSendingGetsItsOwnAttempts(t *testing.T) {
 	if f := j.finals()[1]; len(f) != 1 || f[0].Status != report.Created {
 		t.Fatalf("final = %+v, want created on this run's last attempt", f)
 	}
-	if len(api.creates) != maxAttempts || api.created["a@x.com"] != 1 {
+	if len(api.creates) != 1+DefaultMaxRetries || api.created["a@x.com"] != 1 {
 		t.Fatalf("posts = %d, created = %d", len(api.creates), api.created["a@x.com"])
+	}
+}
+
+// A create whose answers are lost before the tenant acts is looked up after
+// each, and sent again while the run's retry budget (--max-retries) lasts:
+// it used to give up UNKNOWN_FATE after a fixed 3 attempts, whatever the
+// budget. An update with no answer is sent again within the same budget.
+func TestLostAnswersUseTheRetryBudget(t *testing.T) {
+	cases := []struct {
+		name       string
+		maxRetries int
+		lost       int // answers lost before the tenant acted
+		posts      int
+		status     report.Status
+	}{
+		{"default budget, 4 lost", 0, 4, 5, report.Created},
+		{"default budget, 5 lost", 0, 5, 6, report.Created},
+		{"default budget, 6 lost", 0, 6, 6, report.Failed},
+		{"budget 8, 7 lost", 8, 7, 8, report.Created},
+		{"budget 2, 3 lost", 2, 3, 3, report.Failed},
+		{"no retries", -1, 1, 1, report.Failed},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			clk := clock.NewFake(t0)
+			api, j := newTenant(clk), &memJournal{}
+			api.hook = func(_ string, a int) (error, bool) {
+				if a <= tc.lost {
+					return unknownFate{}, false
+				}
+				return nil, true
+			}
+			r := newRunner(api, j, clk)
+			r.MaxRetries = tc.maxRetries
+			if err := r.Run(context.Background(), feed(rec(1, "a@x.com", "Secret-123"))); err != nil {
+				t.Fatal(err)
+			}
+			f := j.finals()[1]
+			if len(f) != 1 || f[0].Status != tc.status {
+				t.Fatalf("final = %+v, want %s", f, tc.status)
+			}
+			if tc.status == report.Failed && (f[0].Code != CodeUnknownFate || !strings.Contains(f[0].Reason, fmt.Sprintf("after %d attempts", tc.posts))) {
+				t.Fatalf("final = %+v, want UNKNOWN_FATE after %d attempts", f[0], tc.posts)
+			}
+			// Each lost answer is looked up before the next send.
+			if len(api.creates) != tc.posts || len(api.lookups) != min(tc.lost, tc.posts) {
+				t.Fatalf("posts = %d, lookups = %d; want %d, %d", len(api.creates), len(api.lookups), tc.posts, min(tc.lost, tc.posts))
+			}
+		})
+	}
+	t.Run("update", func(t *testing.T) {
+		clk := clock.NewFake(t0)
+		api, j := newTenant(clk), &memJournal{}
+		api.add("old@x.com", t0.Add(-time.Hour))
+		api.updateErrs = 4 // lost answers of the PATCH
+		r := newRunner(api, j, clk)
+		r.Upsert = true
+		if err := r.Run(context.Background(), feed(rec(1, "old@x.com", "Secret-123"))); err != nil {
+			t.Fatal(err)
+		}
+		if f := j.finals()[1]; len(f) != 1 || f[0].Status != report.Updated || api.patches != 5 {
+			t.Fatalf("final = %+v after %d PATCHes, want updated on the 5th", f, api.patches)
+		}
+	})
+}
+
+// stubVerifier records the order of Send and Wait calls.
+type stubVerifier struct {
+	mu      sync.Mutex
+	calls   []string
+	waitErr error
+}
+
+func (s *stubVerifier) Send(ctx context.Context, key report.Key, email, userID string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.calls = append(s.calls, "send "+email)
+	return nil
+}
+
+func (s *stubVerifier) Wait() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.calls = append(s.calls, "wait")
+	return s.waitErr
+}
+
+// Run ends only after the verifier settled every job it was handed (Wait,
+// after the last Send), and an error it met reading them back fails the run.
+func TestRunWaitsForTheVerifier(t *testing.T) {
+	for _, waitErr := range []error{nil, errors.New("reading verification job job_1: 401")} {
+		clk := clock.NewFake(t0)
+		api, j := newTenant(clk), &memJournal{}
+		v := &stubVerifier{waitErr: waitErr}
+		r := newRunner(api, j, clk)
+		r.VerifyEmail, r.Verifier, r.Concurrency = true, v, 1
+		err := r.Run(context.Background(), feed(rec(1, "a@x.com", "Secret-123"), rec(2, "b@x.com", "Secret-123")))
+		if !errors.Is(err, waitErr) {
+			t.Fatalf("Run = %v, want %v", err, waitErr)
+		}
+		if got := strings.Join(v.calls, ", "); got != "send a@x.com, send b@x.com, wait" {
+			t.Fatalf("verifier calls: %s", got)
+		}
 	}
 }

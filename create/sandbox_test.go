@@ -65,7 +65,10 @@ func TestRunnerAgainstFaultySandbox(t *testing.T) {
 	}
 	recs <- input.Record{File: "u.csv", Line: n + 2, User: input.User{Email: "OLD@example.com"}}
 	close(recs)
-	if err := r.Run(context.Background(), recs); err != nil {
+	done := make(chan error, 1)
+	go func() { done <- r.Run(context.Background(), recs) }()
+	// The verification jobs are read back on fc: Run ends after them.
+	if err := fc.Drive(time.Second, done); err != nil {
 		t.Fatal(err)
 	}
 

@@ -44,7 +44,8 @@ func (r *Runner) send(ctx context.Context, rec *input.Record) error {
 // create POSTs the user. A POST without an answer is settled by reading the
 // tenant back before it is ever sent again, so no user is created twice.
 func (r *Runner) create(ctx context.Context, rec *input.Record, req management.CreateUserRequest) (outcome, error) {
-	// unanswered counts this run's attempts without an answer (the bound);
+	// unanswered counts this run's attempts without an answer: after the
+	// first, each is a retry of the run's budget (MaxRetries);
 	// maybeSent says some attempt, this run's or a dead run's, may have
 	// created the user, so a 409 must be checked, not taken as "existed".
 	unanswered, maybeSent := 0, false
@@ -89,7 +90,7 @@ func (r *Runner) create(ctx context.Context, rec *input.Record, req management.C
 				}
 				return r.existing(ctx, rec, found, "the user already exists")
 			}
-			if unanswered >= maxAttempts {
+			if unanswered > r.MaxRetries {
 				return outcome{status: report.Failed, code: CodeUnknownFate,
 					reason: fmt.Sprintf("no answer from the tenant after %d attempts, and the user is not found by email", unanswered)}, nil
 			}
@@ -143,7 +144,7 @@ func (r *Runner) existing(ctx context.Context, rec *input.Record, found *managem
 		}
 		// The same PATCH twice has the same effect: safe to send again.
 		v := management.Classify(err)
-		if v.Action == management.ReadBack && attempt < maxAttempts {
+		if v.Action == management.ReadBack && attempt <= r.MaxRetries {
 			continue
 		}
 		if v.Action == management.ReadBack {

@@ -132,26 +132,62 @@ func TestSchedulerAgainstSandbox(t *testing.T) {
 	}
 }
 
+// Against the sandbox, whose verification jobs are pending for its job
+// delay and some end failed: each user's line says what its job became.
 func TestVerifierAgainstSandbox(t *testing.T) {
-	srv, client, fc := sandboxClient(t, sandbox.Config{})
-	srv.AddUser(management.User{Email: "ann@example.com"}, dbConn)
-	j := &journal{ch: make(chan report.Entry, 10)}
+	srv, client, fc := sandboxClient(t, sandbox.Config{JobDelay: 3 * time.Second, Faults: sandbox.Faults{Seed: 1, FailVerification: 0.5}})
+	const users = 6
+	for i := range users {
+		srv.AddUser(management.User{Email: fmt.Sprintf("u%d@example.com", i)}, dbConn)
+	}
+	j := &journal{ch: make(chan report.Entry, 100)}
 	v := &jobs.Verifier{API: client, Journal: j, Clock: fc}
 	ctx := context.Background()
-	if err := v.Send(ctx, report.Key{File: "f", Line: 1}, "Ann@Example.com", ""); err != nil {
+	for i := range users {
+		if err := v.Send(ctx, report.Key{File: "f", Line: i + 1}, fmt.Sprintf("U%d@Example.com", i), ""); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := v.Send(ctx, report.Key{File: "f", Line: users + 1}, "ghost@example.com", ""); err != nil {
 		t.Fatal(err)
 	}
-	if err := v.Send(ctx, report.Key{File: "f", Line: 2}, "ghost@example.com", ""); err != nil {
+	done := make(chan error, 1)
+	go func() { done <- v.Wait() }()
+	if err := driveClock(fc, done); err != nil {
 		t.Fatal(err)
 	}
-	sending, sent, failed := <-j.ch, <-j.ch, <-j.ch
-	if sending.Status != report.VerificationSending {
-		t.Fatalf("first line %+v, want the write-ahead verification_sending", sending)
+	close(j.ch)
+	final := map[int]report.Entry{}
+	for e := range j.ch {
+		if e.Status != report.VerificationSending {
+			final[e.Line] = e
+		}
 	}
-	if sent.Status != report.VerificationSent || sent.JobID == "" || failed.Status != report.VerificationFailed || failed.Reason != "user not found" {
-		t.Fatalf("lines: %+v / %+v", sent, failed)
+	failed := map[string]bool{}
+	for _, ve := range srv.Stats().VerificationEmails {
+		failed[ve.JobID] = ve.Failed
 	}
-	if n := len(srv.Stats().VerificationEmails); n != 1 {
-		t.Fatalf("verification emails = %d", n)
+	if len(failed) != users {
+		t.Fatalf("%d verification jobs, want %d", len(failed), users)
+	}
+	var sent, jobFailed int
+	for line := 1; line <= users; line++ {
+		e := final[line]
+		want := report.VerificationSent
+		if failed[e.JobID] {
+			want = report.VerificationFailed
+			jobFailed++
+		} else {
+			sent++
+		}
+		if e.Status != want || e.JobID == "" || (want == report.VerificationFailed && (e.Code != jobs.CodeJobFailed || e.Reason != "the verification job failed")) {
+			t.Errorf("line %d: %+v, want %s (the tenant's job failed: %v)", line, e, want, failed[e.JobID])
+		}
+	}
+	if sent == 0 || jobFailed == 0 {
+		t.Fatalf("%d sent, %d failed: the seed gives no mix", sent, jobFailed)
+	}
+	if g := final[users+1]; g.Status != report.VerificationFailed || g.Reason != "user not found" {
+		t.Fatalf("ghost: %+v", g)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/a0bulk/a0bulk/clock"
 	"github.com/a0bulk/a0bulk/management"
@@ -17,6 +18,8 @@ import (
 type VerifyAPI interface {
 	SendVerificationEmail(ctx context.Context, r management.VerificationEmailRequest) (*management.Job, error)
 	UsersByEmail(ctx context.Context, email string) ([]management.User, error)
+	// Job reads a verification job back (GET /api/v2/jobs/{id}).
+	Job(ctx context.Context, id string) (*management.Job, error)
 }
 
 // Codes of verification_failed lines a0bulk writes itself.
@@ -26,8 +29,11 @@ const (
 	CodeUnknownFate  = "UNKNOWN_FATE"
 )
 
-// Verifier sends verification emails, one job per user, and journals each as
-// verification_sent or verification_failed. Safe for concurrent use.
+// Verifier sends verification emails, one job per user. A job is only a
+// request: the Verifier journals it (verification_sending with its job id),
+// reads it back in the background (verifywait.go) and journals
+// verification_sent only when it completed, verification_failed otherwise.
+// Safe for concurrent use; call Wait after the last Send or Resume.
 type Verifier struct {
 	API     VerifyAPI
 	Journal report.Journal
@@ -37,20 +43,36 @@ type Verifier struct {
 	// Connection, when set, picks the user of that connection when an email
 	// belongs to several users (optional).
 	Connection string
-	// Clock stamps the lines (default: the wall clock).
+	// Clock stamps the lines and paces the job reads (default: the wall
+	// clock).
 	Clock clock.Clock
+	// FirstRead is the wait before a new job is first read back (default
+	// DefaultVerifyFirstRead); later reads back off as Wait's do.
+	FirstRead time.Duration
+	// MaxInFlight bounds the jobs being read back at once (default
+	// DefaultVerifyInFlight): beyond it Send waits for one to end.
+	MaxInFlight int
+	// MaxReads bounds the job reads in flight at once (default
+	// DefaultVerifyReads), so polls never crowd the paced client.
+	MaxReads int
 
 	mu    sync.Mutex
 	cache map[string][]management.User
+	bg    background
 }
 
-// Send sends one verification email. With userID "" the user is looked up by
-// email (results are cached). Per-user failures are journalled and Send
-// returns nil; it returns an error only when the run must stop: a
-// *management.CustomDomainError, a *management.MissingScopeError, another
-// answer about the run (401, 403, 429, 5xx; see management.Classify), a
-// journal failure, or ctx.
+// Send requests one verification email and hands its job to the background,
+// which reads it back under ctx (so ctx must last as long as the run). With
+// userID "" the user is looked up by email (results are cached). Per-user
+// failures are journalled and Send returns nil; it returns an error only
+// when the run must stop: a *management.CustomDomainError, a
+// *management.MissingScopeError, another answer about the run (401, 403,
+// 429, 5xx; see management.Classify), a journal failure, ctx, or such an
+// error met earlier while reading a job back.
 func (v *Verifier) Send(ctx context.Context, key report.Key, email, userID string) error {
+	if err := v.bg.failure(); err != nil {
+		return err
+	}
 	line := report.At(key)
 	line.Email, line.UserID = email, userID
 	if userID == "" {
@@ -63,16 +85,60 @@ func (v *Verifier) Send(ctx context.Context, key report.Key, email, userID strin
 		}
 		userID, line.UserID = id, id
 	}
-	if err := v.write(line, report.VerificationSending, "", "", ""); err != nil {
+	// The read-back slot is taken before the request: a job once asked for
+	// is always read back (or left, with its id, to a resume).
+	if err := v.hold(ctx); err != nil {
 		return err
 	}
-	job, err := v.API.SendVerificationEmail(ctx, management.VerificationEmailRequest{UserID: userID, ClientID: v.ClientID})
-	if err == nil {
-		return v.write(line, report.VerificationSent, job.ID, "", "")
+	job, err := v.request(ctx, line)
+	if err != nil || job == nil {
+		v.bg.release()
+		return err
 	}
+	v.readBack(ctx, line, job.ID, true)
+	return nil
+}
+
+// Resume reads back the job of an email an earlier run requested (its
+// verification_sending line carries jobID), instead of sending it again,
+// and journals its outcome as Send does. Errors are Send's.
+func (v *Verifier) Resume(ctx context.Context, key report.Key, email, userID, jobID string) error {
+	if err := v.bg.failure(); err != nil {
+		return err
+	}
+	if err := v.hold(ctx); err != nil {
+		return err
+	}
+	line := report.At(key)
+	line.Email, line.UserID = email, userID
+	v.readBack(ctx, line, jobID, false)
+	return nil
+}
+
+// request POSTs the verification job, journalled before (verification_sending)
+// and after (the same, with the job id). It returns a nil job when the
+// outcome is journalled already (a refusal, or no answer).
+func (v *Verifier) request(ctx context.Context, line report.Entry) (*management.Job, error) {
+	if err := v.write(line, report.VerificationSending, "", "", ""); err != nil {
+		return nil, err
+	}
+	job, err := v.API.SendVerificationEmail(ctx, management.VerificationEmailRequest{UserID: line.UserID, ClientID: v.ClientID})
+	if err != nil {
+		return nil, v.refused(ctx, line, err)
+	}
+	if job.ID == "" {
+		return nil, v.write(line, report.VerificationFailed, "", CodeUnknownFate,
+			"the tenant accepted the request but named no job to read back: the email may or may not have been sent")
+	}
+	return job, v.write(line, report.VerificationSending, job.ID, "", "")
+}
+
+// refused journals a request that got no job, or returns the error that
+// stops the run.
+func (v *Verifier) refused(ctx context.Context, line report.Entry, err error) error {
 	verdict, stop := v.classify(ctx, err)
 	if stop != nil {
-		return fmt.Errorf("sending a verification email to %s: %w", email, stop)
+		return fmt.Errorf("sending a verification email to %s: %w", line.Email, stop)
 	}
 	switch verdict.Action {
 	case management.ReadBack:
@@ -156,11 +222,7 @@ func (v *Verifier) resolve(ctx context.Context, email string) (id, code, reason 
 }
 
 func (v *Verifier) write(e report.Entry, st report.Status, jobID, code, reason string) error {
-	c := v.Clock
-	if c == nil {
-		c = clock.Real{}
-	}
-	e.Status, e.JobID, e.Code, e.Reason, e.At = st, jobID, code, reason, c.Now().UTC()
+	e.Status, e.JobID, e.Code, e.Reason, e.At = st, jobID, code, reason, v.clock().Now().UTC()
 	if err := v.Journal.Record(e); err != nil {
 		return fmt.Errorf("writing the report: %w", err)
 	}

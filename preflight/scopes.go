@@ -48,7 +48,7 @@ var commandScopes = map[string][]ScopeNeed{
 	},
 	"verify": {
 		{Scope: "update:users", Why: "POST /jobs/verification-email"},
-		{Scope: "read:users", Why: "looking users up by email"},
+		{Scope: "read:users", Why: "looking users up by email and reading verification jobs back"},
 	},
 }
 

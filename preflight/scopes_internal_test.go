@@ -64,7 +64,7 @@ func TestUsedScopesCoverTheTables(t *testing.T) {
 
 func TestDescribeNeeds(t *testing.T) {
 	got := describeNeeds(commandScopes["verify"])
-	want := "update:users (POST /jobs/verification-email), read:users (looking users up by email)"
+	want := "update:users (POST /jobs/verification-email), read:users (looking users up by email and reading verification jobs back)"
 	if got != want {
 		t.Errorf("describeNeeds = %q, want %q", got, want)
 	}

@@ -61,8 +61,8 @@ type Env struct {
 	// Grace is how long requests already sent may finish after the run's
 	// context ends, so that their outcome is journalled (default 10s).
 	Grace time.Duration
-	// PollMin overrides the import scheduler's first wait between job reads
-	// (0: the scheduler's default).
+	// PollMin overrides the first wait between job reads of the import
+	// scheduler and of verification jobs (0: their defaults).
 	PollMin time.Duration
 }
 

@@ -145,7 +145,9 @@ func (p *Plan) ask(ctx context.Context, env *Env, spec Spec) error {
 	if spec.Mode == ModeCreate {
 		p.Requests = p.Valid
 		if spec.VerifyEmail {
-			p.Requests *= 2
+			// The user, its verification job, and at least one read of
+			// the job (a request, not a sent email, until read back).
+			p.Requests *= 3
 		}
 		limit, _, _, ok := tenant.Headroom()
 		p.Rate, p.RateSource = throttle.EstimateRate(spec.Rate, limit, ok)

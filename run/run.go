@@ -104,17 +104,26 @@ func (r *started) scheduler(upsert bool, maybeSent func(report.Key) bool) *jobs.
 // runner is the one create runner of every run. A resumed run keeps the
 // original start: a user whose create was in flight when the earlier run
 // died was created after it, and is ours.
-func (r *started) runner(upsert bool, wasSending func(report.Key) bool) *create.Runner {
+func (r *started) runner(upsert bool, wasSending func(report.Key) bool, verifier *jobs.Verifier) *create.Runner {
 	runner := &create.Runner{
 		API: r.tenant, Journal: r.journal, Clock: r.env.Clock,
 		Connection: r.conn.Name, Upsert: upsert, RandomPassword: r.spec.RandomPassword,
 		Concurrency: r.spec.Concurrency, RunStarted: r.start, VerifyEmail: r.spec.VerifyEmail,
-		WasSending: wasSending,
+		WasSending: wasSending, MaxRetries: retryBudget(r.spec.MaxRetries),
 	}
-	if r.spec.VerifyEmail {
-		runner.Verifier = &jobs.Verifier{API: r.tenant, Journal: r.journal, ClientID: r.spec.AppClientID, Clock: r.env.Clock}
+	if verifier != nil { // never a typed nil in the interface
+		runner.Verifier = verifier
 	}
 	return runner
+}
+
+// retryBudget is the runner's MaxRetries for --max-retries n: the runner's
+// 0 means its default, and --max-retries 0 means none.
+func retryBudget(n int) int {
+	if n == 0 {
+		return -1
+	}
+	return n
 }
 
 // send runs the loop in the spec's send mode: import jobs or creates.
@@ -123,8 +132,17 @@ func (r *started) send(ctx context.Context, upsert bool, admit admitFunc, resume
 	workCtx, stopWork := r.env.graceContext(ctx)
 	defer stopWork()
 	if r.in.Mode == input.ModeCreate {
+		var verifier *jobs.Verifier
+		if r.spec.VerifyEmail {
+			// Jobs an earlier run requested are read back alongside the
+			// creates; the runner waits for them at its end.
+			verifier = newVerifier(r.env, r.tenant, r.journal, r.spec.AppClientID)
+			if err := resumeVerifications(workCtx, verifier, r.state); err != nil {
+				return []error{err}, nil
+			}
+		}
 		readErr, runErr := createLoop{
-			Source: r.source(), Runner: r.runner(upsert, resume.wasSending),
+			Source: r.source(), Runner: r.runner(upsert, resume.wasSending, verifier),
 			Admit: admit, OnRead: r.prog.RecordRead,
 		}.Run(ctx, workCtx)
 		return []error{readErr, runErr}, nil

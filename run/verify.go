@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sort"
 	"strings"
 	"sync"
 
@@ -28,16 +29,28 @@ type VerifySpec struct {
 	Concurrency int
 }
 
-// verifyTarget is one user to send a verification email to.
+// verifyTarget is one user to send a verification email to, or, with a
+// jobID, whose email an earlier run requested as that job: it is read back,
+// never sent again.
 type verifyTarget struct {
 	key    report.Key
 	email  string
 	userID string
+	jobID  string
+}
+
+// verify sends t's email, or reads back the job an earlier run left.
+func (t verifyTarget) verify(ctx context.Context, v *jobs.Verifier) error {
+	if t.jobID != "" {
+		return v.Resume(ctx, t.key, t.email, t.userID, t.jobID)
+	}
+	return v.Send(ctx, t.key, t.email, t.userID)
 }
 
 // Verify sends a verification email to each target, journalled write-ahead
-// (verification_sending before the request), so that no resume emails a
-// user twice.
+// (verification_sending before the request, and again with the job id once
+// the tenant accepted it), and reads each job back to its end, so that no
+// resume emails a user twice.
 func Verify(ctx context.Context, env Env, vs VerifySpec) (*Summary, error) {
 	env.defaults()
 	tenant, err := env.connect()
@@ -59,7 +72,7 @@ func Verify(ctx context.Context, env Env, vs VerifySpec) (*Summary, error) {
 	defer journal.Close()
 	problems := &problemCollector{}
 	journal.Observe(problems.Observe)
-	v := &jobs.Verifier{API: tenant, Journal: journal, ClientID: vs.AppClientID, Clock: env.Clock}
+	v := newVerifier(&env, tenant, journal, vs.AppClientID)
 
 	prog := env.progress(Task{Command: string(ModeVerify)})
 	journal.Observe(prog.Observe)
@@ -89,7 +102,7 @@ func Verify(ctx context.Context, env Env, vs VerifySpec) (*Summary, error) {
 			if stopped() != nil || ctx.Err() != nil {
 				return
 			}
-			if err := v.Send(workCtx, t.key, t.email, t.userID); err != nil {
+			if err := t.verify(workCtx, v); err != nil {
 				mu.Lock()
 				if fatal == nil {
 					fatal = err
@@ -100,6 +113,13 @@ func Verify(ctx context.Context, env Env, vs VerifySpec) (*Summary, error) {
 		return nil
 	})
 	pool.StopAndWait()
+	if err := v.Wait(); err != nil {
+		mu.Lock()
+		if fatal == nil {
+			fatal = err
+		}
+		mu.Unlock()
+	}
 	prog.Stop()
 
 	// The exit code speaks of this verify only: a report of an import that
@@ -162,10 +182,13 @@ func verifyFromReport(ctx context.Context, env *Env, path string) (*report.Write
 	targets := func(fn func(verifyTarget) error) error {
 		return rd.stream(ctx, func(rec input.Record) error {
 			k := keyOf(rec)
-			switch v := st.Verified[k]; v.Status {
-			case report.VerificationSent:
+			switch v := st.Verified[k]; {
+			case v.Status == report.VerificationSent:
 				return nil
-			case report.VerificationSending:
+			case v.Status == report.VerificationSending && v.JobID != "":
+				// The tenant accepted it as a job, not yet read back.
+				return fn(verifyTarget{key: k, email: v.Email, userID: v.UserID, jobID: v.JobID})
+			case v.Status == report.VerificationSending:
 				// An earlier run sent it and stopped before the answer:
 				// sending again could email the user twice.
 				e := report.At(k)
@@ -226,4 +249,42 @@ func verifyFromInput(ctx context.Context, env *Env, vs VerifySpec) (*report.Writ
 		})
 	}
 	return journal, targets, nil
+}
+
+// newVerifier is the Verifier of a run: env.PollMin, when set, shortens the
+// wait before a verification job's first read, as it does an import job's.
+func newVerifier(env *Env, tenant Tenant, journal report.Journal, appClientID string) *jobs.Verifier {
+	return &jobs.Verifier{API: tenant, Journal: journal, ClientID: appClientID, Clock: env.Clock, FirstRead: env.PollMin}
+}
+
+// resumeVerifications hands the verification jobs an earlier run requested
+// and never read back (a verification_sending line with a job id and no
+// final verification line) to v, which reads them back instead of emailing
+// again (create --resume --verify-email). On an error it waits for the jobs
+// already handed over, so that none writes to the journal after the run.
+func resumeVerifications(ctx context.Context, v *jobs.Verifier, st *report.State) error {
+	if st == nil {
+		return nil
+	}
+	var keys []report.Key
+	for k, e := range st.Verified {
+		if e.Status == report.VerificationSending && e.JobID != "" {
+			keys = append(keys, k)
+		}
+	}
+	// In input order, so the report reads like the run.
+	sort.Slice(keys, func(i, j int) bool {
+		if keys[i].File != keys[j].File {
+			return keys[i].File < keys[j].File
+		}
+		return keys[i].Line < keys[j].Line
+	})
+	for _, k := range keys {
+		e := st.Verified[k]
+		if err := v.Resume(ctx, k, e.Email, e.UserID, e.JobID); err != nil {
+			_ = v.Wait() // its error is err, or follows from it
+			return err
+		}
+	}
+	return nil
 }

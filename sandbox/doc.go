@@ -11,7 +11,7 @@
 //	POST  /api/v2/jobs/users-imports         multipart; 202, 413, 429 job limit
 //	GET   /api/v2/jobs/{id}                  pending → processing → completed|failed
 //	GET   /api/v2/jobs/{id}/errors           per-user list, failure object, or 204 / 200 []
-//	POST  /api/v2/jobs/verification-email    201, completes at once
+//	POST  /api/v2/jobs/verification-email    201 pending → completed|failed (verification.go)
 //	POST  /api/v2/users                      201, 409, PasswordStrengthError
 //	GET   /api/v2/users/{id}, PATCH /api/v2/users/{id}
 //	GET   /api/v2/users-by-email?email=      exact match on the lower-cased email
@@ -29,7 +29,8 @@
 // background: an import job is pending for JobDelay, processing for JobDelay,
 // and is processed (validation against the import schema and its prose
 // rules, duplicates, insert or upsert) by the first request at or after its
-// end. A clock.Fake therefore drives jobs, the bucket, the storm, held slots
+// end; a verification-email job is pending for JobDelay, then completed (or
+// failed, by Faults.FailVerification). A clock.Fake therefore drives jobs, the bucket, the storm, held slots
 // and token expiry.
 //
 // Fault decisions are a hash of (seed, fault kind, method, path and query,

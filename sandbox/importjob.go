@@ -13,8 +13,8 @@ import (
 // finish runs an import job to its end at j.doneAt: the injected failure,
 // or every user processed. Callers hold s.mu.
 func (s *Server) finish(j *job) {
-	if j.typ != typeImport {
-		j.final = management.JobCompleted
+	if j.typ == typeVerification {
+		finishVerification(j)
 		return
 	}
 	if n := s.cfg.Faults.FailEveryNthJob; n > 0 && j.seq%n == 0 {

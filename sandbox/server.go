@@ -21,7 +21,8 @@ type Config struct {
 	Rate  float64
 	Burst int
 	// JobDelay: an import job is pending for JobDelay, then processing for
-	// JobDelay, then done. 0 means 2s; a negative value completes jobs at once.
+	// JobDelay, then done; a verification job is pending for JobDelay, then
+	// done. 0 means 2s; a negative value completes jobs at once.
 	JobDelay     time.Duration
 	MaxJobs      int // concurrent import jobs (pending+processing), default 2
 	MaxFileBytes int // users file cap, default 512000; above it 413
@@ -57,6 +58,9 @@ type Faults struct {
 	// Every Nth import job runs 3 hours: at 2 hours it times out (failed)
 	// after inserting the first third of its users.
 	TimeOutEveryNthJob int
+	// FailVerification is the fraction of verification-email jobs that end
+	// failed (with no status_details) instead of completed.
+	FailVerification float64
 	// HeldSlots import slots are taken by someone else from New for HeldFor.
 	HeldSlots int
 	HeldFor   time.Duration

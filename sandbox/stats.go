@@ -30,6 +30,8 @@ type VerificationEmail struct {
 	UserID       string `json:"user_id"`
 	JobID        string `json:"job_id"`
 	CustomDomain string `json:"custom_domain"`
+	// Failed: the job ends failed (Faults.FailVerification): no email.
+	Failed bool `json:"failed,omitempty"`
 }
 
 // DomainViolation is an Auth0-Custom-Domain header sent where the official

@@ -128,28 +128,6 @@ func TestPatchUserMergesMetadata(t *testing.T) {
 	wantStatus(t, res, body, http.StatusNotFound)
 }
 
-func TestVerificationEmailJob(t *testing.T) {
-	e := newEnv(t, Config{})
-	e.s.AddUser(management.User{UserID: "auth0|abc", Email: "a@example.com"}, upa)
-	res, body := e.api(http.MethodPost, "/api/v2/jobs/verification-email", `{"user_id":"auth0|abc"}`)
-	wantStatus(t, res, body, http.StatusCreated)
-	sameJSON(t, body, `{"type":"verification_email","status":"pending","created_at":"2023-01-25T17:48:16.543Z","id":"job_6nNLiwFZksN0YmRR"}`)
-	var j management.Job
-	mustUnmarshal(t, body, &j)
-	_, body = e.api(http.MethodGet, "/api/v2/jobs/"+j.ID, "")
-	if !strings.Contains(string(body), `"status":"completed"`) {
-		t.Errorf("job %s", body)
-	}
-	res, body = e.api(http.MethodPost, "/api/v2/jobs/verification-email", `{"user_id":"auth0|nobody"}`)
-	wantStatus(t, res, body, http.StatusNotFound)
-	res, body = e.api(http.MethodPost, "/api/v2/jobs/verification-email", `{}`)
-	wantStatus(t, res, body, http.StatusBadRequest)
-	st := e.s.Stats()
-	if len(st.VerificationEmails) != 1 || st.VerificationEmails[0] != (VerificationEmail{UserID: "auth0|abc", JobID: j.ID}) {
-		t.Errorf("stats %+v", st.VerificationEmails)
-	}
-}
-
 func TestSandboxEndpoints(t *testing.T) {
 	e := newEnv(t, Config{Rate: 1, Burst: 1})
 	e.s.AddUser(management.User{UserID: "auth0|abc", Email: "a@example.com"}, upa)
