@@ -125,7 +125,7 @@ func applyLine(res *scanResult, wl *wireLine, lineNo int, fn func(*Entry, int) e
 	if lineNo == 1 {
 		return errors.New("first line is not the run header")
 	}
-	if err := validate(&wl.Entry); err != nil {
+	if err := validateIn(&wl.Entry, res.header); err != nil {
 		return err
 	}
 	return fn(&wl.Entry, lineNo)

@@ -106,6 +106,19 @@ func (t *tracker) intern(e *Entry) {
 	t.files[e.File] = e.File
 }
 
+// validateIn is validate for a report whose header says how it keys its
+// records: in one keyed by record, a record line without its ordinal would
+// name another record than the one it is about.
+func validateIn(e *Entry, h RunHeader) error {
+	if err := validate(e); err != nil {
+		return err
+	}
+	if !h.KeyedByLine() && e.Status != Submitted && e.Record < 1 {
+		return fmt.Errorf("%s line for %s:%d has no record ordinal", e.Status, e.File, e.Line)
+	}
+	return nil
+}
+
 // validate checks the shape of a record or chunk line.
 func validate(e *Entry) error {
 	switch {

@@ -37,8 +37,9 @@ var ErrInUse = errors.New("report is being written by another a0bulk run")
 // only the fsync is batched, so a power loss costs at most the last
 // syncEvery lines or syncInterval.
 type Writer struct {
-	clk  clock.Clock
-	path string
+	clk    clock.Clock
+	path   string
+	header RunHeader // how the report keys its records (validateIn)
 
 	mu        sync.Mutex
 	f         *os.File
@@ -95,7 +96,7 @@ func Create(path string, h RunHeader, clk clock.Clock) (*Writer, error) {
 		f.Close()
 		return nil, err
 	}
-	w.tr.lines = 1
+	w.tr.lines, w.header = 1, h
 	syncDir(path)
 	return w, nil
 }
@@ -119,7 +120,7 @@ func Append(path string, clk clock.Clock) (*Writer, *State, error) {
 		f.Close()
 		return nil, nil, err
 	}
-	w.tr = st.tr
+	w.tr, w.header = st.tr, st.Header
 	if err := f.Truncate(st.res.goodLen); err != nil {
 		f.Close()
 		return nil, nil, fmt.Errorf("drop torn last line of report: %w", err)
@@ -216,7 +217,7 @@ func (w *Writer) Record(e Entry) error {
 	if e.At.IsZero() {
 		e.At = w.clk.Now().UTC()
 	}
-	if err := validate(&e); err != nil {
+	if err := validateIn(&e, w.header); err != nil {
 		w.mu.Unlock()
 		return fmt.Errorf("report: %w", err)
 	}

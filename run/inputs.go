@@ -125,11 +125,14 @@ func (r reading) streamFile(ctx context.Context, path string, v *input.Validator
 	if err != nil {
 		return &UsageError{Err: err}
 	}
+	ordinal := r.ordinals()
 	rd, err := input.NewReader(src, name, format, input.Options{Mode: r.in.Mode, ColumnMap: r.in.ColumnMap})
 	if err != nil {
-		return fileBroken(name, err, fn)
+		return fileBroken(name, err, func(rec input.Record) error {
+			rec.Ordinal = ordinal()
+			return fn(rec)
+		})
 	}
-	ordinal := r.ordinals()
 	for {
 		if err := ctx.Err(); err != nil {
 			return err

@@ -74,7 +74,7 @@ func newVerifyFixture(t *testing.T, cfg sandbox.Config) *verifyFixture {
 		{Email: "a@example.com", Status: report.VerificationSending, JobID: f.earlier},
 		{Email: "b@example.com", Status: report.VerificationSending},
 	} {
-		e.File, e.Line, e.UserID = in, line[e.Email], f.ids[e.Email]
+		e.File, e.Line, e.Record, e.UserID = in, line[e.Email], line[e.Email]-1, f.ids[e.Email] // a CSV: record n is on line n+1
 		if err := w.Record(e); err != nil {
 			t.Fatal(err)
 		}
