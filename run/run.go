@@ -50,17 +50,19 @@ func start(ctx context.Context, env *Env, spec Spec, in inputs) (*started, error
 	if err != nil {
 		return nil, err
 	}
-	jp, err := planJournal(spec, in, env.Version, env.Clock)
+	jp, err := planJournal(ctx, env, spec, in)
 	if err != nil {
 		return nil, err
 	}
 	conn, err := databaseConnection(ctx, tenant, spec.Connection)
 	if err != nil {
+		jp.discard()
 		return nil, err
 	}
-	r := &started{env: env, spec: spec, in: in, tenant: tenant, conn: conn, counter: &byteCounter{}, problems: &problemCollector{}}
+	r := &started{env: env, spec: spec, in: jp.in, tenant: tenant, conn: conn, counter: &byteCounter{}, problems: &problemCollector{}}
 	r.start = jp.startFrom(tenant)
 	if r.journal, r.state, err = jp.open(); err != nil {
+		jp.discard()
 		return nil, err
 	}
 	r.journal.Observe(r.problems.Observe)
