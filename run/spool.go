@@ -79,7 +79,8 @@ func spoolOne(ctx context.Context, env *Env, in inputs, i int, reportPath string
 		return report.Input{}, Usagef("--input %s: the copy %s exists (left by a run that stopped before writing its report?): delete it, or choose another --report", pipeName(path), dst)
 	}
 	if err != nil {
-		return report.Input{}, fmt.Errorf("copying %s: %w", pipeName(path), err)
+		// Like a report that cannot be created: before any request.
+		return report.Input{}, &UsageError{Err: fmt.Errorf("--input %s: creating its copy: %w", pipeName(path), err)}
 	}
 	fmt.Fprintf(env.Notes, "a0bulk: copying %s to %s, which the run reads and a --resume reads again (delete it once the run is complete)\n", pipeName(path), dst)
 	h := sha256.New()
