@@ -82,7 +82,7 @@ func spoolOne(ctx context.Context, env *Env, in inputs, i int, reportPath string
 		// Like a report that cannot be created: before any request.
 		return report.Input{}, &UsageError{Err: fmt.Errorf("--input %s: creating its copy: %w", pipeName(path), err)}
 	}
-	fmt.Fprintf(env.Notes, "a0bulk: copying %s to %s, which the run reads and a --resume reads again (delete it once the run is complete)\n", pipeName(path), dst)
+	fmt.Fprintf(env.Notes, "a0bulk: copying %s to %s: the run and its resume read that copy; delete it once the run is complete\n", pipeName(path), dst)
 	h := sha256.New()
 	n, err := io.Copy(io.MultiWriter(f, h), src)
 	if err == nil {
