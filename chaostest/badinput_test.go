@@ -76,13 +76,14 @@ func TestTenMegabyteField(t *testing.T) {
 		// lines the report may name: the record's own line, or the one
 		// before when the reader can only say "the record after this one".
 		lines []int
-		// valid records of this file that must survive (the readers can
-		// skip an over-long NDJSON line, not an over-long CSV record).
+		// valid records of this file that must survive (the readers skip
+		// an over-long NDJSON line or CSV record, not an over-long JSON
+		// array element).
 		valid int
 	}{
 		{"big.ndjson", `{"email":"a@example.com"}` + "\n" + `{"email":"big@example.com","given_name":"` + huge + `"}` + "\n" + `{"email":"c@example.com"}` + "\n", []int{2}, 2},
-		{"big.csv", "email,given_name\na@example.com,A\nbig@example.com," + huge + "\nc@example.com,C\n", []int{2, 3}, 1},
-		{"bigquoted.csv", "email,given_name\na@example.com,A\nbig@example.com,\"" + huge + "\"\nc@example.com,C\n", []int{2, 3}, 1},
+		{"big.csv", "email,given_name\na@example.com,A\nbig@example.com," + huge + "\nc@example.com,C\n", []int{3}, 2},
+		{"bigquoted.csv", "email,given_name\na@example.com,A\nbig@example.com,\"" + huge + "\"\nc@example.com,C\n", []int{3}, 2},
 		{"big.json", "[\n" + `{"email":"a@example.com"},` + "\n" + `{"email":"big@example.com","given_name":"` + huge + `"},` + "\n" + `{"email":"c@example.com"}` + "\n]\n", []int{2, 3}, 1},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -155,7 +155,7 @@ func (t tenantOptions) paced(st report.Settings) tenantOptions {
 func runEnv(s *IOStreams, g globalOptions, t *tenantOptions) run.Env {
 	log := g.logger(s)
 	env := run.Env{
-		Stdin: s.In, Log: log, Version: Version,
+		Stdin: s.In, Notes: s.ErrOut, Log: log, Version: Version,
 		Progress: func(task run.Task) run.Progress {
 			return progress.New(s.ErrOut, progress.Options{
 				Command: task.Command, TotalBytes: task.TotalBytes, BytesRead: task.BytesRead,

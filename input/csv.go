@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -17,43 +18,22 @@ import (
 // csvReader streams CSV rows through gocsv's simple decoder over an
 // encoding/csv.Reader (strict quotes, any field count: counts are checked
 // here so that a short or long row invalidates only that record). Columns are
-// driven by the header, so metadata columns need no struct.
+// driven by the header, so metadata columns need no struct. A csvFramer
+// under it cuts out records larger than the limit.
 type csvReader struct {
-	file  string
-	o     Options
-	guard *sizeGuard
-	line  int // start line of the last record returned
-	cr    *csv.Reader
-	dec   gocsv.SimpleDecoder
-	cols  []csvCol
-}
-
-// sizeGuard stops encoding/csv from buffering one unbounded record (say,
-// from an unterminated quote in a huge file): past limit bytes since the
-// last record, reads fail.
-type sizeGuard struct {
-	r        io.Reader
-	n, limit int64
-}
-
-var errCSVRecordTooLarge = errors.New("CSV record too large")
-
-func (g *sizeGuard) Read(p []byte) (int, error) {
-	if g.n > g.limit {
-		return 0, errCSVRecordTooLarge
-	}
-	n, err := g.r.Read(p)
-	g.n += int64(n)
-	return n, err
+	file   string
+	o      Options
+	fr     *csvFramer
+	base   int // lines before the csv.Reader's first byte
+	cr     *csv.Reader
+	dec    gocsv.SimpleDecoder
+	header []string
+	cols   []csvCol
 }
 
 func newCSVReader(r io.Reader, file string, o Options) (*csvReader, error) {
-	guard := &sizeGuard{r: r, limit: int64(o.maxRecord()) + 64<<10}
-	cr := csv.NewReader(guard)
-	cr.FieldsPerRecord = -1
-	cr.LazyQuotes = false
-	cr.ReuseRecord = true
-	c := &csvReader{file: file, o: o, guard: guard, line: 1, cr: cr, dec: gocsv.NewSimpleDecoderFromCSVReader(cr)}
+	c := &csvReader{file: file, o: o, fr: newCSVFramer(r, o.maxRecord())}
+	c.restart()
 	header, err := c.dec.GetCSVRow()
 	if err == io.EOF {
 		return nil, &InputError{File: file, Line: 1, Reason: "empty file: no CSV header"}
@@ -61,7 +41,8 @@ func newCSVReader(r io.Reader, file string, o Options) (*csvReader, error) {
 	if err != nil {
 		return nil, c.fatal(err)
 	}
-	line, _ := cr.FieldPos(0)
+	line, _ := c.cr.FieldPos(0)
+	c.header = slices.Clone(header)
 	cols, ierr := parseHeader(header, o)
 	if ierr != nil {
 		ierr.File, ierr.Line = file, line
@@ -71,13 +52,23 @@ func newCSVReader(r io.Reader, file string, o Options) (*csvReader, error) {
 	return c, nil
 }
 
+// restart reads on with a fresh csv.Reader from where the framer stands:
+// after a record too large to read, the old one is mid-record.
+func (c *csvReader) restart() {
+	cr := csv.NewReader(c.fr)
+	cr.FieldsPerRecord = -1
+	cr.LazyQuotes = false
+	cr.ReuseRecord = true
+	c.cr, c.dec = cr, gocsv.NewSimpleDecoderFromCSVReader(cr)
+}
+
 func (c *csvReader) fatal(err error) error {
 	var pe *csv.ParseError
 	if errors.Is(err, errCSVRecordTooLarge) {
-		return &InputError{File: c.file, Line: c.line, Reason: fmt.Sprintf("the record after this one is larger than %d bytes (an unterminated quote?); the rest of the file cannot be read", c.o.maxRecord()), Err: err}
+		return &InputError{File: c.file, Line: 1, Reason: fmt.Sprintf("the header is larger than %d bytes (an unterminated quote?); the file cannot be read", c.o.maxRecord()), Err: err}
 	}
 	if errors.As(err, &pe) {
-		return &InputError{File: c.file, Line: pe.StartLine, Reason: fmt.Sprintf("malformed CSV (line %d, column %d): %v; the rest of the file cannot be read reliably", pe.Line, pe.Column, pe.Err), Err: err}
+		return &InputError{File: c.file, Line: c.base + pe.StartLine, Reason: fmt.Sprintf("malformed CSV (line %d, column %d): %v; the rest of the file cannot be read reliably", c.base+pe.Line, pe.Column, pe.Err), Err: err}
 	}
 	return &InputError{File: c.file, Reason: "reading: " + err.Error(), Err: err}
 }
@@ -88,19 +79,22 @@ func (c *csvReader) Next() (Record, error) {
 		return Record{}, io.EOF
 	}
 	var pe *csv.ParseError
-	if errors.As(err, &pe) && errors.Is(pe.Err, csv.ErrBareQuote) {
-		c.guard.n = 0
+	isParseErr := errors.As(err, &pe)
+	// encoding/csv may find a bad quote in what it got of a record too
+	// large to read: that record is skipped all the same.
+	if errors.Is(err, errCSVRecordTooLarge) || (isParseErr && c.fr.over && c.base+pe.StartLine == c.fr.recLine) {
+		return c.skipTooLarge()
+	}
+	if isParseErr && errors.Is(pe.Err, csv.ErrBareQuote) {
 		// A stray quote inside an unquoted field spoils that row only: the
 		// reader has consumed the line and goes on with the next.
-		return Record{File: c.file, Line: pe.StartLine, Errors: []FieldError{{Reason: fmt.Sprintf("malformed CSV at column %d: %v", pe.Column, pe.Err)}}}, nil
+		return Record{File: c.file, Line: c.base + pe.StartLine, Errors: []FieldError{{Reason: fmt.Sprintf("malformed CSV at column %d: %v", pe.Column, pe.Err)}}}, nil
 	}
 	if err != nil {
 		return Record{}, c.fatal(err)
 	}
-	c.guard.n = 0
 	line, _ := c.cr.FieldPos(0)
-	c.line = line
-	rec := Record{File: c.file, Line: line}
+	rec := Record{File: c.file, Line: c.base + line}
 	if len(row) != len(c.cols) {
 		rec.Errors = append(rec.Errors, FieldError{Reason: fmt.Sprintf("has %d fields, header has %d", len(row), len(c.cols))})
 		// Keep the email, when there is one, so the report can name the user.
@@ -115,6 +109,31 @@ func (c *csvReader) Next() (Record, error) {
 		col.apply(&rec, row[i], c.o.Mode)
 	}
 	return rec, nil
+}
+
+// skipTooLarge reports the record the framer stopped at as invalid, skips
+// it and reads on after it.
+func (c *csvReader) skipTooLarge() (Record, error) {
+	line, field, err := c.fr.skip()
+	if err != nil {
+		return Record{}, &InputError{File: c.file, Line: line, Reason: "reading: " + err.Error(), Err: err}
+	}
+	c.base = c.fr.lines
+	c.restart()
+	reason := fmt.Sprintf("makes the record larger than %d bytes, so it was skipped (an unterminated quote makes the rest of the file one field)", c.o.maxRecord())
+	return Record{File: c.file, Line: line, Errors: []FieldError{{Field: c.columnName(field), Reason: reason}}}, nil
+}
+
+// columnName names column i (from 0) as errors do: its schema field, else
+// its header cell.
+func (c *csvReader) columnName(i int) string {
+	switch {
+	case i < len(c.cols) && c.cols[i].field != "":
+		return c.cols[i].field
+	case i < len(c.header):
+		return shownColumn(strings.TrimSpace(c.header[i]))
+	}
+	return fmt.Sprintf("column %d", i+1)
 }
 
 // csvCol says where one CSV column goes.

@@ -1,6 +1,8 @@
 package input
 
 import (
+	"fmt"
+	"math/rand/v2"
 	"reflect"
 	"strconv"
 	"strings"
@@ -165,11 +167,144 @@ func TestCSVColumnMap(t *testing.T) {
 	}
 }
 
-func TestCSVHugeRecordIsFatalNotUnbounded(t *testing.T) {
-	in := "email,name\na@x.io,A\nb@x.io,\"never closed " + strings.Repeat("x", 300<<10)
+// A field that makes its record larger than the limit spoils that record
+// only: it is reported invalid at the line it starts on, naming the field,
+// and the records after it are read, at their own lines, however the big
+// field is written (quoted across lines, with escaped quotes, unquoted) and
+// however much larger than the limit it is.
+func TestCSVFieldOverLimitIsRecordError(t *testing.T) {
+	big := strings.Repeat("x", 300<<10)
+	tests := []struct {
+		name, row string
+		lines     int // lines the big row spans
+		field     string
+	}{
+		{"unquoted", "b@x.io," + big + ",B,", 1, "name"},
+		{"quoted over lines", "b@x.io,\"" + big + "\n" + big + "\"\"q\"\"\n" + big + "\",B,", 3, "name"},
+		{"quoted with commas", "b@x.io,\"" + strings.Repeat("x,\"\"", 100<<10) + "\",B,", 1, "name"},
+		{"in the first column", big + "@x.io,N,B,", 1, "email"},
+		{"in a dropped column", "b@x.io,N,B,\"" + big + "\"", 1, "Junk"},
+		{"one byte over in name", "b@x.io," + strings.Repeat("y", 1001-len("b@x.io,")) + ",B,", 1, "name"},
+		{"one byte over at the end", "b@x.io,N,B," + strings.Repeat("y", 1001-len("b@x.io,N,B,")), 1, "Junk"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			in := "email,name,given_name,Junk\n" +
+				"a@x.io,A,A,\n" +
+				tt.row + "\n" +
+				"\"c@x.io\",\"C\nC\",C,\n" +
+				"d@x.io,D,D,\n"
+			recs, err := readAll(t, in, FormatCSV, Options{MaxRecordBytes: 1000, ColumnMap: map[string]string{"Junk": "-"}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, r := range recs {
+				got = append(got, r.User.Email+"@"+strconv.Itoa(r.Line)+"/"+boolStr(r.Valid()))
+			}
+			c := 3 + tt.lines
+			want := "a@x.io@2/ok @3/bad c@x.io@" + strconv.Itoa(c) + "/ok d@x.io@" + strconv.Itoa(c+2) + "/ok"
+			if strings.Join(got, " ") != want {
+				t.Fatalf("got %q, want %q", strings.Join(got, " "), want)
+			}
+			bad := recs[1]
+			if len(bad.Errors) != 1 || bad.Errors[0].Field != tt.field || !strings.Contains(bad.Errors[0].Reason, "larger than 1000 bytes") || bad.File != "in" {
+				t.Errorf("errors %+v, want one naming %q", bad.Errors, tt.field)
+			}
+		})
+	}
+}
+
+// An unterminated quote makes the rest of the file one field: the records
+// before it are read, it is one invalid record, and memory stays bounded
+// (the field is skipped, never buffered).
+func TestCSVUnterminatedQuoteIsOneInvalidRecord(t *testing.T) {
+	in := "email,name\na@x.io,A\nb@x.io,\"never closed " + strings.Repeat("x\n", 300<<10)
 	recs, err := readAll(t, in, FormatCSV, Options{MaxRecordBytes: 1000})
-	ie := inputErr(t, err)
-	if len(recs) != 1 || ie.Line != 2 || !strings.Contains(ie.Reason, "larger than 1000 bytes") {
-		t.Fatalf("%d records, %v", len(recs), ie)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(recs) != 2 || !recs[0].Valid() || recs[1].Valid() || recs[1].Line != 3 || recs[1].Errors[0].Field != "name" {
+		t.Fatalf("got %+v", recs)
+	}
+}
+
+// A record exactly at the limit is read as usual.
+func TestCSVRecordAtLimitIsRead(t *testing.T) {
+	row := "b@x.io," + strings.Repeat("y", 1000-len("b@x.io,"))
+	recs, err := readAll(t, "email,name\n"+row+"\r\nc@x.io,C\n", FormatCSV, Options{MaxRecordBytes: 1001})
+	if err != nil || len(recs) != 2 || !recs[0].Valid() || !recs[1].Valid() || recs[1].Line != 3 {
+		t.Fatalf("%v: %+v", err, recs)
+	}
+}
+
+// Generated well-formed CSV, some records over the limit: every record
+// within it reads as written, at its line; every one over it is one
+// invalid record at its line, whatever the mix of quoting around it.
+func TestCSVOverLimitRecordsAmongGenerated(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 7))
+	const limit = 300
+	for round := 0; round < 200; round++ {
+		var b strings.Builder
+		b.WriteString("email,name\r\n")
+		type want struct {
+			line  int
+			email string // "" for a record over the limit
+			name  string
+		}
+		var wants []want
+		line := 2
+		for i := 0; i < 30; i++ {
+			email := fmt.Sprintf("u%d@x.io", i)
+			var name strings.Builder
+			for n := rng.IntN(40); n > 0; n-- {
+				name.WriteString([]string{"a", ",", "\"", "\n", "\r\n", "bc", "é"}[rng.IntN(7)])
+			}
+			if rng.IntN(8) == 0 {
+				name.WriteString(strings.Repeat([]string{"z", "\n", "\"", ","}[rng.IntN(4)], limit))
+			}
+			nm := name.String()
+			var field string
+			switch {
+			case strings.ContainsAny(nm, ",\"\r\n") || rng.IntN(2) == 0:
+				field = `"` + strings.ReplaceAll(nm, `"`, `""`) + `"`
+			default:
+				field = nm
+			}
+			row := email + "," + field
+			w := want{line: line, email: email, name: strings.ReplaceAll(nm, "\r\n", "\n")}
+			if rng.IntN(10) == 0 {
+				// A bare quote spoils its line only.
+				row = email + ",a\"b" + strings.Repeat("c", rng.IntN(2*limit))
+			}
+			if len(row) > limit || strings.Contains(row, ",a\"b") {
+				w.email, w.name = "", ""
+			}
+			wants = append(wants, w)
+			b.WriteString(row)
+			if rng.IntN(2) == 0 {
+				b.WriteString("\r\n")
+			} else {
+				b.WriteString("\n")
+			}
+			line += strings.Count(row, "\n") + 1
+			if rng.IntN(10) == 0 {
+				b.WriteString("\n") // a blank line
+				line++
+			}
+		}
+		recs, err := readAll(t, b.String(), FormatCSV, Options{MaxRecordBytes: limit})
+		if err != nil {
+			t.Fatalf("round %d: %v", round, err)
+		}
+		if len(recs) != len(wants) {
+			t.Fatalf("round %d: %d records, want %d", round, len(recs), len(wants))
+		}
+		for i, w := range wants {
+			r := recs[i]
+			if r.Line != w.line || r.User.Email != w.email || r.User.Name != w.name || r.Valid() != (w.email != "") {
+				t.Fatalf("round %d record %d: line %d %q %q %v; want %+v", round, i, r.Line, r.User.Email, r.User.Name, r.Errors, w)
+			}
+		}
 	}
 }

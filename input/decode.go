@@ -59,6 +59,11 @@ func decodeObject(raw []byte, mode Mode, export bool, rec *Record) {
 		rec.Errors = append(rec.Errors, FieldError{Reason: "not valid JSON: " + jsonErr(err)})
 		return
 	}
+	// encoding/json keeps the last of a repeated property, silently; which
+	// one the exporter meant is anyone's guess, so the record is refused.
+	if path, dup := duplicateProperty(raw, export); dup {
+		rec.Errors = append(rec.Errors, FieldError{Field: path, Reason: "appears more than once in the object: which value is meant is ambiguous"})
+	}
 	// Stable error order: keys sorted (objects are small).
 	keys := make([]string, 0, len(obj))
 	for k := range obj {
@@ -132,6 +137,66 @@ func decodeObject(raw []byte, mode Mode, export bool, rec *Record) {
 	if export && u.UserID != "" {
 		stripProvider(rec)
 	}
+}
+
+// duplicateProperty returns the path of the first property that appears
+// twice in one object of raw, a valid JSON object: "email",
+// "user_metadata.plan", "mfa_factors[0].totp.secret". With export, the
+// values of export-only properties are not looked into (they are dropped
+// unread); the properties themselves still may not repeat.
+func duplicateProperty(raw []byte, export bool) (string, bool) {
+	d := json.NewDecoder(bytes.NewReader(raw))
+	d.UseNumber()
+	skip := func(path string) bool { return export && exportOnlyKeys[path] }
+	return duplicateIn(d, "", skip)
+}
+
+// duplicateIn reads the next value from d; skip says which object
+// properties' values are not looked into.
+func duplicateIn(d *json.Decoder, path string, skip func(string) bool) (string, bool) {
+	tok, err := d.Token()
+	if err != nil {
+		return "", false
+	}
+	switch tok {
+	case json.Delim('{'):
+		seen := map[string]bool{}
+		for d.More() {
+			kt, err := d.Token()
+			if err != nil {
+				return "", false
+			}
+			k, _ := kt.(string)
+			p := k
+			if path != "" {
+				p = path + "." + k
+			}
+			if seen[k] {
+				return p, true
+			}
+			seen[k] = true
+			if skip(p) {
+				var ignored json.RawMessage
+				if d.Decode(&ignored) != nil {
+					return "", false
+				}
+				continue
+			}
+			if dp, dup := duplicateIn(d, p, skip); dup {
+				return dp, true
+			}
+		}
+	case json.Delim('['):
+		for i := 0; d.More(); i++ {
+			if dp, dup := duplicateIn(d, fmt.Sprintf("%s[%d]", path, i), skip); dup {
+				return dp, true
+			}
+		}
+	default:
+		return "", false // a scalar
+	}
+	d.Token() // the closing delimiter (raw is valid JSON)
+	return "", false
 }
 
 // stripProvider turns an export's "auth0|ID" into "ID" (Auth0 adds the

@@ -12,7 +12,7 @@ var useFastDecode = true
 // well-formed object with only known properties of the right types, with no
 // intermediate map and no reflection for the flat fields. It decides nothing
 // on its own: whenever the input is anything but clean (a syntax error, a
-// type mismatch, an unknown or duplicate property, invalid UTF-8, an escaped
+// type mismatch, an unknown or repeated property, invalid UTF-8, an escaped
 // property name, deep nesting) it returns false with rec untouched, and the
 // reference path (decodeObject's slow path) produces the exact errors. So
 // strictness and error messages are the slow path's, by construction.
@@ -26,6 +26,10 @@ func fastDecode(raw []byte, mode Mode, export bool, rec *Record) bool {
 	var u User
 	var password string
 	var seen uint32
+	// Properties without a bit (export-only keys, nulls of unknown keys)
+	// are few: a repeat among them is found by looking back.
+	var otherBuf [16][]byte
+	others := otherBuf[:0]
 	if !p.lit('{') {
 		return false
 	}
@@ -44,6 +48,14 @@ func fastDecode(raw []byte, mode Mode, export bool, rec *Record) bool {
 			bit, ok := p.field(key, null, mode, export, &u, &password)
 			if !ok || seen&bit != 0 {
 				return false
+			}
+			if bit == bitOther {
+				for _, o := range others {
+					if string(o) == string(key) {
+						return false
+					}
+				}
+				others = append(others, key)
 			}
 			seen |= bit
 			p.ws()
@@ -70,9 +82,9 @@ func fastDecode(raw []byte, mode Mode, export bool, rec *Record) bool {
 }
 
 // Bits of the properties already seen: a repeated property falls back
-// (the slow path keeps the last one, and must be the one to decide).
+// (the slow path names it).
 const (
-	bitOther uint32 = 0 // export-only keys and nulls of unknown keys repeat harmlessly
+	bitOther uint32 = 0 // export-only keys and nulls of unknown keys: compared by name
 	bitEmail uint32 = 1 << iota
 	bitEmailVerified
 	bitPhone
@@ -162,7 +174,7 @@ func (p *fastParser) field(key []byte, null bool, mode Mode, export bool, u *Use
 			return 0, false
 		}
 		var h CustomPasswordHash
-		if strictDecode(span, &h) != nil {
+		if _, dup := duplicateProperty(span, false); dup || strictDecode(span, &h) != nil {
 			return 0, false
 		}
 		u.CustomPasswordHash = &h
@@ -173,6 +185,9 @@ func (p *fastParser) field(key []byte, null bool, mode Mode, export bool, u *Use
 		}
 		span, ok := p.span()
 		if !ok {
+			return 0, false
+		}
+		if _, dup := duplicateProperty(span, false); dup {
 			return 0, false
 		}
 		var tmp Record
@@ -392,6 +407,9 @@ func (p *fastParser) value(depth int) (any, bool) {
 				return nil, false
 			}
 			p.ws()
+			if _, dup := m[k]; dup {
+				return nil, false // the slow path names it
+			}
 			v, ok := p.value(depth + 1)
 			if !ok {
 				return nil, false

@@ -54,6 +54,10 @@ func DetectFormat(path string, explicit string) (Format, error) {
 	return "", fmt.Errorf("%s: %w: extension %q is not .csv, .json, .ndjson or .jsonl; use --format", path, ErrUnknownFormat, filepath.Ext(path))
 }
 
+// Sniff is the format FormatAuto reads br as (see sniff), without
+// consuming it: a caller that copies a pipe names the copy by it.
+func Sniff(br *bufio.Reader) Format { return sniff(br) }
+
 // sniff decides the format from the first non-space byte: '[' is a JSON
 // array, '{' NDJSON, anything else CSV. It peeks without consuming input and
 // looks at most at the first 64 KiB (leading whitespace beyond that is

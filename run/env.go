@@ -45,6 +45,9 @@ type Task struct {
 // Env is everything a run reaches outside itself.
 type Env struct {
 	Stdin io.Reader
+	// Notes gets plain lines the operator must see whatever the log level
+	// (a piped input copied to a file): the cli's stderr. Default: discard.
+	Notes io.Writer
 	// Connect returns the tenant. It is called once, only by runs that need
 	// the tenant, after every check that can fail without it.
 	Connect func() (Tenant, error)
@@ -78,6 +81,9 @@ func (e *Env) defaults() {
 	}
 	if e.Stdin == nil {
 		e.Stdin = eofReader{}
+	}
+	if e.Notes == nil {
+		e.Notes = io.Discard
 	}
 }
 

@@ -22,27 +22,48 @@ type inputs struct {
 	// byLine: the report being continued predates ordinals, and names its
 	// records by file and line alone; records read for it get no ordinal.
 	byLine bool
+	// spooled are the fingerprints of spool copies, taken while copying
+	// (by path): they are not read again to be hashed.
+	spooled map[string]report.Input
 }
 
-// openInputs checks the inputs before anything is read: each exists and
-// has a known format, stdin is given at most once, and the map parses.
+// openInputs checks the inputs before anything is read: each exists, is
+// a file or a pipe, has a known format (a pipe without an extension is
+// sniffed, as stdin is), none is given twice, and the map parses.
 func openInputs(paths []string, format, mapFile string, mode input.Mode) (inputs, error) {
 	in := inputs{Paths: paths, Format: format, MapFile: mapFile, Mode: mode}
 	if len(in.Paths) == 0 {
 		in.Paths = []string{"-"}
 	}
 	stdin := 0
+	type seenFile struct {
+		path string
+		st   os.FileInfo
+	}
+	var seen []seenFile
 	for _, p := range in.Paths {
 		if p == "-" {
 			stdin++
 			continue
 		}
-		if _, err := input.DetectFormat(p, format); err != nil {
-			return in, &UsageError{Err: err}
-		}
-		if _, err := os.Stat(p); err != nil {
+		st, err := os.Stat(p)
+		if err != nil {
 			return in, Usagef("--input: %w", err)
 		}
+		if st.IsDir() {
+			return in, Usagef("--input %s is a directory", p)
+		}
+		if _, err := in.format(p); err != nil {
+			return in, &UsageError{Err: err}
+		}
+		// The same records twice would be read as duplicates of
+		// themselves, and their report lines would collide.
+		for _, o := range seen {
+			if os.SameFile(o.st, st) {
+				return in, Usagef("--input %s and --input %s are the same file: give each input once", o.path, p)
+			}
+		}
+		seen = append(seen, seenFile{p, st})
 	}
 	if stdin > 1 {
 		return in, Usagef("--input - (stdin) can be given only once")
@@ -57,15 +78,50 @@ func openInputs(paths []string, format, mapFile string, mode input.Mode) (inputs
 	return in, nil
 }
 
+// isPipe says whether path can be read only once: stdin, a FIFO, process
+// substitution (/dev/fd/N), a device. Those are never hashed: a run copies
+// them first (spoolPipes), and validate and dry runs read them directly.
+func isPipe(path string) bool {
+	if path == "-" {
+		return true
+	}
+	st, err := os.Stat(path)
+	return err == nil && !st.Mode().IsRegular()
+}
+
+// format is how path is read: --format, else its extension; a pipe with
+// neither (stdin, /dev/fd/63) is sniffed.
+func (in inputs) format(path string) (input.Format, error) {
+	f, err := input.DetectFormat(path, in.Format)
+	if err != nil && errors.Is(err, input.ErrUnknownFormat) && in.Format == "" && isPipe(path) {
+		return input.FormatAuto, nil
+	}
+	return f, err
+}
+
+// hasPipe returns the first input that is a pipe, if any.
+func (in inputs) hasPipe() (string, bool) {
+	for _, p := range in.Paths {
+		if isPipe(p) {
+			return p, true
+		}
+	}
+	return "", false
+}
+
 // fingerprint records what a run reads, so that a report's file:line keeps
-// meaning the same record: each input's size and hash (stdin, which cannot
-// be read twice, with size -1) and the map file's hash.
+// meaning the same record: each input's size and hash and the map file's
+// hash. A pipe is never read here (it would be consumed before its
+// records): the caller copies it first.
 func (in inputs) fingerprint() ([]report.Input, string, error) {
 	var out []report.Input
 	for _, p := range in.Paths {
-		if p == "-" {
-			out = append(out, report.Input{Path: "-", Size: -1})
+		if h, ok := in.spooled[p]; ok {
+			out = append(out, h)
 			continue
+		}
+		if isPipe(p) {
+			return nil, "", Usagef("--input %s is a pipe, which can be read only once", pipeName(p))
 		}
 		h, err := report.HashInput(p)
 		if err != nil {
@@ -84,6 +140,14 @@ func (in inputs) fingerprint() ([]report.Input, string, error) {
 	return out, mapHash, nil
 }
 
+// pipeName is how messages name an input: "-" is stdin.
+func pipeName(path string) string {
+	if path == "-" {
+		return "stdin"
+	}
+	return path
+}
+
 // reading is one pass over the inputs.
 type reading struct {
 	in     inputs
@@ -94,7 +158,8 @@ type reading struct {
 // stream reads every input in order, validates every record (one
 // validator, so duplicates are caught across files) and hands each record
 // to fn. A file that cannot be read further becomes one invalid record at
-// the line where it broke, and the next file is read.
+// the line where it broke, and the next file is read. It stops with ctx's
+// error as soon as ctx ends, even inside a record or a blocked pipe.
 func (r reading) stream(ctx context.Context, fn func(input.Record) error) error {
 	v := input.NewValidator(r.in.Mode)
 	for _, path := range r.in.Paths {
@@ -106,29 +171,23 @@ func (r reading) stream(ctx context.Context, fn func(input.Record) error) error 
 }
 
 func (r reading) streamFile(ctx context.Context, path string, v *input.Validator, fn func(input.Record) error) error {
-	var src io.Reader
-	name := path
-	if path == "-" {
-		src, name = r.stdin, "stdin"
-	} else {
-		f, err := os.Open(path)
-		if err != nil {
-			return fmt.Errorf("opening input: %w", err)
-		}
-		defer f.Close()
-		src = f
+	src, name, err := r.open(ctx, path)
+	if err != nil {
+		return err
 	}
+	defer src.Close()
+	var rs io.Reader = src
 	if r.counts != nil {
-		src = r.counts.wrap(src)
+		rs = r.counts.wrap(rs)
 	}
-	format, err := input.DetectFormat(path, r.in.Format)
+	format, err := r.in.format(path)
 	if err != nil {
 		return &UsageError{Err: err}
 	}
 	ordinal := r.ordinals()
-	rd, err := input.NewReader(src, name, format, input.Options{Mode: r.in.Mode, ColumnMap: r.in.ColumnMap})
+	rd, err := input.NewReader(rs, name, format, input.Options{Mode: r.in.Mode, ColumnMap: r.in.ColumnMap})
 	if err != nil {
-		return fileBroken(name, err, func(rec input.Record) error {
+		return fileBroken(ctx, name, err, func(rec input.Record) error {
 			rec.Ordinal = ordinal()
 			return fn(rec)
 		})
@@ -142,7 +201,7 @@ func (r reading) streamFile(ctx context.Context, path string, v *input.Validator
 			return nil
 		}
 		if err != nil {
-			return fileBroken(name, err, func(rec input.Record) error {
+			return fileBroken(ctx, name, err, func(rec input.Record) error {
 				rec.Ordinal = ordinal()
 				return fn(rec)
 			})
@@ -169,10 +228,32 @@ func (r reading) ordinals() func() int {
 	}
 }
 
+// open opens one input for reading until ctx ends: a pipe through a
+// goroutine (its read may block for good), a file checked between reads.
+func (r reading) open(ctx context.Context, path string) (io.ReadCloser, string, error) {
+	switch {
+	case path == "-":
+		return openPipe(ctx, func() (io.ReadCloser, error) { return io.NopCloser(r.stdin), nil }), "stdin", nil
+	case isPipe(path):
+		return openPipe(ctx, func() (io.ReadCloser, error) { return os.Open(path) }), path, nil
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, "", fmt.Errorf("opening input: %w", err)
+	}
+	return struct {
+		io.Reader
+		io.Closer
+	}{ctxReader{ctx: ctx, r: f}, f}, path, nil
+}
+
 // fileBroken turns an unreadable remainder of a file into one invalid
 // record, so it is in the report (with file, line and reason) and the run
 // goes on.
-func fileBroken(name string, err error, fn func(input.Record) error) error {
+func fileBroken(ctx context.Context, name string, err error, fn func(input.Record) error) error {
+	if ctx.Err() != nil {
+		return ctx.Err() // the run stopped mid-file: nothing is broken
+	}
 	var ie *input.InputError
 	if !errors.As(err, &ie) {
 		return fmt.Errorf("reading %s: %w", name, err)
@@ -185,11 +266,11 @@ func fileBroken(name string, err error, fn func(input.Record) error) error {
 }
 
 // totalBytes is the size of the input files, for the progress ETA (0 when
-// unknown, as for stdin).
+// unknown, as for a pipe).
 func (in inputs) totalBytes() int64 {
 	var n int64
 	for _, p := range in.Paths {
-		if p == "-" {
+		if isPipe(p) {
 			return 0
 		}
 		if st, err := os.Stat(p); err == nil {

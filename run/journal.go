@@ -1,6 +1,7 @@
 package run
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -21,40 +22,59 @@ type journalPlan struct {
 	path   string
 	res    *reopened // a resume: the report and its reopened inputs
 	clk    clock.Clock
+	// in are the inputs the run reads: a fresh run's piped inputs are
+	// replaced by their copies (spools), which the report names.
+	in     inputs
+	spools []string
+	env    *Env
 }
 
 // planJournal checks a fresh report's path, or that a resumed run means
-// the same thing, on the same tenant, and reads the same bytes the same way
-// (inputs, format, map file and its contents).
-func planJournal(spec Spec, in inputs, env *Env) (*journalPlan, error) {
-	fp, mapHash, err := in.fingerprint()
+// the same thing, on the same tenant, and reads the same bytes the same way (inputs, format,
+// map file and its contents). A fresh run's pipes are copied next to the
+// report (spoolPipes) before anything is hashed.
+func planJournal(ctx context.Context, env *Env, spec Spec, in inputs) (*journalPlan, error) {
+	p := &journalPlan{mode: spec.Mode, path: spec.ReportPath, clk: env.Clock, in: in, env: env}
+	if spec.Resume != "" {
+		if pipe, ok := in.hasPipe(); ok {
+			return nil, Usagef("--resume %s: %s is a pipe, which cannot be read again (a run that reads one keeps a copy next to its report, and its resume reads that)", spec.Resume, pipeName(pipe))
+		}
+	} else {
+		if p.path == "" {
+			p.path = fmt.Sprintf("a0bulk-%s-%s.ndjson", spec.Mode, env.Clock.Now().UTC().Format("20060102T150405Z"))
+		}
+		if st, err := os.Stat(p.path); err == nil && st.Size() > 0 {
+			return nil, p.existsError()
+		}
+		var err error
+		if p.in, p.spools, err = in.spoolPipes(ctx, env, p.path); err != nil {
+			return nil, err
+		}
+	}
+	fp, mapHash, err := p.in.fingerprint()
 	if err != nil {
+		p.discard()
 		return nil, err
 	}
 	spec.Format, spec.Map, spec.MapSHA256 = in.Format, in.MapFile, mapHash
-	p := &journalPlan{header: spec.header(env.Version, fp), mode: spec.Mode, path: spec.ReportPath, clk: env.Clock}
+	p.header = spec.header(env.Version, fp)
 	p.header.StartedAt = env.Clock.Now().UTC()
 	p.header.Tenant = TenantOf(env.Target.Domain, env.Target.ClientID, "")
 	if spec.Resume != "" {
-		for _, i := range fp {
-			if i.Size < 0 {
-				return nil, Usagef("--resume needs the original input files; stdin cannot be read twice")
-			}
-		}
-		res, err := resumed(env, spec, in, p.header, mapHash)
+		res, err := resumed(env, spec, p.in, p.header, mapHash)
 		if err != nil {
 			return nil, err
 		}
 		p.res, p.path = res, res.Path
-		return p, nil
-	}
-	if p.path == "" {
-		p.path = fmt.Sprintf("a0bulk-%s-%s.ndjson", spec.Mode, env.Clock.Now().UTC().Format("20060102T150405Z"))
-	}
-	if st, err := os.Stat(p.path); err == nil && st.Size() > 0 {
-		return nil, p.existsError()
 	}
 	return p, nil
+}
+
+// discard removes the copies of piped inputs of a run that stops before
+// its report is written: no report names them.
+func (p *journalPlan) discard() {
+	removeSpools(p.env, p.spools)
+	p.spools = nil
 }
 
 // resumed reopens the report of a resume: it must be of the tenant env

@@ -23,7 +23,9 @@ func startedReport(t *testing.T, dir string, spec Spec) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	jp, err := planJournal(spec, in, &Env{Version: "test", Clock: clock.NewFake(time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC))})
+	env := &Env{Version: "test", Clock: clock.NewFake(time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC))}
+	env.defaults()
+	jp, err := planJournal(context.Background(), env, spec, in)
 	if err != nil {
 		t.Fatal(err)
 	}

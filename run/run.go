@@ -52,23 +52,26 @@ func start(ctx context.Context, env *Env, spec Spec, in inputs) (*started, error
 	if err != nil {
 		return nil, err
 	}
-	jp, err := planJournal(spec, in, env)
+	jp, err := planJournal(ctx, env, spec, in)
 	if err != nil {
 		return nil, err
 	}
 	conn, err := databaseConnection(ctx, tenant, spec.Connection)
 	if err != nil {
+		jp.discard()
 		return nil, err
 	}
 	if err := jp.bindConnection(conn.ID); err != nil {
 		return nil, err
 	}
+	in = jp.in
 	if jp.res != nil {
 		in.byLine = jp.res.State.Header.KeyedByLine()
 	}
 	r := &started{env: env, spec: spec, in: in, tenant: tenant, conn: conn, counter: &byteCounter{}, read: &readCount{}, problems: &problemCollector{}}
 	r.start = jp.startFrom(tenant)
 	if r.journal, r.state, err = jp.open(); err != nil {
+		jp.discard()
 		return nil, err
 	}
 	r.journal.Observe(r.problems.Observe)

@@ -231,15 +231,16 @@ func verifyFromInput(ctx context.Context, env *Env, vs VerifySpec) (*report.Writ
 	if err != nil {
 		return nil, nil, err
 	}
-	jp, err := planJournal(spec, in, env)
+	jp, err := planJournal(ctx, env, spec, in)
 	if err != nil {
 		return nil, nil, err
 	}
 	journal, _, err := jp.open()
 	if err != nil {
+		jp.discard()
 		return nil, nil, err
 	}
-	rd := reading{in: in, stdin: env.Stdin}
+	rd := reading{in: jp.in, stdin: env.Stdin}
 	targets := func(fn func(verifyTarget) error) error {
 		return rd.stream(ctx, func(rec input.Record) error {
 			if !rec.Valid() {
