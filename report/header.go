@@ -19,6 +19,9 @@ type Input struct {
 	Path   string `json:"path"`
 	Size   int64  `json:"size"`
 	SHA256 string `json:"sha256"`
+	// From names the pipe (stdin, a FIFO, <(cmd)) Path is a copy of, for
+	// people: the run and its resume read the copy.
+	From string `json:"from,omitempty"`
 }
 
 // RunHeader is what a run means; it is the report's first line.

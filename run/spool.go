@@ -98,7 +98,7 @@ func spoolOne(ctx context.Context, env *Env, in inputs, i int, reportPath string
 		}
 		return report.Input{}, fmt.Errorf("copying %s to %s: %w", pipeName(path), dst, err)
 	}
-	return report.Input{Path: dst, Size: n, SHA256: hex.EncodeToString(h.Sum(nil))}, nil
+	return report.Input{Path: dst, Size: n, SHA256: hex.EncodeToString(h.Sum(nil)), From: pipeName(path)}, nil
 }
 
 // removeSpools removes copies no report names (the run stopped before

@@ -71,7 +71,7 @@ func TestPipedInputIsSpooledAndResumes(t *testing.T) {
 				t.Errorf("notes %q do not say %q", notes.String(), want)
 			}
 			h, err := report.ReadHeader(spec.ReportPath)
-			if err != nil || len(h.Inputs) != 1 || h.Inputs[0].Path != spool || h.Inputs[0].Size != int64(data.Len()) {
+			if err != nil || len(h.Inputs) != 1 || h.Inputs[0].Path != spool || h.Inputs[0].Size != int64(data.Len()) || h.Inputs[0].From != from {
 				t.Fatalf("header inputs %+v (%v), want the spool", h.Inputs, err)
 			}
 
