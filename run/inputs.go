@@ -44,6 +44,10 @@ func openInputs(paths []string, format, mapFile string, mode input.Mode) (inputs
 	for _, p := range in.Paths {
 		if p == "-" {
 			stdin++
+			// "--input - --input /dev/stdin" is one pipe read twice.
+			if st, err := os.Stdin.Stat(); err == nil {
+				seen = append(seen, seenFile{"-", st})
+			}
 			continue
 		}
 		st, err := os.Stat(p)
