@@ -61,8 +61,8 @@ type expectation struct {
 
 // check proves the promise for one completed run: every input record has
 // exactly one final line, each line's status is true of the tenant, the
-// counts are the tenant's.
-func (x expectation) check(all *mismatches) {
+// counts are the tenant's. It returns the report's final counts.
+func (x expectation) check(all *mismatches) map[report.Status]int {
 	m := &mismatches{}
 	defer func() {
 		for _, s := range *m {
@@ -151,6 +151,7 @@ func (x expectation) check(all *mismatches) {
 			}
 		}
 	}
+	return counts
 }
 
 func where(pre, in bool) string {

@@ -58,6 +58,7 @@ type killSwitch struct {
 	mu       sync.Mutex
 	killed   bool
 	lines    int
+	linesAtT int
 	requests int
 	// at T:
 	reportLen     int64
@@ -70,7 +71,7 @@ type killSwitch struct {
 
 // killLocked is the instant T. Callers hold mu.
 func (k *killSwitch) killLocked() {
-	k.killed = true
+	k.killed, k.linesAtT = true, k.lines
 	if fi, err := os.Stat(k.report); err == nil {
 		k.reportExisted, k.reportLen = true, fi.Size()
 	}

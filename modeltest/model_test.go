@@ -8,6 +8,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/a0bulk/a0bulk/report"
 )
 
 // The flags only this package knows: pass them after the package, e.g.
@@ -23,7 +25,7 @@ var (
 )
 
 // defaultSchedules keeps `make test` short; `make soak` runs hundreds.
-const defaultSchedules = 24
+const defaultSchedules = 64
 
 // outcome is one schedule's result.
 type outcome struct {
@@ -31,6 +33,7 @@ type outcome struct {
 	desc  string
 	mm    mismatches
 	tally tally
+	known []string // known-failing dimensions the schedule used
 }
 
 // TestModel plays seeded schedules of faults and kills over import, create
@@ -69,7 +72,7 @@ func TestModel(t *testing.T) {
 					t.Logf("seed %d: files kept in %s", seed, dir)
 				}
 				w := play(s, dir)
-				o := outcome{seed: seed, desc: s.String(), mm: w.mm, tally: w.tally}
+				o := outcome{seed: seed, desc: s.String(), mm: w.mm, tally: w.tally, known: s.knownFailingUsed()}
 				mu.Lock()
 				outcomes = append(outcomes, o)
 				mu.Unlock()
@@ -86,8 +89,18 @@ func TestModel(t *testing.T) {
 // replay is the command that plays seed again.
 func replay(seed uint64, dims dimSet) string {
 	cmd := fmt.Sprintf("go test -race ./modeltest -run TestModel -seed %d", seed)
-	if d, _ := parseDims("default"); d.String() != dims.String() {
-		cmd += " -dims " + dims.String()
+	def, _ := parseDims("default")
+	var diff []string
+	for _, n := range allDims {
+		switch {
+		case dims[n] && !def[n]:
+			diff = append(diff, "+"+n)
+		case !dims[n] && def[n]:
+			diff = append(diff, "-"+n)
+		}
+	}
+	if len(diff) > 0 {
+		cmd += " -dims=" + strings.Join(diff, ",")
 	}
 	return cmd
 }
@@ -101,13 +114,22 @@ func printFigure(t *testing.T, outcomes []outcome, dims dimSet) {
 	for _, o := range outcomes {
 		sum.add(o.tally)
 		if len(o.mm) > 0 {
-			failing = append(failing, fmt.Sprintf("seed %d (%s): %s", o.seed, o.desc, o.mm[0]))
+			known := "none"
+			if len(o.known) > 0 {
+				known = strings.Join(o.known, ",")
+			}
+			failing = append(failing, fmt.Sprintf("seed %d [known-failing dims used: %s] (%s): %s", o.seed, known, o.desc, o.mm[0]))
 		}
 	}
+	var finals []string
+	for _, st := range report.FinalStatuses {
+		finals = append(finals, fmt.Sprintf("%d %s", sum.finals[st], st))
+	}
 	fig := fmt.Sprintf("modeltest: %d schedules, %d runs, %d kills, %d stopped on their own, %d faults "+
-		"(%d resets before, %d after, %d 5xx, %d failed jobs, %d token refreshes), %d records, %d mismatches (dims %s)",
+		"(%d resets before, %d after, %d 5xx, %d failed jobs, %d token refreshes), %d records (checked: %s), %d mismatches\n"+
+		"modeltest: dims %s",
 		len(outcomes), sum.runs, sum.kills, sum.stoppedOnOwn, sum.faults(),
-		sum.resetBefore, sum.resetAfter, sum.err5xx, sum.failedJobs, sum.tokens, sum.records, len(failing), dims)
+		sum.resetBefore, sum.resetAfter, sum.err5xx, sum.failedJobs, sum.tokens, sum.records, strings.Join(finals, ", "), len(failing), dims)
 	fmt.Fprintln(os.Stdout, fig)
 	t.Log(fig)
 	if len(failing) > 0 {

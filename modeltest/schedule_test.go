@@ -30,18 +30,22 @@ const (
 	dimImportResetAfter = "import-reset-after"
 	dim5xx              = "5xx"
 	dimJobFail          = "job-fail" // every Nth import job fails
-	dimToken            = "token-expiry"
-	dimPre              = "preexisting" // users already in the tenant
-	dimInvalid          = "invalid"
-	dimWeak             = "weak-password" // create: the tenant refuses the password
-	dimConcurrency      = "concurrency"   // more than one create or import job at a time
+	// dimJobFailLost: failing jobs in runs whose import answers may be
+	// lost (kills, resets after the fact, syncs run again); without it only
+	// import runs get failing jobs, and lose no import answer.
+	dimJobFailLost = "job-fail-lost-answer"
+	dimToken       = "token-expiry"
+	dimPre         = "preexisting" // users already in the tenant
+	dimInvalid     = "invalid"
+	dimWeak        = "weak-password" // create: the tenant refuses the password
+	dimConcurrency = "concurrency"   // more than one create or import job at a time
 )
 
 var allDims = []string{
 	dimImport, dimCreate, dimSync,
 	fmtNDJSON, fmtCSV, fmtPretty, fmtBraces, fmtMinified,
 	dimUpsert, dimKill, dimImportKills, dimTorn, dimGap,
-	dimResetBefore, dimResetAfter, dimImportResetAfter, dim5xx, dimJobFail, dimToken,
+	dimResetBefore, dimResetAfter, dimImportResetAfter, dim5xx, dimJobFail, dimJobFailLost, dimToken,
 	dimPre, dimInvalid, dimWeak, dimConcurrency,
 }
 
@@ -51,8 +55,9 @@ var allDims = []string{
 var knownFailing = map[string]string{
 	fmtMinified: "issue 12 #1: records on one line share a report key (file:line); the run stops with " +
 		"\"record already has a final line\", or its report cannot tell the records apart",
-	dimJobFail: "issue 12 #3: an import POST whose answer was lost (a kill, a reset) and whose resend's " +
-		"job failed reports users failed JOB_FAILED that the tenant holds",
+	dimJobFailLost: "issue 12 #3: users an import job inserted while its answer was lost (a kill, a reset, " +
+		"or a sync run again after a run that stopped before reading its job) end failed JOB_FAILED when " +
+		"the resend's job fails, though the tenant holds them",
 	dimImportKills: "issue 12 #4: after two resumes, a chunk queued by an earlier run is forgotten: its " +
 		"users, created by that run, end skipped DUPLICATED_USER",
 	dimImportResetAfter: "issue 12 #4 (same run): a chunk resent after a lost answer, then a kill before " +
@@ -191,18 +196,23 @@ func draw(seed uint64, d dimSet) (schedule, error) {
 	if coin(dimResetBefore, 0.4) {
 		s.faults.ResetBefore = 0.05 + 0.2*rng.Float64()
 	}
+	// A sync is run again rather than resumed, so an earlier run's job it
+	// never read is one whose outcome is lost too.
+	if !s.sendsCreates() && (s.mode == run.ModeImport || d[dimJobFailLost]) && coin(dimJobFail, 0.4) {
+		s.faults.FailEveryNthJob = 2 + rng.IntN(3)
+	}
+	// Whether an import POST may lose its answer after the tenant took the
+	// job: a kill with the POST in flight, or a reset after the fact.
+	lostImports := s.sendsCreates() || s.faults.FailEveryNthJob == 0 || d[dimJobFailLost]
 	resetAfter := dimResetAfter
 	if s.mode == run.ModeImport {
 		resetAfter = dimImportResetAfter
 	}
-	if coin(resetAfter, 0.4) {
+	if lostImports && coin(resetAfter, 0.4) {
 		s.faults.ResetAfter = 0.05 + 0.2*rng.Float64()
 	}
 	if coin(dim5xx, 0.4) {
 		s.faults.Error5xx = 0.05 + 0.15*rng.Float64()
-	}
-	if !s.sendsCreates() && coin(dimJobFail, 0.4) {
-		s.faults.FailEveryNthJob = 2 + rng.IntN(3)
 	}
 	if coin(dimToken, 0.3) {
 		// Shorter than a run: polls and backoffs (up to 30 s each) make a
@@ -221,7 +231,7 @@ func draw(seed uint64, d dimSet) (schedule, error) {
 	// reads stops nearly every run, and a sync never gets to its end.
 	s.maxRetries = 2 + rng.IntN(4)
 
-	if coin(dimKill, 0.8) {
+	if lostImports && coin(dimKill, 0.8) {
 		s.kills = 1
 		if s.mode != run.ModeImport || d[dimImportKills] {
 			s.kills += rng.IntN(4)
@@ -230,6 +240,22 @@ func draw(seed uint64, d dimSet) (schedule, error) {
 	s.torn = s.kills > 0 && coin(dimTorn, 0.5)
 	s.gap = s.kills > 0 && coin(dimGap, 0.3)
 	return s, nil
+}
+
+// knownFailingUsed names the known-failing dimensions the schedule
+// exercises, for triage of a failure.
+func (s schedule) knownFailingUsed() []string {
+	var out []string
+	add := func(dim string, used bool) {
+		if used {
+			out = append(out, dim)
+		}
+	}
+	add(fmtMinified, s.format == fmtMinified)
+	add(dimJobFailLost, s.faults.FailEveryNthJob > 0 && (s.mode == run.ModeSync || s.kills > 0 || s.faults.ResetAfter > 0))
+	add(dimImportKills, s.mode == run.ModeImport && s.kills > 1)
+	add(dimImportResetAfter, s.mode == run.ModeImport && s.faults.ResetAfter > 0)
+	return out
 }
 
 // sendsCreates: the run sends per-user creates (else import jobs).

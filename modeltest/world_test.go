@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/a0bulk/a0bulk/management"
+	"github.com/a0bulk/a0bulk/report"
 	"github.com/a0bulk/a0bulk/run"
 	"github.com/a0bulk/a0bulk/sandbox"
 	"github.com/a0bulk/a0bulk/throttle"
@@ -36,6 +37,16 @@ type tally struct {
 	runs, kills, stoppedOnOwn, records int
 	resetBefore, resetAfter, err5xx    int
 	failedJobs, tokens                 int
+	finals                             map[report.Status]int // of the checked reports
+}
+
+func (a *tally) addFinals(counts map[report.Status]int) {
+	if a.finals == nil {
+		a.finals = map[report.Status]int{}
+	}
+	for st, n := range counts {
+		a.finals[st] += n
+	}
 }
 
 func (a *tally) add(b tally) {
@@ -48,6 +59,7 @@ func (a *tally) add(b tally) {
 	a.err5xx += b.err5xx
 	a.failedJobs += b.failedJobs
 	a.tokens += b.tokens
+	a.addFinals(b.finals)
 }
 
 func (a tally) faults() int {
@@ -183,7 +195,7 @@ func (w *world) playMigrate() {
 		w.pause(res.killed)
 		spec = w.nextSpec(spec, reportPath)
 	}
-	expectation{mode: w.s.mode, report: reportPath, input: input, recs: recs, before: before, now: w.tenant(), summary: sum}.check(&w.mm)
+	w.tally.addFinals(expectation{mode: w.s.mode, report: reportPath, input: input, recs: recs, before: before, now: w.tenant(), summary: sum}.check(&w.mm))
 }
 
 // nextSpec resumes from the report when it has its header; a run killed
@@ -243,7 +255,7 @@ func (w *world) playSync() {
 				return
 			} else if done {
 				w.logf("round %d: checked against run %d", round, w.tally.runs)
-				expectation{mode: run.ModeSync, report: reportPath, input: input, recs: recs, before: before, now: w.tenant(), summary: res.sum}.check(&w.mm)
+				w.tally.addFinals(expectation{mode: run.ModeSync, report: reportPath, input: input, recs: recs, before: before, now: w.tenant(), summary: res.sum}.check(&w.mm))
 				break
 			}
 			w.pause(res.killed)
@@ -349,7 +361,7 @@ func (w *world) attempt(spec run.Spec, plan killPlan, reportPath string) attempt
 	what := "completed"
 	switch {
 	case res.killed:
-		what = fmt.Sprintf("killed (plan %+v) after %d journal lines", plan, ks.lines)
+		what = fmt.Sprintf("killed after %d journal lines (plan %+v)", ks.linesAtT, plan)
 	case res.err != nil:
 		what = "ended: " + res.err.Error()
 	}
