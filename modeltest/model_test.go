@@ -76,9 +76,10 @@ func TestModel(t *testing.T) {
 				mu.Lock()
 				outcomes = append(outcomes, o)
 				mu.Unlock()
+				t.Logf("seed %d: %s\n  %s", seed, s, strings.Join(w.log, "\n  "))
 				if len(w.mm) > 0 {
-					t.Errorf("seed %d: %s\n  %s\nschedule: %s\nreplay: %s\nruns:\n  %s",
-						seed, w.mm[0], strings.Join(w.mm[1:min(len(w.mm), 8)], "\n  "), s, replay(seed, dims), strings.Join(w.log, "\n  "))
+					t.Errorf("seed %d: %s\n  %s\nreplay: %s",
+						seed, w.mm[0], strings.Join(w.mm[1:min(len(w.mm), 8)], "\n  "), replay(seed, dims))
 				}
 			})
 		}
