@@ -29,8 +29,6 @@ type killPlan struct {
 	tornAt float64
 }
 
-func (p killPlan) active() bool { return p.atLine > 0 || p.atRequest > 0 }
-
 // killSwitch emulates SIGKILL of an in-process run, honestly enough that
 // the resume faces what a dead process leaves:
 //
