@@ -148,6 +148,45 @@ func TestKillSwitch(t *testing.T) {
 	}
 }
 
+// A kill at a write lands after the tenant acted on it and before its
+// answer: the write is served, its answer lost, and nothing leaves after.
+func TestKillAtWrite(t *testing.T) {
+	var served atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		served.Add(1)
+		io.WriteString(w, "ok")
+	}))
+	defer srv.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	ks := &killSwitch{next: http.DefaultTransport, report: filepath.Join(t.TempDir(), "r.ndjson"), plan: killPlan{atWrite: 2}, cancel: cancel}
+	send := func(method, path string) error {
+		req, _ := http.NewRequest(method, srv.URL+path, strings.NewReader("{}"))
+		resp, err := ks.RoundTrip(req)
+		if err == nil {
+			resp.Body.Close()
+		}
+		return err
+	}
+	for _, step := range []struct {
+		method, path string
+		want         error
+		served       int32
+	}{
+		{http.MethodPost, "/oauth/token", nil, 1}, // not an API write
+		{http.MethodGet, "/api/v2/users/x", nil, 2},
+		{http.MethodPost, "/api/v2/users", nil, 3},
+		{http.MethodPatch, "/api/v2/users/x", errKilled, 4}, // the second write: served, answer lost
+		{http.MethodGet, "/api/v2/users/x", errKilled, 4},
+	} {
+		if err := send(step.method, step.path); !errors.Is(err, step.want) || served.Load() != step.served {
+			t.Fatalf("%s %s: %v with %d served, want %v with %d", step.method, step.path, err, served.Load(), step.want, step.served)
+		}
+	}
+	if ctx.Err() == nil || !ks.wasKilled() {
+		t.Fatal("the kill did not cancel the run")
+	}
+}
+
 // A run killed before it wrote its report leaves none, whatever the dying
 // process wrote after.
 func TestKillBeforeTheReport(t *testing.T) {

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"strings"
 	"sync"
 
 	"github.com/a0bulk/a0bulk/report"
@@ -23,6 +24,10 @@ type killPlan struct {
 	// atRequest kills it as its atRequest-th HTTP request is about to
 	// leave (before the report may even exist).
 	atRequest int
+	// atWrite kills it while its atWrite-th POST or PATCH is in flight:
+	// after the tenant acted, before the answer arrived (the window where
+	// a lost answer is settled by the next run).
+	atWrite int
 	// torn leaves the first line the process was writing after the kill
 	// half written (tornAt is a fraction of it), as a power loss would.
 	torn   bool
@@ -58,6 +63,7 @@ type killSwitch struct {
 	lines    int
 	linesAtT int
 	requests int
+	writes   int
 	// at T:
 	reportLen     int64
 	reportExisted bool
@@ -94,6 +100,13 @@ func (k *killSwitch) RoundTrip(req *http.Request) (*http.Response, error) {
 		k.cancel()
 		return nil, errKilled
 	}
+	write := 0
+	if req.Method == http.MethodPost || req.Method == http.MethodPatch {
+		if strings.HasPrefix(req.URL.Path, "/api/v2/") {
+			k.writes++
+			write = k.writes
+		}
+	}
 	k.inflight.Add(1)
 	k.mu.Unlock()
 	defer k.inflight.Done()
@@ -102,8 +115,15 @@ func (k *killSwitch) RoundTrip(req *http.Request) (*http.Response, error) {
 	// next: only its answer can be lost.
 	resp, err := k.next.RoundTrip(req.WithContext(context.WithoutCancel(req.Context())))
 	k.mu.Lock()
+	fire := !k.killed && write > 0 && write == k.plan.atWrite
+	if fire {
+		k.killLocked()
+	}
 	dead := k.killed
 	k.mu.Unlock()
+	if fire {
+		k.cancel()
+	}
 	if dead {
 		if resp != nil {
 			_, _ = io.Copy(io.Discard, resp.Body)

@@ -265,12 +265,20 @@ func (w *world) playSync() {
 
 // killPlan draws where the next kill lands: mostly at a journal line
 // within what a run of n records writes (a queued or sending line and a
-// final line each, chunk lines), sometimes at the very start.
+// final line each, chunk lines), often while a write is in flight (after
+// the tenant acted, before its answer), sometimes at the very start.
 func (w *world) killPlan(n int) killPlan {
 	p := killPlan{torn: w.s.torn && w.rng.IntN(2) == 0, tornAt: w.rng.Float64()}
-	if w.rng.IntN(8) == 0 {
+	switch x := w.rng.IntN(8); {
+	case x == 0:
 		p.atRequest = 1 + w.rng.IntN(3)
-	} else {
+	case x < 4:
+		writes := n // one POST per user
+		if !w.s.sendsCreates() {
+			writes = 1 + n*250/w.s.chunkBytes // about one POST per import file
+		}
+		p.atWrite = 1 + w.rng.IntN(writes)
+	default:
 		p.atLine = 1 + w.rng.IntN(2*n+n/4+2)
 	}
 	return p
