@@ -15,16 +15,20 @@ import (
 // -dims; a schedule only uses the enabled ones, so a seed replays the same
 // schedule only under the same -dims.
 const (
-	dimImport      = "import"
-	dimCreate      = "create"
-	dimSync        = "sync"
-	dimUpsert      = "upsert"
-	dimKill        = "kill"         // kills at journal lines (or before the report exists)
-	dimImportKills = "import-kills" // an import killed more than once (else at most once)
-	dimTorn        = "torn"         // a killed run's report ends in a half-written line
-	dimGap         = "gap"          // up to 3 h between a kill and the resume (jobs go stale)
-	dimResetBefore = "reset-before" // answers lost before the tenant acts
-	dimResetAfter  = "reset-after"  // answers lost after the tenant acted (creates, syncs)
+	dimImport = "import"
+	dimCreate = "create"
+	dimSync   = "sync"
+	dimUpsert = "upsert"
+	dimKill   = "kill" // kills at journal lines (or before the report exists)
+	// dimImportResumes: an import resumed more than once after a lost
+	// answer (several kills, or a kill and a run that stops on its own: a
+	// 5xx, a dropped import POST). Without it an import run with a kill
+	// has no other fault that stops it.
+	dimImportResumes = "import-resumes"
+	dimTorn          = "torn"         // a killed run's report ends in a half-written line
+	dimGap           = "gap"          // up to 3 h between a kill and the resume (jobs go stale)
+	dimResetBefore   = "reset-before" // answers lost before the tenant acts
+	dimResetAfter    = "reset-after"  // answers lost after the tenant acted (creates, syncs)
 	// dimImportResetAfter: import POSTs too lose their answer after the
 	// tenant created the job, in an import run (one without upsert).
 	dimImportResetAfter = "import-reset-after"
@@ -44,7 +48,7 @@ const (
 var allDims = []string{
 	dimImport, dimCreate, dimSync,
 	fmtNDJSON, fmtCSV, fmtPretty, fmtBraces, fmtMinified,
-	dimUpsert, dimKill, dimImportKills, dimTorn, dimGap,
+	dimUpsert, dimKill, dimImportResumes, dimTorn, dimGap,
 	dimResetBefore, dimResetAfter, dimImportResetAfter, dim5xx, dimJobFail, dimJobFailLost, dimToken,
 	dimPre, dimInvalid, dimWeak, dimConcurrency,
 }
@@ -58,7 +62,7 @@ var knownFailing = map[string]string{
 	dimJobFailLost: "issue 12 #3: users an import job inserted while its answer was lost (a kill, a reset, " +
 		"or a sync run again after a run that stopped before reading its job) end failed JOB_FAILED when " +
 		"the resend's job fails, though the tenant holds them",
-	dimImportKills: "issue 12 #4: after two resumes, a chunk queued by an earlier run is forgotten: its " +
+	dimImportResumes: "issue 12 #4: after two resumes, a chunk queued by an earlier run is forgotten: its " +
 		"users, created by that run, end skipped DUPLICATED_USER",
 	dimImportResetAfter: "issue 12 #4 (same run): a chunk resent after a lost answer, then a kill before " +
 		"it settled: the resume skips its DUPLICATED_USER records without a lookup, though the first POST created them",
@@ -233,8 +237,12 @@ func draw(seed uint64, d dimSet) (schedule, error) {
 
 	if lostImports && coin(dimKill, 0.8) {
 		s.kills = 1
-		if s.mode != run.ModeImport || d[dimImportKills] {
+		if s.mode != run.ModeImport || d[dimImportResumes] {
 			s.kills += rng.IntN(4)
+		} else if s.faults.Error5xx+s.faults.ResetBefore > 0 && rng.IntN(2) == 0 {
+			s.kills = 0 // the faults that stop a run on its own, or the kill
+		} else {
+			s.faults.Error5xx, s.faults.ResetBefore = 0, 0
 		}
 	}
 	s.torn = s.kills > 0 && coin(dimTorn, 0.5)
@@ -253,7 +261,8 @@ func (s schedule) knownFailingUsed() []string {
 	}
 	add(fmtMinified, s.format == fmtMinified)
 	add(dimJobFailLost, s.faults.FailEveryNthJob > 0 && (s.mode == run.ModeSync || s.kills > 0 || s.faults.ResetAfter > 0))
-	add(dimImportKills, s.mode == run.ModeImport && s.kills > 1)
+	f := s.faults
+	add(dimImportResumes, s.mode == run.ModeImport && (s.kills > 1 || s.kills > 0 && f.Error5xx+f.ResetBefore+f.ResetAfter > 0))
 	add(dimImportResetAfter, s.mode == run.ModeImport && s.faults.ResetAfter > 0)
 	return out
 }
