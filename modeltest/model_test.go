@@ -79,7 +79,7 @@ func TestModel(t *testing.T) {
 				t.Logf("seed %d: %s\n  %s", seed, s, strings.Join(w.log, "\n  "))
 				if len(w.mm) > 0 {
 					t.Errorf("seed %d: %s\n  %s\nreplay: %s",
-						seed, w.mm[0], strings.Join(w.mm[1:min(len(w.mm), 8)], "\n  "), replay(seed, dims))
+						seed, w.mm[0], strings.Join(w.mm[1:min(len(w.mm), 8)], "\n  "), replay(seed, dims, s.concurrency > 1 || s.maxJobs > 1))
 				}
 			})
 		}
@@ -87,9 +87,15 @@ func TestModel(t *testing.T) {
 	printFigure(t, outcomes, dims)
 }
 
-// replay is the command that plays seed again.
-func replay(seed uint64, dims dimSet) string {
-	cmd := fmt.Sprintf("go test -race ./modeltest -run TestModel -seed %d", seed)
+// replay is the command that plays seed again. A seed fixes the schedule,
+// the tenant's faults and the kill points, not how the run's goroutines
+// interleave: a concurrent schedule is replayed a number of times.
+func replay(seed uint64, dims dimSet, concurrent bool) string {
+	count := ""
+	if concurrent {
+		count = " -count=20"
+	}
+	cmd := fmt.Sprintf("go test -race%s ./modeltest -run TestModel -seed %d", count, seed)
 	def, _ := parseDims("default")
 	var diff []string
 	for _, n := range allDims {
