@@ -24,7 +24,6 @@ type reportLine struct {
 	Status report.Status `json:"status"`
 	Code   string        `json:"code"`
 	Reason string        `json:"reason"`
-	JobID  string        `json:"job_id"`
 }
 
 func (l reportLine) String() string {
@@ -51,7 +50,6 @@ type tenantView map[string]bool
 // before its first attempt and now, and the summary its last attempt
 // returned.
 type expectation struct {
-	mode        run.Mode
 	report      string
 	input       string
 	recs        []*record

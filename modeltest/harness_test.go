@@ -20,7 +20,6 @@ import (
 
 	"github.com/a0bulk/a0bulk/input"
 	"github.com/a0bulk/a0bulk/report"
-	"github.com/a0bulk/a0bulk/run"
 )
 
 // Every format is read back by a0bulk's own reader with the lines, emails
@@ -251,7 +250,7 @@ func TestChecksCatchLies(t *testing.T) {
 				t.Fatal(err)
 			}
 			var m mismatches
-			expectation{mode: run.ModeImport, report: reportPath, input: in, recs: recs, before: before, now: now}.check(&m)
+			expectation{report: reportPath, input: in, recs: recs, before: before, now: now}.check(&m)
 			switch {
 			case tc.want == "" && len(m) > 0:
 				t.Fatalf("the truth was called a lie: %v", m)
@@ -313,7 +312,7 @@ func TestChecksIdentifyRecordsByOrdinal(t *testing.T) {
 				t.Fatal(err)
 			}
 			var m mismatches
-			expectation{mode: run.ModeImport, report: reportPath, input: in, recs: recs, before: tenantView{}, now: now}.check(&m)
+			expectation{report: reportPath, input: in, recs: recs, before: tenantView{}, now: now}.check(&m)
 			if got := strings.Join(m, "\n"); (tc.want == "") != (got == "") || !strings.Contains(got, tc.want) {
 				t.Fatalf("mismatches %q, want %q", got, tc.want)
 			}

@@ -80,8 +80,9 @@ type world struct {
 	tally tally
 }
 
-// play runs the schedule to its end and returns what contradicts the
-// tenant (empty: the report never lied).
+// play runs the schedule to its end; the world it returns holds what
+// contradicts the tenant (no mismatch: no report lied), the runs' log and
+// the tally.
 func play(s schedule, dir string) *world {
 	start := time.Date(2026, 11, 25, 9, 0, 0, 0, time.UTC)
 	w := &world{s: s, dir: dir, clk: newSimClock(start), rng: rand.New(rand.NewPCG(s.seed, 0x6b696c6c))}
@@ -108,8 +109,7 @@ func play(s schedule, dir string) *world {
 
 func (w *world) logf(format string, args ...any) { w.log = append(w.log, fmt.Sprintf(format, args...)) }
 
-// newInput draws the records and writes them; it seeds the tenant with
-// the users that are already there.
+// newInput writes the records in the schedule's format.
 func (w *world) newInput(name string, recs []*record) string {
 	path := filepath.Join(w.dir, name+extension(w.s.format))
 	if err := writeInput(path, w.s.format, recs, w.s.sendsCreates()); err != nil {
@@ -118,6 +118,7 @@ func (w *world) newInput(name string, recs []*record) string {
 	return path
 }
 
+// seedTenant puts the records' users that exist before the run in the tenant.
 func (w *world) seedTenant(recs []*record) {
 	for _, r := range recs {
 		if r.pre {
@@ -195,7 +196,7 @@ func (w *world) playMigrate() {
 		w.pause(res.killed)
 		spec = w.nextSpec(spec, reportPath)
 	}
-	w.tally.addFinals(expectation{mode: w.s.mode, report: reportPath, input: input, recs: recs, before: before, now: w.tenant(), summary: sum}.check(&w.mm))
+	w.tally.addFinals(expectation{report: reportPath, input: input, recs: recs, before: before, now: w.tenant(), summary: sum}.check(&w.mm))
 }
 
 // nextSpec resumes from the report when it has its header; a run killed
@@ -255,7 +256,7 @@ func (w *world) playSync() {
 				return
 			} else if done {
 				w.logf("round %d: checked against run %d", round, w.tally.runs)
-				w.tally.addFinals(expectation{mode: run.ModeSync, report: reportPath, input: input, recs: recs, before: before, now: w.tenant(), summary: res.sum}.check(&w.mm))
+				w.tally.addFinals(expectation{report: reportPath, input: input, recs: recs, before: before, now: w.tenant(), summary: res.sum}.check(&w.mm))
 				break
 			}
 			w.pause(res.killed)
