@@ -56,17 +56,7 @@ var allDims = []string{
 // knownFailing are the dimensions `make test` leaves out because this
 // branch fails them; each names why. Re-enable one (delete its line) when
 // its fix is merged; `-dims all` runs everything.
-var knownFailing = map[string]string{
-	fmtMinified: "issue 12 #1: records on one line share a report key (file:line); the run stops with " +
-		"\"record already has a final line\", or its report cannot tell the records apart",
-	dimJobFailLost: "issue 12 #3: users an import job inserted while its answer was lost (a kill, a reset, " +
-		"or a sync run again after a run that stopped before reading its job) end failed JOB_FAILED when " +
-		"the resend's job fails, though the tenant holds them",
-	dimImportResumes: "issue 12 #4: after two resumes, a chunk queued by an earlier run is forgotten: its " +
-		"users, created by that run, end skipped DUPLICATED_USER",
-	dimImportResetAfter: "issue 12 #4 (same run): a chunk resent after a lost answer, then a kill before " +
-		"it settled: the resume skips its DUPLICATED_USER records without a lookup, though the first POST created them",
-}
+var knownFailing = map[string]string{}
 
 // dimSet is the enabled dimensions.
 type dimSet map[string]bool
