@@ -83,18 +83,8 @@ func printReportSummary(s *IOStreams, g globalOptions, path string, sum report.S
 		fmt.Fprintf(s.Out, "verification emails: sent %d, failed %d\n", sum.VerificationSent, sum.VerificationFailed)
 	}
 	fmt.Fprintln(s.Out, sum.Progress)
-	switch sum.Progress.State {
-	case report.StateIncomplete:
-		finish := fmt.Sprintf("a0bulk %s --resume %s", h.Mode, path)
-		switch h.Mode {
-		case "sync":
-			finish = "run the same sync again"
-		case "verify":
-			finish = "a0bulk verify --report " + path
-		}
-		fmt.Fprintf(s.Out, "finish with: %s\n", finish)
-	case report.StateNeedsVerify:
-		fmt.Fprintf(s.Out, "find out with: a0bulk verify --report %s (emails of unknown outcome are not sent twice)\n", path)
+	if next := run.NextStep(h.Mode, path, sum.Progress.State); next != "" {
+		fmt.Fprintf(s.Out, "finish with: %s\n", next)
 	}
 	if sum.Torn {
 		fmt.Fprintln(s.Out, "the last line is torn (the run was killed mid-write); resume tolerates it")

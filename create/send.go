@@ -17,6 +17,14 @@ type outcome struct {
 	code, reason string
 }
 
+// OwesVerification reports whether a user created from rec is sent a
+// verification email under --verify-email: it has an email, not already
+// verified.
+func OwesVerification(rec *input.Record) bool {
+	verified := rec.User.EmailVerified != nil && *rec.User.EmailVerified
+	return rec.User.Email != "" && !verified
+}
+
 // send creates or updates one valid record. It returns an error only when
 // the run must stop; the record then stays `sending`.
 func (r *Runner) send(ctx context.Context, rec *input.Record) error {
@@ -34,8 +42,7 @@ func (r *Runner) send(ctx context.Context, rec *input.Record) error {
 	if err := r.write(*rec, out.status, out.userID, out.code, out.reason); err != nil {
 		return err
 	}
-	verified := rec.User.EmailVerified != nil && *rec.User.EmailVerified
-	if out.status == report.Created && r.VerifyEmail && r.Verifier != nil && !verified && rec.User.Email != "" {
+	if out.status == report.Created && r.VerifyEmail && r.Verifier != nil && OwesVerification(rec) {
 		return r.Verifier.Send(ctx, report.Key{File: rec.File, Line: rec.Line, Record: rec.Ordinal}, rec.User.Email, out.userID)
 	}
 	return nil

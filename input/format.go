@@ -65,7 +65,11 @@ func Sniff(br *bufio.Reader) Format { return sniff(br) }
 func sniff(br *bufio.Reader) Format {
 	for n := 1; n <= 64<<10; n *= 2 {
 		b, err := br.Peek(n)
-		if t := bytes.TrimLeft(b, " \t\r\n"); len(t) > 0 {
+		// A UTF-8 BOM (PowerShell and Excel write one) is not content.
+		if len(b) < len(utf8BOM) && bytes.HasPrefix(utf8BOM, b) && err == nil {
+			continue
+		}
+		if t := bytes.TrimLeft(bytes.TrimPrefix(b, utf8BOM), " \t\r\n"); len(t) > 0 {
 			switch t[0] {
 			case '[':
 				return FormatJSON

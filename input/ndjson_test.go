@@ -1,6 +1,7 @@
 package input
 
 import (
+	"bufio"
 	"strings"
 	"testing"
 )
@@ -57,13 +58,18 @@ func TestNDJSONLongLineAtEOF(t *testing.T) {
 
 func TestSniffAndDetect(t *testing.T) {
 	for in, want := range map[string]Format{
-		"  \n[{\"email\":\"a@x.io\"}]":       FormatJSON,
-		"\xEF\xBB\xBF{\"email\":\"a@x.io\"}": FormatNDJSON,
-		"email\na@x.io\n":                    FormatCSV,
+		"  \n[{\"email\":\"a@x.io\"}]":         FormatJSON,
+		"\xEF\xBB\xBF{\"email\":\"a@x.io\"}":   FormatNDJSON,
+		"email\na@x.io\n":                      FormatCSV,
+		"\xEF\xBB\xBF[{\"email\":\"a@x.io\"}]": FormatJSON,
 	} {
 		recs, err := readAll(t, in, FormatAuto, Options{})
 		if err != nil || len(recs) != 1 || recs[0].User.Email != "a@x.io" {
 			t.Errorf("%q (want %s): %v %+v", in, want, err, recs)
+		}
+		// Sniff alone, as the spool of a pipe uses it to name its copy.
+		if got := Sniff(bufio.NewReader(strings.NewReader(in))); got != want {
+			t.Errorf("Sniff(%q) = %s, want %s", in, got, want)
 		}
 	}
 	tests := []struct {

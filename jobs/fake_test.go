@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"sync"
-	"testing"
 	"time"
 
 	"github.com/a0bulk/a0bulk/clock"
@@ -185,23 +184,6 @@ func feed(chunks ...input.Chunk) <-chan input.Chunk {
 	}
 	close(ch)
 	return ch
-}
-
-// drive advances clk whenever the code under test waits on it, until done
-// yields. It returns what done yielded.
-func drive(t *testing.T, clk *clock.Fake, step time.Duration, done <-chan error) error {
-	t.Helper()
-	for {
-		parked := make(chan struct{})
-		go func() { clk.BlockUntil(1); close(parked) }()
-		select {
-		case err := <-done:
-			clk.After(time.Hour) // release the BlockUntil goroutine
-			return err
-		case <-parked:
-			clk.Advance(step)
-		}
-	}
 }
 
 func newScheduler(api ImportAPI, j report.Journal, clk clock.Clock) *Scheduler {

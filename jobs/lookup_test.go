@@ -124,7 +124,7 @@ func TestRecordsOfJobsThatSayNothingAreLookedUp(t *testing.T) {
 				return nil
 			}
 			api.shape = func(fj *fakeJob, _ management.ImportRequest) { tc.shape(fj) }
-			if err := drive(t, clk, time.Second, runAsync(s, context.Background(), feed(lookupChunk()))); err != nil {
+			if err := clk.Drive(time.Second, runAsync(s, context.Background(), feed(lookupChunk()))); err != nil {
 				t.Fatal(err)
 			}
 			checkFates(t, j, tc.want)
@@ -163,7 +163,7 @@ func TestLookupErrorLeavesRecordsUnsettled(t *testing.T) {
 	s.RunStarted, s.Connection = t0.Add(-time.Minute), "db"
 	s.Users = failingLookup{}
 	api.shape = func(fj *fakeJob, _ management.ImportRequest) { fj.final.Status = management.JobExpired }
-	err := drive(t, clk, time.Second, runAsync(s, context.Background(), feed(chunk(1, "a@x"))))
+	err := clk.Drive(time.Second, runAsync(s, context.Background(), feed(chunk(1, "a@x"))))
 	if err == nil || !strings.Contains(err.Error(), "in.json:100") || !strings.Contains(err.Error(), "tenant down") {
 		t.Fatalf("err = %v, want the lookup's error naming the record", err)
 	}

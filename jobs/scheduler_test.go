@@ -23,7 +23,7 @@ func TestRunJournalsWriteAheadAndSettles(t *testing.T) {
 		queuedAtPost = j.count(report.Queued)
 		return nil
 	}
-	err := drive(t, clk, time.Second, runAsync(s, context.Background(), feed(chunk(1, "a@x.com", "b@x.com"))))
+	err := clk.Drive(time.Second, runAsync(s, context.Background(), feed(chunk(1, "a@x.com", "b@x.com"))))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -77,7 +77,7 @@ func TestRunNeverExceedsMaxJobs(t *testing.T) {
 	<-arrived
 	<-arrived
 	close(release)
-	if err := drive(t, clk, time.Second, done); err != nil {
+	if err := clk.Drive(time.Second, done); err != nil {
 		t.Fatal(err)
 	}
 	if api.maxInflight != 2 {
@@ -98,7 +98,7 @@ func TestJobLimitWaitsForSlotThenProceeds(t *testing.T) {
 		}
 		return nil
 	}
-	if err := drive(t, clk, time.Second, runAsync(s, context.Background(), feed(chunk(1, "a@x")))); err != nil {
+	if err := clk.Drive(time.Second, runAsync(s, context.Background(), feed(chunk(1, "a@x")))); err != nil {
 		t.Fatal(err)
 	}
 	if api.n != 4 {
@@ -122,7 +122,7 @@ func TestSlotWaitExhaustedReturnsErrNoSlot(t *testing.T) {
 	s := newScheduler(api, j, clk)
 	s.SlotWait = time.Minute
 	api.before = func(int, management.ImportRequest) error { return jobLimitErr() }
-	err := drive(t, clk, time.Second, runAsync(s, context.Background(), feed(chunk(3, "a@x", "b@x"))))
+	err := clk.Drive(time.Second, runAsync(s, context.Background(), feed(chunk(3, "a@x", "b@x"))))
 	if !errors.Is(err, ErrNoSlot) {
 		t.Fatalf("err = %v, want ErrNoSlot", err)
 	}
@@ -159,7 +159,7 @@ func TestPOSTRefusals(t *testing.T) {
 			api, j := newFakeImportAPI(), &memJournal{}
 			s := newScheduler(api, j, clk)
 			api.before = func(int, management.ImportRequest) error { return tc.err }
-			err := drive(t, clk, time.Second, runAsync(s, context.Background(), feed(chunk(4, "a@x", "b@x"))))
+			err := clk.Drive(time.Second, runAsync(s, context.Background(), feed(chunk(4, "a@x", "b@x"))))
 			if tc.fatal {
 				if err == nil || !strings.Contains(err.Error(), "importing chunk 4") || !strings.Contains(err.Error(), tc.reasonPart) {
 					t.Fatalf("err = %v, want a fatal error naming the chunk", err)
@@ -192,7 +192,7 @@ func TestUnknownFateAfterEveryResendIsWrappedAndDetectable(t *testing.T) {
 	s := newScheduler(api, j, clk)
 	api.before = func(call int, _ management.ImportRequest) error { return unknownFate{} }
 	// Every answer is lost: after the resends the run stops, records queued.
-	err := drive(t, clk, time.Second, runAsync(s, context.Background(), feed(chunk(1, "a@x"))))
+	err := clk.Drive(time.Second, runAsync(s, context.Background(), feed(chunk(1, "a@x"))))
 	if !management.IsUnknownFate(err) {
 		t.Fatalf("err = %v, want unknown fate in the chain", err)
 	}
@@ -251,7 +251,7 @@ func TestLostAnswerIsResentAndOwnDuplicatesAreClaimed(t *testing.T) {
 		}}
 		fj.final.Summary = &management.JobSummary{Inserted: 1, Failed: 3, Total: 4}
 	}
-	err := drive(t, clk, time.Second, runAsync(s, context.Background(), feed(chunk(1, "mine@x", "older@x", "new@x", "social@x"))))
+	err := clk.Drive(time.Second, runAsync(s, context.Background(), feed(chunk(1, "mine@x", "older@x", "new@x", "social@x"))))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -318,7 +318,7 @@ func TestJobOutcomeForms(t *testing.T) {
 			s := newScheduler(api, j, clk)
 			s.Upsert = tc.upsert
 			api.shape = func(fj *fakeJob, _ management.ImportRequest) { tc.shape(fj) }
-			if err := drive(t, clk, time.Second, runAsync(s, context.Background(), feed(chunk(1, "a@x", "b@x")))); err != nil {
+			if err := clk.Drive(time.Second, runAsync(s, context.Background(), feed(chunk(1, "a@x", "b@x")))); err != nil {
 				t.Fatal(err)
 			}
 			finals := j.finals()
@@ -351,7 +351,7 @@ func TestSummaryMismatchIsReported(t *testing.T) {
 			{User: management.ImportErrorUser{Email: "stranger@x"}, Errors: []management.ImportErrorItem{{Code: "FORMAT", Message: "bad"}}},
 		}}
 	}
-	if err := drive(t, clk, time.Second, runAsync(s, context.Background(), feed(chunk(2, "a@x", "b@x")))); err != nil {
+	if err := clk.Drive(time.Second, runAsync(s, context.Background(), feed(chunk(2, "a@x", "b@x")))); err != nil {
 		t.Fatal(err)
 	}
 	m := s.Mismatches()
@@ -417,7 +417,7 @@ func TestJournalFailureIsFatal(t *testing.T) {
 	clk := clock.NewFake(t0)
 	api, j := newFakeImportAPI(), &memJournal{fail: errors.New("disk full")}
 	s := newScheduler(api, j, clk)
-	err := drive(t, clk, time.Second, runAsync(s, context.Background(), feed(chunk(1, "a@x"))))
+	err := clk.Drive(time.Second, runAsync(s, context.Background(), feed(chunk(1, "a@x"))))
 	if err == nil || !strings.Contains(err.Error(), "disk full") {
 		t.Fatalf("err = %v", err)
 	}
@@ -444,7 +444,7 @@ func TestSettleConcurrentWithRun(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if err := drive(t, clk, time.Second, done); err != nil {
+	if err := clk.Drive(time.Second, done); err != nil {
 		t.Fatal(err)
 	}
 	if n := len(j.finals()); n != 3 {

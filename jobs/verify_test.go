@@ -219,7 +219,7 @@ func TestVerifierReadBackErrors(t *testing.T) {
 		fatal bool
 		code  string
 	}{
-		{"gone", &management.APIError{StatusCode: 404, Err: "Not Found", Message: "The job does not exist.", ErrorCode: "inexistent_job"}, false, false, codeJobGone},
+		{"gone", &management.APIError{StatusCode: 404, Err: "Not Found", Message: "The job does not exist.", ErrorCode: "inexistent_job"}, false, false, CodeJobNotFound},
 		{"missing scope", &management.APIError{StatusCode: 403, Err: "Forbidden", Message: "Insufficient scope, expected any of: read:users", ErrorCode: "insufficient_scope"}, false, true, ""},
 		{"tenant down", &management.APIError{StatusCode: 503, Err: "Service Unavailable", Message: "try later"}, false, true, ""},
 		{"run stopped", nil, true, false, ""},

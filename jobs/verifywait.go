@@ -32,10 +32,6 @@ const (
 	DefaultVerifyReads = 4
 )
 
-// codeJobGone: the job is no longer known to the tenant (job data is kept
-// 24 hours), so its outcome is lost.
-const codeJobGone = "JOB_NOT_FOUND"
-
 // background is the Verifier's read-back state.
 type background struct {
 	once  sync.Once
@@ -135,7 +131,7 @@ func (v *Verifier) settleJob(ctx context.Context, line report.Entry, jobID strin
 	case err != nil && ctx.Err() != nil:
 		return nil
 	case management.IsNotFound(err):
-		return v.write(line, report.VerificationFailed, jobID, codeJobGone,
+		return v.write(line, report.VerificationFailed, jobID, CodeJobNotFound,
 			"the verification job is no longer known to the tenant (job data is kept 24 hours): the email may or may not have been sent; run verify again to send it anew")
 	case err != nil:
 		return fmt.Errorf("reading verification job %s of %s: %w", jobID, line.Email, management.Classify(err).Err)

@@ -143,6 +143,7 @@ func (r *started) send(ctx context.Context, upsert bool, admit admitFunc, resume
 			if err := resumeVerifications(workCtx, verifier, r.state); err != nil {
 				return []error{err}, nil
 			}
+			admit = owedVerifications(workCtx, admit, r.state, verifier)
 		}
 		readErr, runErr := createLoop{
 			Source: r.source(), Runner: r.runner(upsert, resume.wasSending, verifier),

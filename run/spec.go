@@ -97,6 +97,19 @@ func (s Spec) header(version string, inputs []report.Input) report.RunHeader {
 	}
 }
 
+// NextStep is the command that finishes the run of mode whose report at
+// reportPath is in state p ("" when it is complete): the one wording of a
+// run's summary and of `report summary`.
+func NextStep(mode, reportPath string, p report.RunState) string {
+	switch p {
+	case report.StateIncomplete:
+		return Spec{Mode: Mode(mode)}.resumeHint(reportPath)
+	case report.StateNeedsVerify:
+		return "a0bulk verify --report " + reportPath + " (emails of unknown outcome are not sent twice)"
+	}
+	return ""
+}
+
 // resumeHint is what finishes a run that stopped early.
 func (s Spec) resumeHint(reportPath string) string {
 	switch s.Mode {

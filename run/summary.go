@@ -103,12 +103,20 @@ func finish(ctx context.Context, spec Spec, journal *report.Writer, problems *pr
 	case ctx.Err() != nil:
 		sum.Resume = hint
 		runErr = &StoppedError{Cause: context.Cause(ctx), Resume: hint}
-	case runErr != nil, sum.Progress.State == report.StateIncomplete && end != nil:
+	case runErr != nil:
 		sum.Resume = hint
+	case sum.Progress.State == report.StateIncomplete && end != nil:
+		// Nothing failed, yet records are not final (a job that may still
+		// import them): never exit 0 on a run that is not done.
+		sum.Resume = hint
+		runErr = fmt.Errorf("the run ended incomplete (%s)", sum.Progress)
 	case outcomeOf != nil:
 		runErr = outcomeOf(t)
 	default:
 		runErr = outcome(t)
+	}
+	if sum.Resume == "" && end != nil {
+		sum.Resume = NextStep(string(spec.Mode), journal.Path(), sum.Progress.State)
 	}
 	return sum, runErr
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/alitto/pond/v2"
 
+	"github.com/a0bulk/a0bulk/create"
 	"github.com/a0bulk/a0bulk/input"
 	"github.com/a0bulk/a0bulk/jobs"
 	"github.com/a0bulk/a0bulk/management"
@@ -258,6 +259,28 @@ func newVerifier(env *Env, tenant Tenant, journal report.Journal, appClientID st
 	return &jobs.Verifier{API: tenant, Journal: journal, ClientID: appClientID, Clock: env.Clock, FirstRead: env.PollMin}
 }
 
+// owedVerifications wraps a resumed create's admit: a record the earlier
+// run created and owed a verification email it never requested (it died
+// between the created line and the email's first line, or stopped on a
+// failed read-back before sending it) is emailed now, once.
+func owedVerifications(ctx context.Context, admit admitFunc, st *report.State, v *jobs.Verifier) admitFunc {
+	if st == nil {
+		return admit
+	}
+	return func(rec input.Record) (bool, error) {
+		send, err := admit(rec)
+		if err != nil || send {
+			return send, err
+		}
+		k := keyOf(rec)
+		f, done := st.Final[k]
+		if _, asked := st.Verified[k]; !done || asked || f.Status != report.Created || !create.OwesVerification(&rec) {
+			return false, nil
+		}
+		return false, v.Send(ctx, k, rec.User.Email, f.UserID)
+	}
+}
+
 // resumeVerifications hands the verification jobs an earlier run requested
 // and never read back (a verification_sending line with a job id and no
 // final verification line) to v, which reads them back instead of emailing
@@ -278,7 +301,7 @@ func resumeVerifications(ctx context.Context, v *jobs.Verifier, st *report.State
 		if keys[i].File != keys[j].File {
 			return keys[i].File < keys[j].File
 		}
-		return keys[i].Line < keys[j].Line
+		return keys[i].Record < keys[j].Record || (keys[i].Record == keys[j].Record && keys[i].Line < keys[j].Line)
 	})
 	for _, k := range keys {
 		e := st.Verified[k]

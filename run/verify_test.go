@@ -170,6 +170,16 @@ func TestCreateResumeReadsBackAnEarlierJob(t *testing.T) {
 	if n := f.emailsTo()[f.ids["a@example.com"]]; n != 1 {
 		t.Fatalf("a was asked for %d emails, want 1 (the dead run's)", n)
 	}
+	// c was created and owed an email the dead run never requested (it died
+	// between the two lines): the resume sends it, once.
+	c := lastVerification(t, f.path)["c@example.com"]
+	if c.Status != report.VerificationSent || c.JobID == "" || f.emailsTo()[f.ids["c@example.com"]] != 1 {
+		t.Fatalf("c: %+v, %d emails; want one email, sent", c, f.emailsTo()[f.ids["c@example.com"]])
+	}
+	// b's request got no answer: it is not sent again, and stays unknown.
+	if n := f.emailsTo()[f.ids["b@example.com"]]; n != 0 {
+		t.Fatalf("b was asked for %d emails, want 0", n)
+	}
 }
 
 // A create --verify-email plans three requests per user: the create, the
