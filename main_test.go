@@ -67,6 +67,10 @@ type sandboxHolder struct{ srv *sandbox.Server }
 // AUTH0_DOMAIN (and credentials) at it. Flags mirror `a0bulk sandbox`.
 func cmdSandbox(ts *testscript.TestScript, neg bool, args []string) {
 	fs := flag.NewFlagSet("sandbox", flag.ContinueOnError)
+	// Unlike `a0bulk sandbox` (Essentials by default), a script's tenant is
+	// unlimited unless it asks for a -plan or a -rate: most scripts test
+	// other things and must not wait for buckets.
+	plan := fs.String("plan", "", "")
 	rate := fs.Float64("rate", 0, "")
 	burst := fs.Int("burst", 0, "")
 	jobDelay := fs.Duration("job-delay", 0, "")
@@ -78,12 +82,26 @@ func cmdSandbox(ts *testscript.TestScript, neg bool, args []string) {
 	seed := fs.Int64("seed", 1, "")
 	domains := fs.String("custom-domains", "", "")
 	emptyAs200 := fs.Bool("empty-errors-as-200", false, "")
+	var f sandbox.Faults
+	fs.DurationVar(&f.StormStart, "storm-start", 0, "")
+	fs.DurationVar(&f.StormDuration, "storm-duration", 0, "")
+	fs.StringVar(&f.DrainBucket, "drain-bucket", "", "")
+	fs.DurationVar(&f.DrainStart, "drain-start", 0, "")
+	fs.DurationVar(&f.DrainDuration, "drain-duration", 0, "")
+	fs.IntVar(&f.TokenResets, "token-resets", 0, "")
+	fs.IntVar(&f.TokenResetSkip, "token-reset-skip", 0, "")
+	fs.Float64Var(&f.TokenReset, "fault-token-reset", 0, "")
 	if err := fs.Parse(args); err != nil {
 		ts.Fatalf("sandbox: %v", err)
 	}
+	f.Seed, f.FailEveryNthJob, f.FailVerification = *seed, *failEvery, *failVerify
+	f.ResetAfter, f.ResetBefore, f.Error5xx = *resetAfter, *resetBefore, *err5xx
 	cfg := sandbox.Config{
-		Rate: *rate, Burst: *burst, JobDelay: *jobDelay, EmptyErrorsAs200: *emptyAs200,
-		Faults: sandbox.Faults{Seed: *seed, FailEveryNthJob: *failEvery, FailVerification: *failVerify, ResetAfter: *resetAfter, ResetBefore: *resetBefore, Error5xx: *err5xx},
+		Plan: sandbox.Plan(*plan), Rate: *rate, Burst: *burst, JobDelay: *jobDelay, EmptyErrorsAs200: *emptyAs200,
+		Faults: f,
+	}
+	if err := cfg.Validate(); err != nil {
+		ts.Fatalf("sandbox: %v", err)
 	}
 	if cfg.JobDelay == 0 {
 		cfg.JobDelay = -1 // jobs complete at once unless a script asks for a pace
@@ -109,8 +127,9 @@ func server(ts *testscript.TestScript) *sandbox.Server {
 }
 
 // stats FIELD OP N: compare a number in /sandbox/stats, e.g.
-// `stats max_concurrent_import_jobs <= 2` or `stats requests.POST_/api/v2/users == 0`
-// (underscores in a requests key stand for spaces).
+// `stats max_concurrent_import_jobs <= 2`, `stats requests.POST_/api/v2/users == 0`
+// (underscores in a requests key stand for spaces) or
+// `stats buckets.users_write.rate_limited == 0`.
 func cmdStats(ts *testscript.TestScript, neg bool, args []string) {
 	if len(args) != 3 {
 		ts.Fatalf("usage: stats FIELD OP N")
@@ -121,6 +140,12 @@ func cmdStats(ts *testscript.TestScript, neg bool, args []string) {
 	switch {
 	case strings.HasPrefix(field, "requests."):
 		got = st.Requests[strings.ReplaceAll(strings.TrimPrefix(field, "requests."), "_", " ")]
+	case strings.HasPrefix(field, "buckets."):
+		got = bucketStat(ts, st, strings.TrimPrefix(field, "buckets."))
+	case field == "faults.storm":
+		got = st.Faults.Storm
+	case field == "faults.token_reset":
+		got = st.Faults.TokenResets
 	case field == "max_concurrent_import_jobs":
 		got = st.MaxConcurrentImportJobs
 	case field == "import_jobs":
@@ -154,6 +179,26 @@ func cmdStats(ts *testscript.TestScript, neg bool, args []string) {
 		ts.Fatalf("stats: unknown field %q", field)
 	}
 	compare(ts, neg, "stats "+field, got, args[1], args[2])
+}
+
+// bucketStat reads "NAME.admitted" or "NAME.rate_limited" of a bucket.
+func bucketStat(ts *testscript.TestScript, st sandbox.Stats, field string) int {
+	i := strings.LastIndex(field, ".")
+	if i < 0 {
+		ts.Fatalf("stats buckets.NAME.admitted or buckets.NAME.rate_limited, got %q", field)
+	}
+	b, ok := st.Buckets[field[:i]]
+	if !ok {
+		ts.Fatalf("stats: no bucket %q (the tenant has %v)", field[:i], st.Buckets)
+	}
+	switch field[i+1:] {
+	case "admitted":
+		return b.Admitted
+	case "rate_limited":
+		return b.RateLimited
+	}
+	ts.Fatalf("stats: unknown bucket field %q", field[i+1:])
+	return 0
 }
 
 // users unique | users count N | users has EMAIL: check /sandbox/users.

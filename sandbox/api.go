@@ -100,7 +100,7 @@ func acceptsCustomDomain(method, path string) bool {
 // users file at the cap plus the multipart framing.
 func (s *Server) bodyLimit() int64 { return int64(s.cfg.MaxFileBytes) + 1<<20 }
 
-// serveAPI applies, in order: request count, rate limit (storm, bucket),
+// serveAPI applies, in order: request count, rate limit (storm, buckets),
 // authentication, routing and scope, the 503 and reset-before faults, the
 // custom-domain header, the handler, then the reset-after fault.
 func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
@@ -119,12 +119,12 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	s.advanceJobs(now)
 	s.stats.requests[key]++
-	lim := s.rateLimit(now)
+	lim := s.rateLimit(now, r.Method, r.URL.Path)
 	lim.setHeaders(w.Header())
 	if !lim.ok {
 		s.stats.rateLimited++
 		s.mu.Unlock()
-		writeJSON(w, http.StatusTooManyRequests, rateLimitBody())
+		writeJSON(w, http.StatusTooManyRequests, rateLimitBody(lim.message))
 		return
 	}
 	res, act, rid := s.gate(r, rt, body, now)
@@ -196,8 +196,10 @@ func (s *Server) resetAfter(rid reqID) bool {
 
 func isWrite(method string) bool { return method == http.MethodPost || method == http.MethodPatch }
 
-func rateLimitBody() any {
-	return apiErr(http.StatusTooManyRequests, "Global limit has been reached", "too_many_requests")
+// rateLimitBody is the Management API's rate-limit 429: the global message
+// (recorded) or an endpoint group's (plans.go).
+func rateLimitBody(message string) any {
+	return apiErr(http.StatusTooManyRequests, message, "too_many_requests")
 }
 
 func tooLargeMessage(limit int) string {

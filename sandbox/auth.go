@@ -98,7 +98,24 @@ func (s *Server) serveToken(w http.ResponseWriter, r *http.Request) {
 	now := s.clock.Now()
 	s.mu.Lock()
 	s.stats.requests["POST /oauth/token"]++
+	if s.tokenReset() {
+		s.mu.Unlock()
+		dropConnection(w)
+		return
+	}
+	lim, limited := s.limits.admitToken(now)
+	if !lim.ok {
+		s.stats.rateLimited++
+	}
 	s.mu.Unlock()
+	if limited {
+		lim.setHeaders(w.Header())
+	}
+	if !lim.ok {
+		// The Authentication API's error shape; its 429 body is not recorded.
+		writeJSON(w, http.StatusTooManyRequests, tokenError{"too_many_requests", lim.message})
+		return
+	}
 
 	if gt := p["grant_type"]; gt != "client_credentials" {
 		writeJSON(w, http.StatusForbidden, tokenError{"unauthorized_client", "Grant type '" + gt + "' not allowed for the client."})

@@ -18,8 +18,9 @@
 //	GET   /sandbox/users, /sandbox/stats     what happened; no token, no rate limit
 //
 // Every /api/v2 request goes through, in order: the rate limit (a storm
-// window, then the token bucket of docs/ARCHITECTURE.md, with the
-// x-ratelimit-* headers on every response), the bearer token (a real HS256
+// window, then the buckets of the plan, plans.go, or one custom bucket; see
+// docs/ARCHITECTURE.md; with the x-ratelimit-* headers of the deciding
+// bucket on every response), the bearer token (a real HS256
 // JWT whose payload carries scope, exp, iat and aud), routing and scope, the
 // 503 and reset-before faults, the Auth0-Custom-Domain header, the handler,
 // and the reset-after fault (the action happened, the client sees a dropped
@@ -30,8 +31,8 @@
 // and is processed (validation against the import schema and its prose
 // rules, duplicates, insert or upsert) by the first request at or after its
 // end; a verification-email job is pending for JobDelay, then completed (or
-// failed, by Faults.FailVerification). A clock.Fake therefore drives jobs, the bucket, the storm, held slots
-// and token expiry.
+// failed, by Faults.FailVerification). A clock.Fake therefore drives jobs, the buckets' stepped
+// refill, the storm and drain windows, held slots and token expiry.
 //
 // Fault decisions are a hash of (seed, fault kind, method, path and query,
 // body content, how many times that exact request was seen), so a seed

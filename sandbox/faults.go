@@ -18,6 +18,7 @@ const (
 	kind5xx         = "5xx"
 	kindResetBefore = "reset_before"
 	kindResetAfter  = "reset_after"
+	kindTokenReset  = "token_reset"
 )
 
 // reqKey identifies "this exact request": method, path and query, and a hash
@@ -70,6 +71,24 @@ func decide(seed int64, kind string, id reqID) float64 {
 	h.Write(n[:])
 	sum := h.Sum(nil)
 	return float64(binary.BigEndian.Uint64(sum[:8])>>11) / (1 << 53)
+}
+
+// tokenReset decides whether this POST /oauth/token loses its connection
+// (Faults.TokenReset*): by its ordinal among the token requests, so a run
+// sees the same resets whatever else it sends. Callers hold s.mu.
+func (s *Server) tokenReset() bool {
+	n := s.tokenSeq
+	s.tokenSeq++
+	f := s.cfg.Faults
+	if n < f.TokenResetSkip {
+		return false
+	}
+	drop := n < f.TokenResetSkip+f.TokenResets ||
+		s.roll(kindTokenReset, reqID{reqKey: reqKey{method: http.MethodPost, uri: "/oauth/token"}, n: n}, f.TokenReset)
+	if drop {
+		s.stats.tokenResets++
+	}
+	return drop
 }
 
 // contentHash hashes a body by content. Multipart boundaries are random per

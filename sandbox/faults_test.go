@@ -25,12 +25,14 @@ func TestTokenBucket(t *testing.T) {
 		status  int
 		headers string
 	}{
-		{0, 200, fmt.Sprintf("2/1/%d", sec)},
+		// The reset is when the next whole token arrives (rounded up),
+		// whether or not some remain.
+		{0, 200, fmt.Sprintf("2/1/%d", sec+2)},
 		{0, 200, fmt.Sprintf("2/0/%d", sec+2)},
 		{0, 429, fmt.Sprintf("2/0/%d", sec+2)},
 		{500 * time.Millisecond, 429, fmt.Sprintf("2/0/%d", sec+2)},
 		{500 * time.Millisecond, 200, fmt.Sprintf("2/0/%d", sec+3)},
-		{5 * time.Second, 200, fmt.Sprintf("2/1/%d", sec+6)}, // refilled to the burst, not beyond
+		{5 * time.Second, 200, fmt.Sprintf("2/1/%d", sec+8)}, // refilled to the burst, not beyond
 	}
 	for i, st := range steps {
 		e.clk.Advance(st.advance)

@@ -12,12 +12,18 @@ import (
 )
 
 // Config shapes the tenant. Zero values take the documented defaults, so
-// Config{} is a free-tier-like tenant with no faults and no rate limit.
+// Config{} is a tenant with no faults and no rate limit (what most tests
+// want); `a0bulk sandbox` defaults to the Essentials plan instead.
 type Config struct {
 	Clock clock.Clock // default clock.Real{}
-	// Rate and Burst size the one token bucket shared by every /api/v2
-	// request (docs/ARCHITECTURE.md). Rate 0 means unlimited; Burst 0 means
-	// ceil(Rate) (or 50 in the headers of an unlimited tenant).
+	// Plan gives the tenant the published rate limits of an Auth0 plan
+	// (plans.go): per-endpoint buckets with stepped refill, checked global
+	// first. It excludes Rate.
+	Plan Plan
+	// Rate and Burst, without a Plan, make one custom token bucket shared by
+	// every /api/v2 request, refilled continuously (docs/ARCHITECTURE.md).
+	// Rate 0 (and no Plan) means unlimited; Burst 0 means ceil(Rate) (or 50
+	// in the headers of an unlimited tenant).
 	Rate  float64
 	Burst int
 	// JobDelay: an import job is pending for JobDelay, then processing for
@@ -52,9 +58,21 @@ type Faults struct {
 	ResetBefore float64 // fraction of POST/PATCH whose connection is dropped before acting
 	ResetAfter  float64 // fraction of POST/PATCH whose connection is dropped after acting
 	// Every /api/v2 request in [StormStart, StormStart+StormDuration) after
-	// New gets the rate-limit 429.
+	// New gets the global rate-limit 429 (another client spent the bucket).
 	StormStart, StormDuration time.Duration
-	FailEveryNthJob           int // every Nth import job ends failed and inserts nobody
+	// Another client spends every whole token of the bucket named
+	// DrainBucket (a name in /sandbox/stats "buckets", e.g. users_write or
+	// global) during [DrainStart, DrainStart+DrainDuration) after New: that
+	// bucket alone answers 429 meanwhile, and refills from empty after.
+	DrainBucket               string
+	DrainStart, DrainDuration time.Duration
+	// POST /oauth/token connections are dropped without an answer: after
+	// the first TokenResetSkip token requests (so that a refresh mid-run
+	// can be hit), the next TokenResets ones and a seeded fraction
+	// TokenReset of the rest.
+	TokenResetSkip, TokenResets int
+	TokenReset                  float64
+	FailEveryNthJob             int // every Nth import job ends failed and inserts nobody
 	// Every Nth import job runs 3 hours: at 2 hours it times out (failed)
 	// after inserting the first third of its users.
 	TimeOutEveryNthJob int
@@ -96,13 +114,23 @@ type Server struct {
 	jobs      map[string]*job
 	jobOrder  []*job
 	importSeq int
-	bucket    bucket
+	limits    *limiter // nil: unlimited
+	tokenSeq  int      // POST /oauth/token requests seen, for the token resets
 	seen      map[reqKey]int
 	stats     statsState
 }
 
-// New builds a tenant from cfg, filling in defaults.
+// Validate reports a Config that New would refuse: an unknown plan, a plan
+// with a custom rate, a negative rate, a drained bucket the tenant lacks.
+func (cfg Config) Validate() error { return checkLimits(cfg) }
+
+// New builds a tenant from cfg, filling in defaults. It panics if
+// cfg.Validate fails: a test asking for a bucket that does not exist would
+// otherwise prove nothing.
 func New(cfg Config) *Server {
+	if err := cfg.Validate(); err != nil {
+		panic(err)
+	}
 	if cfg.Clock == nil {
 		cfg.Clock = clock.Real{}
 	}
@@ -145,7 +173,7 @@ func New(cfg Config) *Server {
 		jobs: map[string]*job{},
 		seen: map[reqKey]int{},
 	}
-	s.bucket = bucket{rate: cfg.Rate, burst: cfg.Burst, tokens: float64(cfg.Burst), last: s.start}
+	s.limits = newLimiter(cfg, s.start)
 	s.stats.init()
 	if cfg.Connections != nil {
 		s.conns = append([]management.Connection(nil), cfg.Connections...)

@@ -23,6 +23,24 @@ type Stats struct {
 	ImplicitVerificationEmails int                 `json:"implicit_verification_emails"`
 	Faults                     FaultStats          `json:"faults"`
 	Users                      int                 `json:"users"`
+	// Limits is the plan whose buckets the tenant has ("free",
+	// "essentials"…), "custom" (Config.Rate) or "unlimited".
+	Limits string `json:"limits"`
+	// Buckets counts, per bucket (plans.go names: global, users_write,
+	// other, oauth_token…), the requests it admitted and refused. On
+	// Enterprise an admitted request counts in the global bucket and in its
+	// endpoint's; a refused one only in the bucket that refused it. Storm
+	// 429s are in no bucket (Faults.Storm).
+	Buckets map[string]BucketStats `json:"buckets"`
+}
+
+// BucketStats is one bucket's figures: its published size and sustained
+// rate, and what it did.
+type BucketStats struct {
+	Burst       int     `json:"burst"`
+	PerSecond   float64 `json:"per_second"`
+	Admitted    int     `json:"admitted"`
+	RateLimited int     `json:"rate_limited"`
 }
 
 // VerificationEmail is one accepted POST /jobs/verification-email.
@@ -47,6 +65,8 @@ type FaultStats struct {
 	Error5xx    int `json:"5xx"`
 	ResetBefore int `json:"reset_before"`
 	ResetAfter  int `json:"reset_after"`
+	Storm       int `json:"storm"`       // 429s of the storm window
+	TokenResets int `json:"token_reset"` // dropped POST /oauth/token
 }
 
 type statsState struct {
@@ -62,6 +82,8 @@ type statsState struct {
 	faults5xx     int
 	resetBefore   int
 	resetAfter    int
+	storm         int
+	tokenResets   int
 }
 
 func (st *statsState) init() {
@@ -78,6 +100,7 @@ func (s *Server) Stats() Stats {
 	defer s.mu.Unlock()
 	s.advanceJobs(s.clock.Now())
 	st := &s.stats
+	limits, buckets := s.limits.bucketStats()
 	return Stats{
 		Requests:                   maps.Clone(st.requests),
 		RateLimited:                st.rateLimited,
@@ -88,8 +111,11 @@ func (s *Server) Stats() Stats {
 		CustomDomainHeaders:        maps.Clone(st.domainHeaders),
 		CustomDomainViolations:     append([]DomainViolation{}, st.violations...),
 		ImplicitVerificationEmails: st.implicit,
-		Faults:                     FaultStats{Error5xx: st.faults5xx, ResetBefore: st.resetBefore, ResetAfter: st.resetAfter},
-		Users:                      len(s.users),
+		Faults: FaultStats{Error5xx: st.faults5xx, ResetBefore: st.resetBefore, ResetAfter: st.resetAfter,
+			Storm: st.storm, TokenResets: st.tokenResets},
+		Users:   len(s.users),
+		Limits:  limits,
+		Buckets: buckets,
 	}
 }
 
