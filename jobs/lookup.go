@@ -23,7 +23,8 @@ import (
 type tenantFate int
 
 const (
-	absent       tenantFate = iota // no user with the email in the connection
+	notLookedUp  tenantFate = iota // no lookup was possible (no Users or RunStarted)
+	absent                         // no user with the email in the connection
 	createdByRun                   // created at or after the run began
 	updatedByRun                   // there before the run, updated since it began
 	untouched                      // there before the run, not updated since
@@ -68,14 +69,15 @@ func (s *Scheduler) canLookUp() bool { return s.Users != nil && !s.RunStarted.Is
 //	there before, upsert             → imported if updated since the run began, else e
 //	absent                           → e
 //
-// Without a lookup (no Users or no RunStarted) e stays as it is.
-func (s *Scheduler) resolve(ctx context.Context, e *report.Entry) error {
+// Without a lookup (no Users or no RunStarted) e stays as it is. It
+// returns what the tenant holds.
+func (s *Scheduler) resolve(ctx context.Context, e *report.Entry) (tenantFate, error) {
 	if !s.canLookUp() {
-		return nil
+		return notLookedUp, nil
 	}
 	fate, u, err := s.fateOf(ctx, e.Email)
 	if err != nil {
-		return fmt.Errorf("looking up %s in the tenant: %w", e.Key(), err)
+		return fate, fmt.Errorf("looking up %s in the tenant: %w", e.Key(), err)
 	}
 	success := report.Created
 	if s.Upsert {
@@ -97,15 +99,5 @@ func (s *Scheduler) resolve(ctx context.Context, e *report.Entry) error {
 		e.Reason += "; the user, in the tenant before the run began, was not updated since"
 		e.UserID = u.UserID
 	}
-	return nil
-}
-
-// resolveAll resolves every entry: the job said nothing true of any record.
-func (s *Scheduler) resolveAll(ctx context.Context, entries []report.Entry) error {
-	for i := range entries {
-		if err := s.resolve(ctx, &entries[i]); err != nil {
-			return err
-		}
-	}
-	return nil
+	return fate, nil
 }

@@ -67,19 +67,27 @@ type Scheduler struct {
 	// when set, tells them apart: a user created at or after RunStarted is
 	// this run's and reported created, not skipped. MaybeSent marks records
 	// an earlier run may have sent without learning whether they arrived
-	// (a resume: report.State.MaybeSent), which are settled the same way.
-	// Users also settles the records of jobs that expired, failed or are
-	// gone (see lookup.go).
+	// (a resume: report.State.LostPOST), with the latest time such a POST
+	// may have been made (zero: unknown), and they are settled the same
+	// way. Users also settles the records of jobs that expired, failed or
+	// are gone (see lookup.go); a lost job may still be running then, and
+	// the records it may insert wait (lostjob.go).
 	Users      UserLookup
 	Connection string // the connection's name, to tell its users from others with the same email
 	RunStarted time.Time
-	MaybeSent  func(report.Key) bool
+	MaybeSent  func(report.Key) (lostBy time.Time, ok bool)
 	MaxResends int
 
 	initOnce   sync.Once
 	mu         sync.Mutex
 	mismatches []SummaryMismatch
-	uncertain  map[int]bool // chunk seq → its POST was sent more than once
+	// uncertain maps chunk seq → when its latest POST whose answer was
+	// lost came back (the chunk was then sent again).
+	uncertain map[int]time.Time
+	// held counts records left unsettled while a lost job may still run,
+	// and heldUntil is when the last of those jobs must have ended.
+	held      int
+	heldUntil time.Time
 }
 
 // UserLookup finds users by email (the Management API's users-by-email).
@@ -228,6 +236,7 @@ func (s *Scheduler) runChunk(ctx context.Context, c input.Chunk) error {
 		// (the tenant refuses a user it holds), and settle looks up the
 		// users it then refuses as duplicates.
 		s.logf("chunk %d: the answer to its import was lost (%v); sending it again", c.Seq, err)
+		s.lostAnswer(c.Seq)
 		if resends == 0 {
 			if err := s.markResent(c); err != nil {
 				return err
@@ -317,33 +326,17 @@ func (s *Scheduler) submitFailed(ctx context.Context, c input.Chunk, err error) 
 	return nil
 }
 
-// markResent remembers that chunk c is about to be POSTed again, in memory
-// and in the journal: its records are queued again in the same chunk
-// before the resend, so that a resume of a run that dies after the
-// resend's submitted line still knows the first POST may have created
-// them (report.State.MaybeSent).
+// markResent journals that chunk c is about to be POSTed again: its
+// records are queued again in the same chunk before the resend, so that a
+// resume of a run that dies after the resend's submitted line still knows
+// the first POST may have created them (report.State.LostPOST).
 func (s *Scheduler) markResent(c input.Chunk) error {
 	for _, r := range c.Records {
 		if err := s.write(report.Entry{File: r.File, Line: r.Line, Record: r.Ordinal, Email: r.Email, Status: report.Queued, Chunk: c.Seq}); err != nil {
 			return fmt.Errorf("importing chunk %d: %w", c.Seq, err)
 		}
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.uncertain == nil {
-		s.uncertain = map[int]bool{}
-	}
-	s.uncertain[c.Seq] = true
 	return nil
-}
-
-// mayHaveCreated reports whether a record's user, refused as a duplicate,
-// may have been created by this run's own earlier attempt.
-func (s *Scheduler) mayHaveCreated(seq int, k report.Key) bool {
-	s.mu.Lock()
-	uncertain := s.uncertain[seq]
-	s.mu.Unlock()
-	return uncertain || (s.MaybeSent != nil && s.MaybeSent(k))
 }
 
 func (s *Scheduler) write(e report.Entry) error {

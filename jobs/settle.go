@@ -93,14 +93,24 @@ func (s *Scheduler) settle(ctx context.Context, c input.Chunk, job *management.J
 }
 
 // settleByLookup settles every record of c from the tenant: the job gives
-// them all code and reason, and each is looked up (see resolve).
+// them all code and reason, and each is looked up (see resolve). A record
+// the lookup does not find while a job whose answer was lost may still
+// insert it gets no final line (see holdBack).
 func (s *Scheduler) settleByLookup(ctx context.Context, c input.Chunk, jobID, code, reason string) error {
-	entries := make([]report.Entry, len(c.Records))
-	for i, r := range c.Records {
-		entries[i] = report.Entry{File: r.File, Line: r.Line, Record: r.Ordinal, Email: r.Email, Status: report.Failed, JobID: jobID, Code: code, Reason: reason, Chunk: c.Seq}
+	entries := make([]report.Entry, 0, len(c.Records))
+	for _, r := range c.Records {
+		e := report.Entry{File: r.File, Line: r.Line, Record: r.Ordinal, Email: r.Email, Status: report.Failed, JobID: jobID, Code: code, Reason: reason, Chunk: c.Seq}
+		fate, err := s.resolve(ctx, &e)
+		if err != nil {
+			return err
+		}
+		if fate == absent && s.holdBack(c.Seq, e) {
+			continue
+		}
+		entries = append(entries, e)
 	}
-	if err := s.resolveAll(ctx, entries); err != nil {
-		return err
+	if held := len(c.Records) - len(entries); held > 0 {
+		s.logf("chunk %d (%s): %d records not found in the tenant are left unsettled: a job whose answer was lost may still insert them", c.Seq, jobID, held)
 	}
 	return s.writeEntries(entries)
 }
@@ -125,7 +135,7 @@ func (s *Scheduler) claimOwnDuplicates(ctx context.Context, seq int, entries []r
 		if e.Status != report.Skipped || e.Code != CodeDuplicatedUser || !s.mayHaveCreated(seq, e.Key()) {
 			continue
 		}
-		if err := s.resolve(ctx, e); err != nil {
+		if _, err := s.resolve(ctx, e); err != nil {
 			return err
 		}
 	}

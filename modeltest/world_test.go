@@ -13,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/a0bulk/a0bulk/jobs"
 	"github.com/a0bulk/a0bulk/management"
 	"github.com/a0bulk/a0bulk/report"
 	"github.com/a0bulk/a0bulk/run"
@@ -194,6 +195,7 @@ func (w *world) playMigrate() {
 			break
 		}
 		w.pause(res.killed)
+		w.waitAsTold(res.err)
 		spec = w.nextSpec(spec, reportPath)
 	}
 	w.tally.addFinals(expectation{report: reportPath, input: input, recs: recs, before: before, now: w.tenant(), summary: sum}.check(&w.mm))
@@ -260,6 +262,7 @@ func (w *world) playSync() {
 				break
 			}
 			w.pause(res.killed)
+			w.waitAsTold(res.err)
 		}
 	}
 }
@@ -289,6 +292,17 @@ func (w *world) killPlan(n int) killPlan {
 // dated by the tenant's Date header, which has whole seconds (a run started
 // within the second another one created a user would take it for its own:
 // the harness does not hunt that edge).
+// waitAsTold waits, as the operator is told to, until a run that left
+// records for a lost import job to finish says a resume can settle them.
+func (w *world) waitAsTold(err error) {
+	var wait *jobs.WaitForLostJobs
+	if errors.As(err, &wait) {
+		if d := wait.Until.Sub(w.clk.Now()); d > 0 {
+			w.clk.Advance(d)
+		}
+	}
+}
+
 func (w *world) pause(killed bool) {
 	d := time.Duration(2+w.rng.IntN(30)) * time.Second
 	if killed && w.s.gap {

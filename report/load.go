@@ -48,6 +48,13 @@ type scanResult struct {
 // chunk line. Only the last line may be unparseable (a torn write); a bad
 // line anywhere else is an error naming its line number.
 func scan(path string, fn func(e *Entry, lineNo int) error) (scanResult, error) {
+	return scanRuns(path, fn, nil)
+}
+
+// scanRuns is scan that also calls edge, when set, at every line that ends
+// a run (its end-of-run line) or starts a resume (resumed), in order with
+// the entries.
+func scanRuns(path string, fn func(e *Entry, lineNo int) error, edge func(st Status, at time.Time)) (scanResult, error) {
 	var res scanResult
 	f, err := os.Open(path)
 	if err != nil {
@@ -81,7 +88,7 @@ func scan(path string, fn func(e *Entry, lineNo int) error) (scanResult, error) 
 			}
 			continue
 		}
-		if err := applyLine(&res, &wl, lineNo, fn); err != nil {
+		if err := applyLine(&res, &wl, lineNo, fn, edge); err != nil {
 			return res, fmt.Errorf("report %s line %d: %w", path, lineNo, err)
 		}
 		res.goodLen += int64(len(buf))
@@ -100,7 +107,10 @@ func scan(path string, fn func(e *Entry, lineNo int) error) (scanResult, error) 
 	return res, nil
 }
 
-func applyLine(res *scanResult, wl *wireLine, lineNo int, fn func(*Entry, int) error) error {
+func applyLine(res *scanResult, wl *wireLine, lineNo int, fn func(*Entry, int) error, edge func(Status, time.Time)) error {
+	if edge == nil {
+		edge = func(Status, time.Time) {}
+	}
 	switch wl.Status {
 	case statusRun:
 		if lineNo != 1 || wl.Run == nil {
@@ -114,12 +124,14 @@ func applyLine(res *scanResult, wl *wireLine, lineNo int, fn func(*Entry, int) e
 		}
 		res.resumes++
 		res.end = nil // the earlier run's end: this one has not ended yet
+		edge(wl.Status, wl.At)
 		return nil
 	case statusEnd:
 		if lineNo == 1 || wl.End == nil {
 			return errors.New("unexpected end-of-run line")
 		}
 		res.end = wl.End
+		edge(wl.Status, wl.At)
 		return nil
 	}
 	if lineNo == 1 {
@@ -171,11 +183,19 @@ type State struct {
 	Duplicates []Key
 
 	// maybeSent: records without a final line that may be in the tenant
-	// although no job answered for them (see MaybeSent).
-	maybeSent map[Key]struct{}
+	// although no job answered for them, and until when such a POST may
+	// have been made (see LostPOST).
+	maybeSent map[Key]lostPOST
 	// partial: chunks some of whose queued records have their final line,
 	// or were queued again in another chunk.
 	partial map[int]struct{}
+	// chunks: what LostPOST needs of every chunk queued; runEnds: when each
+	// run (the first, then each resume) ended, zero while unknown.
+	chunks  map[int]chunkTrace
+	runEnds []time.Time
+	// resumedAt is when the resume that appends to the report began (set
+	// by Append): the last run, had it no end line, ended before.
+	resumedAt time.Time
 
 	tr  *tracker
 	res scanResult
@@ -189,11 +209,13 @@ func Load(path string) (*State, error) {
 		Submitted: make(map[int]string),
 		Sending:   make(map[Key]Entry),
 		Verified:  make(map[Key]Entry),
-		maybeSent: make(map[Key]struct{}),
+		maybeSent: make(map[Key]lostPOST),
 		partial:   make(map[int]struct{}),
+		chunks:    make(map[int]chunkTrace),
+		runEnds:   []time.Time{{}},
 		tr:        newTracker(),
 	}
-	res, err := scan(path, func(e *Entry, lineNo int) error {
+	res, err := scanRuns(path, func(e *Entry, lineNo int) error {
 		// had: the record was queued before and has no final line yet.
 		prev, had := s.tr.chunkOf[e.Key()]
 		requeued := e.Status == Queued && had && prev == e.Chunk
@@ -214,20 +236,31 @@ func Load(path string) (*State, error) {
 			if _, done := s.Final[k]; done {
 				break
 			}
+			c, seen := s.chunks[e.Chunk]
+			if !seen {
+				c.run = len(s.runEnds) - 1
+			}
 			if had {
 				// Queued again: by a resume (its earlier chunk never got a
 				// submitted line) or before a resend (the first POST's
 				// answer was lost). Either earlier POST may have created it.
-				s.maybeSent[k] = struct{}{}
-				if !requeued {
+				s.markMaybeSent(k, lostPOST{})
+				if requeued {
+					c.resent = true
+				} else {
 					s.partial[prev] = struct{}{}
+					s.markMaybeSent(k, s.lostPOSTOf(s.chunks[prev]))
 				}
 			}
+			s.chunks[e.Chunk] = c
 			if !requeued {
 				s.Queued[e.Chunk] = append(s.Queued[e.Chunk], k)
 			}
 		case e.Status == Submitted:
 			s.Submitted[e.Chunk] = e.JobID
+			c := s.chunks[e.Chunk]
+			c.submitted, c.submittedAt = true, e.At
+			s.chunks[e.Chunk] = c
 		case e.Status == Sending:
 			if _, done := s.Final[k]; !done {
 				s.Sending[k] = *e
@@ -239,7 +272,7 @@ func Load(path string) (*State, error) {
 			s.LastChunk = e.Chunk
 		}
 		return nil
-	})
+	}, s.runEdge)
 	if err != nil {
 		return nil, err
 	}
@@ -257,10 +290,11 @@ func Load(path string) (*State, error) {
 			continue
 		}
 		s.Queued[seq] = kept
-		if _, ok := s.Submitted[seq]; !ok {
-			// Never acknowledged: the POST may or may not have arrived.
+		if c := s.chunks[seq]; !c.submitted || c.resent {
+			// Never acknowledged (the POST may or may not have arrived),
+			// or acknowledged after a POST whose answer was lost.
 			for _, k := range kept {
-				s.maybeSent[k] = struct{}{}
+				s.markMaybeSent(k, s.lostPOSTOf(c))
 			}
 		}
 	}

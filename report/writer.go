@@ -131,10 +131,12 @@ func Append(path string, clk clock.Clock) (*Writer, *State, error) {
 			return nil, nil, fmt.Errorf("complete last line of report: %w", err)
 		}
 	}
-	if err := w.writeHeader(headerLine{Status: statusResumed, At: clk.Now().UTC()}); err != nil {
+	at := clk.Now().UTC()
+	if err := w.writeHeader(headerLine{Status: statusResumed, At: at}); err != nil {
 		f.Close()
 		return nil, nil, err
 	}
+	st.resumedAt = at
 	w.tr.lines++
 	return w, st, nil
 }

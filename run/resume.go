@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"sync"
+	"time"
 
 	"github.com/a0bulk/a0bulk/input"
 	"github.com/a0bulk/a0bulk/jobs"
@@ -133,7 +134,13 @@ func (p *resumePlan) wasSending(k report.Key) bool {
 }
 
 // maybeSent is the scheduler's MaybeSent for a resumed run: every mark the
-// report kept, not only the record's latest chunk's.
-func (p *resumePlan) maybeSent(k report.Key) bool {
-	return p.state != nil && p.state.MaybeSent(k)
+// report kept, not only the record's latest chunk's, with the latest time
+// such a POST may have been made (a job it became may still insert the
+// user for 2 hours after: the scheduler waits that long before it calls an
+// absent user failed).
+func (p *resumePlan) maybeSent(k report.Key) (time.Time, bool) {
+	if p.state == nil {
+		return time.Time{}, false
+	}
+	return p.state.LostPOST(k)
 }

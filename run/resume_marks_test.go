@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/a0bulk/a0bulk/clock"
 	"github.com/a0bulk/a0bulk/input"
 	"github.com/a0bulk/a0bulk/input/gen"
 	"github.com/a0bulk/a0bulk/report"
@@ -28,6 +29,9 @@ type killEnv struct {
 	url   string
 	spec  Spec
 	users int
+	// runClock, when set, is the runs' clock (default: the wall clock,
+	// waiting only PollMin and Grace, a millisecond each).
+	runClock clock.Clock
 }
 
 func newKillEnv(t *testing.T, users int) *killEnv {
@@ -56,6 +60,22 @@ func newKillEnv(t *testing.T, users int) *killEnv {
 // first journal line of that status, and must stop there.
 func (e *killEnv) run(resume bool, stopStatus report.Status) *Summary {
 	e.t.Helper()
+	sum, err := e.attempt(resume, stopStatus)
+	var stopped *StoppedError
+	switch {
+	case stopStatus != "" && !errors.As(err, &stopped):
+		data, _ := os.ReadFile(e.spec.ReportPath)
+		e.t.Fatalf("run: %v, want stopped at %s\n%s", err, stopStatus, data)
+	case stopStatus == "" && err != nil:
+		e.t.Fatalf("run: %v", err)
+	}
+	return sum
+}
+
+// attempt runs (resume: continues) the import, stopping it at the first
+// journal line of stopStatus when set, and returns what Run returned.
+func (e *killEnv) attempt(resume bool, stopStatus report.Status) (*Summary, error) {
+	e.t.Helper()
 	spec := e.spec
 	if resume {
 		var err error
@@ -65,21 +85,12 @@ func (e *killEnv) run(resume bool, stopStatus report.Status) *Summary {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	env := Env{Connect: testConnect(e.t, e.url), PollMin: time.Millisecond, Grace: time.Millisecond}
+	env := Env{Connect: testConnect(e.t, e.url), Clock: e.runClock, PollMin: time.Millisecond, Grace: time.Millisecond}
 	if stopStatus != "" {
 		stop := &stopAt{status: stopStatus, cancel: cancel}
 		env.Progress = func(Task) Progress { return stop }
 	}
-	sum, err := Run(ctx, env, spec)
-	var stopped *StoppedError
-	switch {
-	case stopStatus != "" && !errors.As(err, &stopped):
-		data, _ := os.ReadFile(spec.ReportPath)
-		e.t.Fatalf("run: %v, want stopped at %s\n%s", err, stopStatus, data)
-	case stopStatus == "" && err != nil:
-		e.t.Fatalf("run: %v", err)
-	}
-	return sum
+	return Run(ctx, env, spec)
 }
 
 // cutAt truncates the report just before (or, with after, just after) its

@@ -91,7 +91,7 @@ func (r *started) source() source {
 }
 
 // scheduler is the one import scheduler of every run.
-func (r *started) scheduler(upsert bool, maybeSent func(report.Key) bool) *jobs.Scheduler {
+func (r *started) scheduler(upsert bool, maybeSent func(report.Key) (time.Time, bool)) *jobs.Scheduler {
 	log := r.env.Log
 	return &jobs.Scheduler{
 		API: r.tenant, Journal: r.journal, Clock: r.env.Clock,
@@ -162,7 +162,9 @@ func (r *started) send(ctx context.Context, upsert bool, admit admitFunc, resume
 	for _, m := range sched.Mismatches() {
 		warnings = append(warnings, m.String())
 	}
-	return []error{readErr, schedErr, settleErr}, warnings
+	// Records a lost job may still insert stay unsettled: the run cannot
+	// complete before that job's 2 hours are over (exit 1, resumable).
+	return []error{readErr, schedErr, settleErr, sched.Unsettled()}, warnings
 }
 
 // migrate is an import or a create, fresh or resumed.
