@@ -38,7 +38,7 @@ func TestAbsentIsNotFinalWhileALostJobMayRun(t *testing.T) {
 		return nil
 	}
 	api.shape = failedJob
-	if err := drive(t, clk, time.Second, runAsync(s, context.Background(), feed(chunk(1, "a@x", "b@x")))); err != nil {
+	if err := clk.Drive(time.Second, runAsync(s, context.Background(), feed(chunk(1, "a@x", "b@x")))); err != nil {
 		t.Fatal(err)
 	}
 	if f := j.finals(); len(f) != 0 {
