@@ -128,7 +128,9 @@ loop:
 		case rec, ok = <-records:
 		case <-runCtx.Done():
 		}
-		if !ok {
+		// Both cases of the select may be ready at once: a record read
+		// after the end is not started.
+		if !ok || runCtx.Err() != nil {
 			break loop
 		}
 		if reason := r.invalidReason(&rec); reason != "" {
@@ -138,8 +140,13 @@ loop:
 			continue
 		}
 		// Submit blocks while the queue is full: back-pressure on the
-		// reader. Tasks still queued when runCtx ends never start.
+		// reader. Tasks still queued when runCtx ends never start: pond
+		// drops them, but a worker may already have taken one as the
+		// context ended, so each task looks too.
 		pool.Submit(func() {
+			if runCtx.Err() != nil {
+				return
+			}
 			if err := r.send(runCtx, &rec); err != nil && runCtx.Err() == nil {
 				fail(fmt.Errorf("creating %s:%d: %w", rec.File, rec.Line, err))
 			}
