@@ -18,6 +18,7 @@ type observation struct {
 	sent, at time.Time // when the request left and when its answer came
 	lo       float64   // y at its arrival is at least this
 	slack    float64   // and less than lo + slack
+	rem      float64   // the remaining it showed: tokens at arrival < rem + 1
 }
 
 // refillBound is a lower bound of the tenant's refill rate that no floor
@@ -25,10 +26,25 @@ type observation struct {
 // observations a (earlier) and b, R ≥ (b.lo − (a.lo + a.slack)) / (b.at −
 // a.sent). It keeps earlier observations as anchors and bounds from each to
 // the newest.
+//
+// A bucket refilled in whole-second steps adds up to one step more than
+// the time between two observations accounts for (a step may fall at each
+// end): with stepped set, the interval counts as the most whole-second steps
+// it can hold, floor(seconds) + 1, so the bound holds for steps at any phase
+// and for a continuous refill alike.
 type refillBound struct {
 	anchors []observation
 	rate    float64       // best bound to the newest observation; 0 if none
 	span    time.Duration // the interval behind rate
+	stepped bool
+}
+
+// per is the time an interval can hold refills for, in seconds.
+func (r *refillBound) per(dt time.Duration) float64 {
+	if r.stepped {
+		return float64(dt/time.Second + 1)
+	}
+	return dt.Seconds()
 }
 
 func (r *refillBound) add(o observation) {
@@ -38,7 +54,7 @@ func (r *refillBound) add(o observation) {
 		if dt <= 0 {
 			continue
 		}
-		if lb := (o.lo - a.lo - a.slack) / dt.Seconds(); lb > r.rate {
+		if lb := (o.lo - a.lo - a.slack) / r.per(dt); lb > r.rate {
 			r.rate, r.span = lb, dt
 		}
 	}
