@@ -4,8 +4,8 @@ import "time"
 
 // Tuning of the refill bound; doc.go explains the model.
 const (
-	estWindow     = 60 * time.Second // anchors older than this are dropped
-	estMaxSamples = 512              // anchors kept: at most one per estWindow/estMaxSamples
+	estWindow     = 120 * time.Second // anchors older than this are dropped
+	estMaxSamples = 512               // anchors kept: at most one per estWindow/estMaxSamples
 	estMinSpan    = 3 * time.Second  // a bound over less is not trusted below the safe rate
 	minRate       = 0.05             // never pace slower than one request per 20s
 	maxSaneRate   = 1000.0
@@ -45,6 +45,16 @@ func (r *refillBound) per(dt time.Duration) float64 {
 		return float64(dt/time.Second + 1)
 	}
 	return dt.Seconds()
+}
+
+// forget drops the anchors older than keep before now: a 429 shows that
+// the rate they promised no longer is ours (other clients take a share).
+func (r *refillBound) forget(now time.Time, keep time.Duration) {
+	drop := 0
+	for drop < len(r.anchors) && now.Sub(r.anchors[drop].sent) > keep {
+		drop++
+	}
+	r.anchors = append(r.anchors[:0], r.anchors[drop:]...)
 }
 
 func (r *refillBound) add(o observation) {

@@ -146,6 +146,11 @@ func (m *mirror) release(ticket uint64, b *bucketHeaders, rateLimited bool, now 
 			lo:    rem + float64(f.consumed) + took,
 			slack: 1 + float64(f.others) + float64(m.sent-ticket)}
 		m.learnShape(o, rateLimited)
+		if rateLimited {
+			// Without other clients the mirror never sends into an empty
+			// bucket: they now take what the older answers showed ours.
+			m.bound.forget(now, estMinSpan)
+		}
 		m.bound.add(o)
 	}
 	// Concurrent requests reach the tenant in any order: any of those
