@@ -6,8 +6,8 @@ import "time"
 const (
 	estWindow     = 120 * time.Second // anchors older than this are dropped
 	estMaxSamples = 512               // anchors kept: at most one per estWindow/estMaxSamples
-	estMinSpan    = 3 * time.Second  // a bound over less is not trusted below the safe rate
-	minRate       = 0.05             // never pace slower than one request per 20s
+	estMinSpan    = 3 * time.Second   // a bound over less is not trusted below the safe rate
+	minRate       = 0.05              // never pace slower than one request per 20s
 	maxSaneRate   = 1000.0
 )
 
