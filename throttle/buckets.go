@@ -97,7 +97,7 @@ func (b *buckets) route(key string) *routeState {
 	if rs, ok := b.routes[key]; ok {
 		return rs
 	}
-	method, path, _ := strings.Cut(key, " ")
+	method, path, _ := cutRoute(key)
 	if len(b.routes) >= maxRoutes {
 		key = method + " (other paths)"
 		if rs, ok := b.routes[key]; ok {

@@ -59,10 +59,9 @@ func newMirror(key string, limit int, safeRate float64) *mirror {
 		groups:   map[group]bool{},
 	}
 	if publishedPerSecond(limit) {
-		m.setShape(shapeContinuous)
-	} else {
-		m.setShape(shapeUnknown)
+		m.shape = shapeContinuous
 	}
+	m.bound.stepped = m.shape != shapeContinuous
 	return m
 }
 
@@ -158,6 +157,11 @@ func (m *mirror) release(ticket uint64, b *bucketHeaders, rateLimited bool, now 
 	// arrived after it and taken a token its remaining still shows.
 	pending := float64(len(m.inflight)) + float64(since)
 	r := m.refillRate()
+	if rateLimited {
+		// Without other clients no bound lets a request into an empty
+		// bucket: one did, so the bounds made before it are wrong.
+		m.tracks = m.tracks[:0]
+	}
 	m.addTrack(track{v: rem - pending, at: now, sentAt: m.sent}, now, r)
 	if b.remaining == 0 && !b.reset.IsZero() {
 		// At x-ratelimit-reset the tenant has added the next whole token.

@@ -28,27 +28,25 @@ const (
 	// shapeContinuous credits a refill by milliseconds: a published
 	// per-second bucket, or one whose growth fits no phase of steps.
 	shapeContinuous
-	// shapeStepped credits steps of a second at the phases left: the refill
-	// paused where a continuous one would have added tokens.
-	shapeStepped
 )
 
 func (m *mirror) setShape(s shape) {
 	if s != m.shape {
 		m.reshaped++
 	}
-	if m.reshaped > maxReshapes {
-		s = shapeUnknown
+	if m.reshaped >= maxReshapes {
+		s = shapeUnknown // the safe one, for good
 	}
-	if s == shapeContinuous {
-		m.phases = phaseSet{}
-	}
+	m.phases = phaseSet{}
 	m.shape = s
 	m.bound.stepped = s != shapeContinuous
 }
 
 // learnShape updates the refill's shape from o before it joins the anchors.
 func (m *mirror) learnShape(o observation, rateLimited bool) {
+	if m.reshaped >= maxReshapes {
+		return
+	}
 	if m.shape == shapeContinuous {
 		if rateLimited || m.lumpy(o) {
 			// Tokens came later than a continuous refill brings them:
@@ -68,13 +66,8 @@ func (m *mirror) learnShape(o observation, rateLimited bool) {
 			m.phases.grew(a.sent, o.at)
 		}
 	}
-	switch {
-	case m.phases.empty():
+	if m.phases.empty() {
 		m.setShape(shapeContinuous) // no phase fits: not steps of a second
-	case m.shape == shapeStepped && rateLimited:
-		m.setShape(shapeUnknown)
-	case m.shape == shapeUnknown && m.lumpy(o):
-		m.setShape(shapeStepped)
 	}
 }
 
@@ -82,11 +75,8 @@ func (m *mirror) learnShape(o observation, rateLimited bool) {
 // refill rate (seconds of refill).
 func (m *mirror) credit(a, t time.Time) float64 {
 	cont := max(0, (t.Sub(a) - grain).Seconds())
-	switch m.shape {
-	case shapeContinuous:
+	if m.shape == shapeContinuous {
 		return cont
-	case shapeStepped:
-		return float64(m.phases.steps(a, t))
 	}
 	whole := float64(t.Sub(a) / stepUnit)
 	return max(whole, min(float64(m.phases.steps(a, t)), cont))
@@ -95,13 +85,10 @@ func (m *mirror) credit(a, t time.Time) float64 {
 // creditReady is the first time the credit from a reaches c.
 func (m *mirror) creditReady(a time.Time, c float64) time.Time {
 	cont := a.Add(secs(c) + grain)
-	steps := m.phases.stepsReady(a, ceilSteps(c))
-	switch m.shape {
-	case shapeContinuous:
+	if m.shape == shapeContinuous {
 		return cont
-	case shapeStepped:
-		return steps
 	}
+	steps := m.phases.stepsReady(a, ceilSteps(c))
 	return minTime(a.Add(time.Duration(ceilSteps(c))*stepUnit), laterOf(steps, cont))
 }
 

@@ -22,6 +22,11 @@ func routeKey(req *http.Request) string {
 	return method + " " + pathTemplate(req.URL.Path)
 }
 
+// cutRoute splits a route key into its method and path template.
+func cutRoute(key string) (method, template string, ok bool) {
+	return strings.Cut(key, " ")
+}
+
 // pathTemplate replaces the identifiers in a path by {id} (and an
 // organization's name by {name}). Auth0's fixed path segments are lower-case
 // words joined by hyphens (users-by-email, users-imports), its identifiers
