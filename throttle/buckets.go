@@ -72,10 +72,11 @@ type buckets struct {
 	routes   map[string]*routeState
 	groups   map[group]*groupState
 	mirrors  map[string]*mirror
-	// perGroup is set once two of the basic groups showed buckets of
-	// different sizes: the tenant keeps a bucket per group
-	// (Essentials/Professional). Until then, groups whose answers show the
-	// same x-ratelimit-limit share one mirror (one global bucket: Free,
+	// perGroup is set once the tenant showed a bucket per group
+	// (Essentials/Professional): two of the basic groups showed buckets of
+	// different sizes, or one a size Auth0 publishes only for per-group
+	// buckets. Until then, groups whose answers show the same
+	// x-ratelimit-limit share one mirror (one global bucket: Free,
 	// Enterprise).
 	perGroup bool
 	open     map[*grant]struct{}
@@ -168,11 +169,8 @@ func (b *buckets) resolve(g *groupState, limit int) *mirror {
 		if g.firstLimit == 0 {
 			g.firstLimit = limit
 		}
-		for _, o := range b.groups {
-			if o.name.basic() && o.firstLimit != 0 && o.firstLimit != g.firstLimit {
-				b.split()
-				break
-			}
+		if b.showsGroups(g, limit) {
+			b.split()
 		}
 	}
 	key := "limit " + strconv.Itoa(limit)
@@ -188,6 +186,21 @@ func (b *buckets) resolve(g *groupState, limit int) *mirror {
 		g.members = append(g.members, m)
 	}
 	return m
+}
+
+// showsGroups reports whether an answer of the basic group g showing limit
+// proves a bucket per group: a burst Auth0 publishes only for g's own
+// bucket, or another basic group whose first answer showed another burst.
+func (b *buckets) showsGroups(g *groupState, limit int) bool {
+	if publishedPerGroup(g.name, limit) {
+		return true
+	}
+	for _, o := range b.groups {
+		if o.name.basic() && o.firstLimit != 0 && o.firstLimit != g.firstLimit {
+			return true
+		}
+	}
+	return false
 }
 
 // create makes a mirror; the requests in flight that may take from its

@@ -127,6 +127,16 @@ var workloads = []workload{
 		},
 		binding: map[string]bindingBucket{"free": {0, 9}, "essentials": {3, 9}, "enterprise": {0, 9}},
 	},
+	{
+		// Each user joins an organization: on Essentials the members
+		// bucket has the burst of the users one (20) but is another; on
+		// Enterprise the global bucket holds the call too.
+		name: "create + organization member", workers: 8,
+		work: func(int) []call {
+			return []call{{http.MethodPost, "/api/v2/users"}, {http.MethodPost, "/api/v2/organizations/org_4xWh9cA3Qm1FvTzB/members"}}
+		},
+		binding: map[string]bindingBucket{"free": {0, 2}, "essentials": {4, 1}, "enterprise": {1, 1}},
+	},
 }
 
 // simResult is one simulated run.

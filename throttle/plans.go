@@ -111,3 +111,22 @@ func publishedPerSecond(burst int) bool {
 	}
 	return found
 }
+
+// publishedPerGroup reports whether Auth0 publishes this burst for g's own
+// bucket and for no global one: a tenant showing it keeps a bucket per
+// group (Essentials/Professional: users write 20, users read 40,
+// connections 5; all other's 10 is also Enterprise non-production's global
+// burst, so it proves nothing).
+func publishedPerGroup(g group, burst int) bool {
+	own := false
+	for _, b := range publishedBuckets {
+		if b.burst != burst {
+			continue
+		}
+		if b.group == "" {
+			return false
+		}
+		own = own || b.group == g
+	}
+	return own
+}

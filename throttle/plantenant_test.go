@@ -168,6 +168,10 @@ func isUserRead(method, path string) bool {
 	return method == http.MethodGet && (strings.HasPrefix(path, "/api/v2/users") || path == "/api/v2/users-by-email")
 }
 
+func isMembersWrite(method, path string) bool {
+	return method == http.MethodPost && strings.HasPrefix(path, "/api/v2/organizations/") && strings.HasSuffix(path, "/members")
+}
+
 var plans = []plan{
 	{"free", func() (func(string, string) []*simBucket, []*simBucket) {
 		global := perSecond("Global", 2, 2)
@@ -178,8 +182,11 @@ var plans = []plan{
 		read := perMinute("Global per second users_read group", 40, 500)
 		conns := perMinute("Global per second connections_read group", 5, 50)
 		other := perMinute("Global per second all other endpoints", 10, 150)
+		members := perMinute("Global per second organization_members_write group", 20, 200)
 		return func(method, path string) []*simBucket {
 			switch {
+			case isMembersWrite(method, path):
+				return []*simBucket{members}
 			case isUserWrite(method, path):
 				return []*simBucket{write}
 			case isUserRead(method, path):
@@ -188,13 +195,13 @@ var plans = []plan{
 				return []*simBucket{conns}
 			}
 			return []*simBucket{other}
-		}, []*simBucket{write, read, conns, other}
+		}, []*simBucket{write, read, conns, other, members}
 	}},
 	{"enterprise", func() (func(string, string) []*simBucket, []*simBucket) {
 		global := perSecond("Global", 50, 16)
 		members := perMinute("Global per second organization_members_write group", 20, 200)
 		return func(method, path string) []*simBucket {
-			if method == http.MethodPost && strings.HasPrefix(path, "/api/v2/organizations/") && strings.HasSuffix(path, "/members") {
+			if isMembersWrite(method, path) {
 				return []*simBucket{global, members}
 			}
 			return []*simBucket{global}
