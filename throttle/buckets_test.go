@@ -81,6 +81,7 @@ func send(rt http.RoundTripper, c call) bool {
 // A workload is what a0bulk sends for one unit of a run: a user, or an
 // import job and its polls.
 type workload struct {
+	id      string // its benchmark name
 	name    string
 	workers int
 	work    func(i int) []call
@@ -96,7 +97,7 @@ type bindingBucket struct {
 
 var workloads = []workload{
 	{
-		name: "create --verify-email", workers: 8,
+		id: "verify", name: "create --verify-email", workers: 8,
 		work: func(int) []call {
 			return []call{{http.MethodPost, "/api/v2/users"}, {http.MethodPost, "/api/v2/jobs/verification-email"}}
 		},
@@ -105,7 +106,7 @@ var workloads = []workload{
 		binding: map[string]bindingBucket{"free": {0, 2}, "essentials": {3, 1}, "enterprise": {0, 2}},
 	},
 	{
-		name: "create --upsert", workers: 8,
+		id: "upsert", name: "create --upsert", workers: 8,
 		work: func(i int) []call {
 			calls := []call{{http.MethodPost, "/api/v2/users"}}
 			if i%2 == 1 { // half the users exist: 409, look up, update
@@ -117,7 +118,7 @@ var workloads = []workload{
 		binding: map[string]bindingBucket{"free": {0, 2}, "essentials": {0, 1.5}, "enterprise": {0, 2}},
 	},
 	{
-		name: "import", workers: 2, // two job slots, each polled until done
+		id: "import", name: "import", workers: 2, // two job slots, each polled until done
 		work: func(i int) []call {
 			calls := []call{{http.MethodPost, "/api/v2/jobs/users-imports"}}
 			for range 8 {
@@ -131,7 +132,7 @@ var workloads = []workload{
 		// Each user joins an organization: on Essentials the members
 		// bucket has the burst of the users one (20) but is another; on
 		// Enterprise the global bucket holds the call too.
-		name: "create + organization member", workers: 8,
+		id: "members", name: "create + organization member", workers: 8,
 		work: func(int) []call {
 			return []call{{http.MethodPost, "/api/v2/users"}, {http.MethodPost, "/api/v2/organizations/org_4xWh9cA3Qm1FvTzB/members"}}
 		},
