@@ -22,8 +22,9 @@ const (
 type shape int
 
 const (
-	// shapeUnknown credits only what both a continuous refill and steps of
-	// a second (at any phase the answers leave) would have added.
+	// shapeUnknown credits a step per whole second, or, if more, what both
+	// a continuous refill and steps of a second (at any phase the answers
+	// leave) would have added.
 	shapeUnknown shape = iota
 	// shapeContinuous credits a refill by milliseconds: a published
 	// per-second bucket, or one whose growth fits no phase of steps.
