@@ -10,6 +10,8 @@ const (
 	tokenDust = 1e-9 // float rounding must not hold back a token that is due
 	stepEps   = 1e-9 // nor turn a whole number of steps into one more
 	stepUnit  = time.Second
+
+	lumpyAnchors = 64 // the anchors a pause in a continuous refill is looked for since
 )
 
 // flight is one request let through and not yet answered.
@@ -178,7 +180,8 @@ func (m *mirror) lumpy(o observation) bool {
 		return false
 	}
 	hi := o.lo + o.slack
-	for _, a := range m.bound.anchors {
+	// Any stretch is proof; the newest are enough.
+	for _, a := range m.bound.anchors[max(0, len(m.bound.anchors)-lumpyAnchors):] {
 		// Both arrivals lie outside [a.at, o.sent]; a millisecond of
 		// granularity is allowed.
 		d := o.sent.Sub(a.at) - time.Millisecond
