@@ -115,13 +115,18 @@ func (s *phaseSet) grew(from, to time.Time) {
 	if to.Sub(from) >= stepUnit-time.Millisecond {
 		return
 	}
-	first := int(from.UnixNano() % int64(stepUnit) / int64(time.Millisecond))
-	last := int((to.UnixNano()%int64(stepUnit) + int64(time.Millisecond) - 1) / int64(time.Millisecond))
+	sec := int64(stepUnit)
+	first := int(from.UnixNano() % sec / int64(time.Millisecond))
+	last := int((to.UnixNano()%sec + int64(time.Millisecond) - 1) / int64(time.Millisecond))
+	// Whether the window crosses a whole second decides the wrap, not its
+	// ends' offsets: .0029 to the next second's .0011 holds almost every
+	// phase.
+	wraps := floorDiv(from.UnixNano(), sec) != floorDiv(to.UnixNano(), sec)
 	in := func(i int) bool {
-		if first <= last {
-			return i >= first && i <= last
+		if wraps {
+			return i >= first || i <= last
 		}
-		return i >= first || i <= last // the window wraps past a whole second
+		return i >= first && i <= last
 	}
 	for i := range phaseBins {
 		if !in(i) {

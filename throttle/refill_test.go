@@ -37,6 +37,13 @@ func TestPhaseSet(t *testing.T) {
 	if got := s.steps(ms(10351), ms(11451)); got != 1 {
 		t.Errorf("%d steps in (10.351, 11.451], want 1", got)
 	}
+	// A window of almost a second that crosses a whole second holds every
+	// phase but the few it misses, however close its ends' offsets are.
+	var long phaseSet
+	long.grew(t0.Add(1002900*time.Microsecond), t0.Add(2001100*time.Microsecond))
+	if long.isOut(0) || long.isOut(500) || long.isOut(999) {
+		t.Errorf("a window from 1.0029 to 2.0011 ruled out phases it holds: from %d for %d ms", long.lo, long.w)
+	}
 	// Wrapping past the whole second.
 	var w phaseSet
 	w.grew(ms(900), ms(1100))
