@@ -29,6 +29,11 @@ step "chunk fill, peak memory, import against the sandbox, rate-limited createâ€
 $GO test -run '^$' -bench 'BenchmarkChunkFill|BenchmarkValidateMemory|BenchmarkImportSandbox|BenchmarkCreateRateLimited' \
 	-benchtime 1x -count 1 -timeout 15m ./bench/ | tee -a "$raw" >&2
 
+# The throttle's pacing per plan: simulated buckets on a fake clock, so
+# minutes of a plan's limits take a second.
+step "pacing against each plan's buckets (simulated)â€¦"
+$GO test -run '^$' -bench 'BenchmarkPlanPacing' -benchtime 1x -count 1 ./throttle/ | tee -a "$raw" >&2
+
 [ -n "${BENCH_OUT:-}" ] && cp "$raw" "$BENCH_OUT"
 echo
 $GO run ./bench/table <"$raw"

@@ -33,3 +33,25 @@ func BenchmarkRoundTrip(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkPlanPacing runs each workload against each plan's simulated
+// buckets (plantenant_test.go) for 2.5 simulated minutes and reports what
+// `make bench` tables: the binding bucket's grants against what it allows
+// (goal ≥ 97%) and the share of requests refused with 429 (goal ≤ 1%).
+func BenchmarkPlanPacing(b *testing.B) {
+	for _, p := range plans {
+		for _, w := range workloads {
+			b.Run(p.name+"/"+w.id, func(b *testing.B) {
+				var r simResult
+				for range b.N {
+					r = simulate(b, p, w, 2.5)
+				}
+				b.ReportMetric(100*r.share, "sent/allowed_%")
+				b.ReportMetric(100*float64(r.limited)/float64(r.requests), "429_%")
+				b.ReportMetric(float64(r.requests), "requests")
+				b.ReportMetric(float64(r.failed), "failed")
+				b.ReportMetric(r.simulated.Seconds(), "simulated_s")
+			})
+		}
+	}
+}

@@ -23,7 +23,7 @@ func TestRefillBound(t *testing.T) {
 		{"requests alongside the anchor cost a token each", []observation{obs(0, 0, 10, 3), obs(1000, 1000, 20, 1)}, 7},
 		{"the tighter anchor wins", []observation{obs(0, 0, 10, 5), obs(500, 500, 14, 1), obs(2000, 2000, 40, 1)}, 25.0 / 1.5},
 		{"an older bucket bounds nothing", []observation{obs(0, 0, 10, 1), obs(1000, 1000, 8, 1)}, 0},
-		{"anchors past the window are dropped", []observation{obs(0, 0, 0, 1), obs(61000, 61000, 30, 1), obs(62000, 62000, 40, 1)}, 9},
+		{"anchors past the window are dropped", []observation{obs(0, 0, 0, 1), obs(121000, 121000, 30, 1), obs(122000, 122000, 40, 1)}, 9},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

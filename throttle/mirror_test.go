@@ -16,10 +16,12 @@ func bucketHeader(limit, remaining int) http.Header {
 	return h
 }
 
+const usersRoute = "GET /api/v2/users"
+
 // mustAcquire lets one request go at the current instant or fails the test.
-func mustAcquire(t *testing.T, p *pacer, what string) uint64 {
+func mustAcquire(t *testing.T, p *pacer, what string) *grant {
 	t.Helper()
-	ticket, _, ok := p.tryAcquire(p.clk.Now())
+	ticket, _, ok := p.tryAcquire(usersRoute, p.clk.Now())
 	if !ok {
 		t.Fatalf("%s: held back", what)
 	}
@@ -38,7 +40,7 @@ func TestMirrorSurvivesReorderedArrivals(t *testing.T) {
 	b := mustAcquire(t, p, "second of two shown")
 	p.release(a, bucketHeader(10, 0), false) // arrived second
 	p.release(b, bucketHeader(10, 1), false) // arrived first
-	if _, _, ok := p.tryAcquire(clk.Now()); ok {
+	if _, _, ok := p.tryAcquire(usersRoute, clk.Now()); ok {
 		t.Error("the mirror let a request go into an empty bucket")
 	}
 }
@@ -52,7 +54,7 @@ func TestMirrorSpendsWhatTheTenantShows(t *testing.T) {
 	for i := range 49 {
 		mustAcquire(t, p, "request "+strconv.Itoa(i+2))
 	}
-	if _, _, ok := p.tryAcquire(clk.Now()); ok {
+	if _, _, ok := p.tryAcquire(usersRoute, clk.Now()); ok {
 		t.Error("a 51st request went with the 49 shown spent")
 	}
 }

@@ -64,6 +64,7 @@ type Stats struct {
 	Retries     int64         // attempts that were retries
 	RateLimited int64         // 429 responses seen (job-limit 429s included)
 	Waited      time.Duration // pacing plus retry waits, summed over concurrent requests
+	Buckets     []BucketStats // the same per bucket of the tenant, by name
 }
 
 func (o Options) withDefaults() Options {

@@ -49,3 +49,84 @@ func EstimateRate(flagRate float64, limit int, ok bool) (rate float64, source st
 	}
 	return smallestPublishedRate, "no rate-limit headers seen; assuming Auth0's smallest published rate, 2/s"
 }
+
+// publishedBucket is one row of Auth0's published Management API limits
+// (auth0-facts.md, "Rate limits").
+type publishedBucket struct {
+	plan      string
+	group     group // "" for a plan's global bucket (every route)
+	burst     int
+	rate      float64 // sustained, requests per second
+	perMinute bool    // published per minute: refilled "on a second basis"
+}
+
+var publishedBuckets = []publishedBucket{
+	{plan: "Free", burst: 2, rate: 2},
+	{"Essentials/Professional", groupUsersWrite, 20, 200.0 / 60, true},
+	{"Essentials/Professional", groupUsersRead, 40, 500.0 / 60, true},
+	{"Essentials/Professional", groupConnectionsRead, 5, 50.0 / 60, true},
+	{"Essentials/Professional", groupOther, 10, 150.0 / 60, true},
+	{"Essentials/Professional", groupOrgsReadByName, 10, 100.0 / 60, true},
+	{"Essentials/Professional", groupOrgsRead, 5, 50.0 / 60, true},
+	{"Essentials/Professional", groupOrgsWrite, 5, 25.0 / 60, true},
+	{"Essentials/Professional", groupOrgMembersRead, 40, 500.0 / 60, true},
+	{"Essentials/Professional", groupOrgMembersWrite, 20, 200.0 / 60, true},
+	{"Essentials/Professional", groupOrgMemberRolesWr, 20, 200.0 / 60, true},
+	{plan: "Enterprise", burst: 50, rate: 16},
+	{"Enterprise", groupOrgMembersWrite, 20, 200.0 / 60, true},
+	{plan: "Enterprise non-production", burst: 10, rate: 2},
+}
+
+// slowestPublished is the slowest published refill of a bucket of this
+// burst, or of any bucket when none has it: a rate no bucket of that size
+// is known to go below (requests per second).
+func slowestPublished(burst int) float64 {
+	slowest, overall := 0.0, 0.0
+	for _, b := range publishedBuckets {
+		if overall == 0 || b.rate < overall {
+			overall = b.rate
+		}
+		if b.burst == burst && (slowest == 0 || b.rate < slowest) {
+			slowest = b.rate
+		}
+	}
+	if slowest == 0 {
+		return overall
+	}
+	return slowest
+}
+
+// publishedPerSecond reports whether every published bucket of this burst
+// has a per-second limit, which Auth0 refills "by milliseconds": the one
+// case where the mirror starts from a continuous refill (mirror.go).
+func publishedPerSecond(burst int) bool {
+	found := false
+	for _, b := range publishedBuckets {
+		if b.burst == burst {
+			if b.perMinute {
+				return false
+			}
+			found = true
+		}
+	}
+	return found
+}
+
+// publishedPerGroup reports whether Auth0 publishes this burst for g's own
+// bucket and for no global one: a tenant showing it keeps a bucket per
+// group (Essentials/Professional: users write 20, users read 40,
+// connections 5; all other's 10 is also Enterprise non-production's global
+// burst, so it proves nothing).
+func publishedPerGroup(g group, burst int) bool {
+	own := false
+	for _, b := range publishedBuckets {
+		if b.burst != burst {
+			continue
+		}
+		if b.group == "" {
+			return false
+		}
+		own = own || b.group == g
+	}
+	return own
+}

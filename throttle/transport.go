@@ -56,13 +56,16 @@ func (t *Transport) Stats() Stats {
 		Retries:     t.retries.Load(),
 		RateLimited: t.rateLimited.Load(),
 		Waited:      waited,
+		Buckets:     t.pacer.bucketStats(),
 	}
 }
 
-func (t *Transport) addWait(d time.Duration) {
+// addWait counts d in the total and in route's bucket.
+func (t *Transport) addWait(route string, d time.Duration) {
 	t.waitMu.Lock()
 	t.waited += d
 	t.waitMu.Unlock()
+	t.pacer.addWait(route, d)
 }
 
 // idempotent methods may be sent again even when the first attempt may have
@@ -83,6 +86,7 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		method = http.MethodGet
 	}
 	target := redactURL(req.URL)
+	route := routeKey(req) // which of the tenant's buckets paces it
 	hasBody := req.Body != nil && req.Body != http.NoBody
 	maxRetries := t.opts.MaxRetries
 	if hasBody && req.GetBody == nil {
@@ -90,8 +94,8 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 
 	for attempt := 0; ; attempt++ {
-		ticket, waited, err := t.pacer.acquire(ctx)
-		t.addWait(waited)
+		ticket, waited, err := t.pacer.acquire(ctx, route)
+		t.addWait(route, waited)
 		if err != nil {
 			if attempt == 0 && hasBody {
 				req.Body.Close() // a RoundTripper always closes the body
@@ -165,7 +169,7 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		}
 		start := t.opts.Clock.Now()
 		err = sleep(ctx, t.opts.Clock, wait)
-		t.addWait(t.opts.Clock.Now().Sub(start))
+		t.addWait(route, t.opts.Clock.Now().Sub(start))
 		if err != nil {
 			return nil, fmt.Errorf("throttle: waiting to retry %s %s: %w", method, target, err)
 		}
@@ -174,7 +178,7 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 
 // judge classifies a response, releasing its pacer slot: retry it, hand it
 // to the caller (retry false, fate nil), or report an unknown fate.
-func (t *Transport) judge(ticket uint64, method string, resp *http.Response) (retry bool, fate *UnknownFateError) {
+func (t *Transport) judge(ticket *grant, method string, resp *http.Response) (retry bool, fate *UnknownFateError) {
 	status := resp.StatusCode
 	if status != http.StatusTooManyRequests && status < 500 {
 		t.pacer.release(ticket, resp.Header, false)

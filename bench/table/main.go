@@ -118,6 +118,8 @@ func main() {
 			row{"create, " + c.label + ": 429s", fmt.Sprintf("%.0f", m["429s"]), "(reported)", "—"})
 	}
 
+	rows = append(rows, pacingRows(r)...)
+
 	fmt.Println("| figure | measured | goal | met? |")
 	fmt.Println("|---|---|---|---|")
 	for _, x := range rows {
@@ -151,4 +153,30 @@ func thousands(n float64) string {
 		b.WriteRune(c)
 	}
 	return b.String()
+}
+
+// pacingRows are the throttle's per-plan figures (BenchmarkPlanPacing):
+// the binding bucket's grants against what it allows, and the 429 share.
+func pacingRows(r results) []row {
+	var rows []row
+	for _, plan := range []string{"free", "essentials", "enterprise"} {
+		for _, w := range []struct{ id, label string }{
+			{"verify", "create --verify-email"},
+			{"upsert", "create --upsert (half the users exist)"},
+			{"import", "import (POST + polls)"},
+			{"members", "create + organization member"},
+		} {
+			fig := fmt.Sprintf("pacing, %s plan (simulated), %s", plan, w.label)
+			m, ok := r["BenchmarkPlanPacing/"+plan+"/"+w.id]
+			if !ok {
+				rows = append(rows, row{fig, "not measured", "", "**no**"})
+				continue
+			}
+			rows = append(rows, row{fig,
+				fmt.Sprintf("%.1f%% of the binding bucket, %.2f%% 429s (%.0f requests, %.0f failed)", m["sent/allowed_%"], m["429_%"], m["requests"], m["failed"]),
+				"≥ 97%, 429s ≤ 1%, none failed",
+				yes(m["sent/allowed_%"] >= 97 && m["429_%"] <= 1 && m["failed"] == 0)})
+		}
+	}
+	return rows
 }

@@ -22,3 +22,25 @@ PASS`
 		t.Errorf("thousands %q", got)
 	}
 }
+
+func TestPacingRows(t *testing.T) {
+	out := `BenchmarkPlanPacing/essentials/verify-2   	       1	  20697914 ns/op	         0.5 429_%	         0 failed	       750.0 requests	        99.99 sent/allowed_%	       146.1 simulated_s
+BenchmarkPlanPacing/free/import-2   	       1	  20697914 ns/op	         2 429_%	         0 failed	       300.0 requests	        99.99 sent/allowed_%	       146.1 simulated_s`
+	rows := pacingRows(parse(bufio.NewScanner(strings.NewReader(out))))
+	if len(rows) != 12 {
+		t.Fatalf("%d rows, want 3 plans × 4 workloads", len(rows))
+	}
+	got := map[string]row{}
+	for _, r := range rows {
+		got[r.figure] = r
+	}
+	if r := got["pacing, essentials plan (simulated), create --verify-email"]; r.met != "yes" || r.measured != "100.0% of the binding bucket, 0.50% 429s (750 requests, 0 failed)" {
+		t.Errorf("essentials verify: %+v", r)
+	}
+	if r := got["pacing, free plan (simulated), import (POST + polls)"]; r.met != "**no**" {
+		t.Errorf("2%% 429s met the goal: %+v", r)
+	}
+	if r := got["pacing, enterprise plan (simulated), create --upsert (half the users exist)"]; r.measured != "not measured" {
+		t.Errorf("missing benchmark: %+v", r)
+	}
+}
