@@ -112,7 +112,7 @@ func planRows(w planWorkload, m map[string]float64, stopNote string) []row {
 		{w.label + ": 429s", fmt.Sprintf("%.0f of %.0f requests (%.2f%%)", m["429s"], m["requests"], m["429_%"]), "≤ 1%", yes(m["429_%"] <= 1)}}
 	if w.slotGoal > 0 {
 		rows = append(rows,
-			row{w.label + ": both job slots busy", fmt.Sprintf("%.1f%% of first to last job start (%.0f jobs)", m["slots_busy_%"], m["jobs"]),
+			row{w.label + ": both job slots busy", fmt.Sprintf("%.2f%% of first to last job start (%.0f jobs)", m["slots_busy_%"], m["jobs"]),
 				fmt.Sprintf("≥ %.0f%%", w.slotGoal), yes(m["slots_busy_%"] >= w.slotGoal)},
 			row{w.label + ": polls' share of their bucket", fmt.Sprintf("%.1f%% of %s's allowance (%.0f polls; it admitted %.0f of %.0f)",
 				m["polls/bucket_allowed_%"], unitWith(m, "pollbucket:"), m["polls"], m["pollbucket_admitted"], m["pollbucket_allowed"]), "(reported)", "—"})

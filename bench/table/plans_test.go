@@ -25,7 +25,7 @@ func TestPlanTables(t *testing.T) {
 		"| create --verify-email: requests / allowed by the binding bucket | 97.8% of other (22 admitted of 22 = 10 + 2.5/s × its span; 240 users, 5 s) | ≥ 97% | **no** (run stopped) |",
 		"| create --verify-email: 429s | 61 of 105 requests (58.10%) | ≤ 1% | **no** |",
 		"| create --verify-email: run | **stopped** after 5.0 s: sending verification email to auth0\\|5d44: 429 Too Many Requests",
-		"| import, 30 s jobs: both job slots busy | 98.9% of first to last job start (17 jobs) | ≥ 99% | **no** |",
+		"| import, 30 s jobs: both job slots busy | 98.89% of first to last job start (17 jobs) | ≥ 99% | **no** |",
 		"| import, 30 s jobs: polls' share of their bucket | 68.2% of other's allowance (470 polls; it admitted 504 of 690) | (reported) | — |",
 		"| import, 30 s jobs: 429s | 3 of 650 requests (0.50%) | ≤ 1% | yes |",
 		"| import, 30 s jobs: run | completed | not stopped | yes |",
