@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # `make bench`: the speed, memory, fill, slot and rate figures of a0bulk as
-# one markdown table (figure | measured | goal | met?) plus the machine.
-# Benchmarks only (go test -bench), never timed tests; inputs are generated
-# on the fly and never written to the repository. About 3 minutes.
+# one markdown table (figure | measured | goal | met?), then one table per
+# Auth0 plan preset (pacing, 429s, import slots, in simulated time), plus
+# the machine. Benchmarks only (go test -bench), never timed tests; inputs
+# are generated on the fly and never written to the repository. About 4
+# minutes.
 #
 # Runs after `make build` (the memory figure runs bin/a0bulk validate in a
 # child process). BENCH_OUT=FILE also keeps the raw benchmark output.
@@ -33,6 +35,12 @@ $GO test -run '^$' -bench 'BenchmarkChunkFill|BenchmarkValidateMemory|BenchmarkI
 # minutes of a plan's limits take a second.
 step "pacing against each plan's buckets (simulated)…"
 $GO test -run '^$' -bench 'BenchmarkPlanPacing' -benchtime 1x -count 1 ./throttle/ | tee -a "$raw" >&2
+# Per plan preset (free, essentials, enterprise): create --verify-email,
+# create --upsert and imports with 2 s and 30 s jobs, each a few minutes of
+# tenant time run on a simulated clock (about a minute in all). Its own
+# go test process: the simulation watches the process's goroutines.
+step "pacing per plan preset (simulated time)…"
+$GO test -run '^$' -bench 'BenchmarkPlans' -benchtime 1x -count 1 -timeout 15m ./bench/ | tee -a "$raw" >&2
 
 [ -n "${BENCH_OUT:-}" ] && cp "$raw" "$BENCH_OUT"
 echo

@@ -1,12 +1,14 @@
 // Command table turns `go test -bench` output (on stdin) from the input package
-// and bench packages into the one markdown table `make bench` prints: each
-// figure, its measured value, its goal and whether it is met, then the
-// machine it ran on.
+// and bench packages into the markdown tables `make bench` prints: each
+// figure, its measured value, its goal and whether it is met; then one table
+// per Auth0 plan preset (plans.go); then the machine it ran on.
 package main
 
 import (
 	"bufio"
+	"bytes"
 	"fmt"
+	"io"
 	"os"
 	"regexp"
 	"runtime"
@@ -53,7 +55,12 @@ func yes(ok bool) string {
 }
 
 func main() {
-	sc := bufio.NewScanner(os.Stdin)
+	data, err := io.ReadAll(os.Stdin)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "table: reading the benchmark output:", err)
+		os.Exit(1)
+	}
+	sc := bufio.NewScanner(bytes.NewReader(data))
 	sc.Buffer(make([]byte, 1<<20), 1<<20)
 	r := parse(sc)
 	var rows []row
@@ -125,6 +132,8 @@ func main() {
 	for _, x := range rows {
 		fmt.Printf("| %s | %s | %s | %s |\n", x.figure, x.measured, x.goal, x.met)
 	}
+	fmt.Println()
+	fmt.Print(planTables(r, stopNotes(data)))
 	fmt.Println()
 	fmt.Printf("Machine: %d CPUs (%s), %s/%s, %s.\n", runtime.NumCPU(), cpuModel(), runtime.GOOS, runtime.GOARCH, runtime.Version())
 }
