@@ -18,3 +18,19 @@ func (f *Fake) Drive(step time.Duration, done <-chan error) error {
 		}
 	}
 }
+
+// Simulate runs n goroutines that wait on f as a discrete-event simulation:
+// each time all n wait, it moves f to the earliest deadline, until done
+// reports true (checked whenever all n wait). It gives up after maxSteps
+// advances and reports false.
+func (f *Fake) Simulate(n int, done func() bool, maxSteps int) bool {
+	for steps := 0; steps <= maxSteps; steps++ {
+		f.BlockUntil(n)
+		if done() {
+			return true
+		}
+		next, _ := f.NextDeadline()
+		f.Advance(next.Sub(f.Now()))
+	}
+	return false
+}

@@ -49,16 +49,8 @@ func runCalls(tb testing.TB, clk *clock.Fake, rt http.RoundTripper, workers, n i
 			}
 		}()
 	}
-	for steps := 0; ; steps++ {
-		if steps > 10_000_000 {
-			tb.Fatal("the pool never finished")
-		}
-		clk.BlockUntil(workers)
-		if int(finished.Load()) == workers {
-			break
-		}
-		next, _ := clk.NextDeadline()
-		clk.Advance(next.Sub(clk.Now()))
+	if !clk.Simulate(workers, func() bool { return int(finished.Load()) == workers }, 10_000_000) {
+		tb.Fatal("the pool never finished")
 	}
 	close(stop)
 	wg.Wait()

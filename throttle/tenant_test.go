@@ -121,16 +121,8 @@ func runPool(t *testing.T, clk *clock.Fake, rt http.RoundTripper, callers, n int
 			}
 		}()
 	}
-	for steps := 0; ; steps++ {
-		if steps > 10_000_000 {
-			t.Fatal("the pool never finished")
-		}
-		clk.BlockUntil(callers)
-		if int(finished.Load()) == callers {
-			break
-		}
-		next, _ := clk.NextDeadline()
-		clk.Advance(next.Sub(clk.Now()))
+	if !clk.Simulate(callers, func() bool { return int(finished.Load()) == callers }, 10_000_000) {
+		t.Fatal("the pool never finished")
 	}
 	close(stop)
 	wg.Wait()
