@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"strings"
 	"syscall"
 )
 
@@ -79,4 +80,33 @@ func redactURL(u *url.URL) string {
 	}
 	c := url.URL{Scheme: u.Scheme, Host: u.Host, Path: u.Path, RawPath: u.RawPath}
 	return c.String()
+}
+
+// Route is u's path with every id replaced by {id}
+// (/api/v2/jobs/job_9fj3/errors → /api/v2/jobs/{id}/errors), so that a log
+// line or a progress line names the endpoint without a user's id, and all
+// requests to one endpoint read alike. A segment is an id unless it is
+// lower-case words joined by hyphens, the shape of every Management API
+// path word (users, users-by-email, verification-email); /api/v2 stays.
+func Route(u *url.URL) string {
+	if u == nil {
+		return ""
+	}
+	segs := strings.Split(u.EscapedPath(), "/")
+	for i, s := range segs {
+		if s == "" || (s == "v2" && i == 2 && segs[1] == "api") || isPathWord(s) {
+			continue
+		}
+		segs[i] = "{id}"
+	}
+	return strings.Join(segs, "/")
+}
+
+func isPathWord(s string) bool {
+	for _, c := range s {
+		if (c < 'a' || c > 'z') && c != '-' {
+			return false
+		}
+	}
+	return true
 }

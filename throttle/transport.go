@@ -2,6 +2,7 @@ package throttle
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -16,13 +17,15 @@ import (
 // Transport paces requests and retries the failures a retry can cure. It is
 // safe for concurrent use.
 type Transport struct {
-	base  http.RoundTripper
-	opts  Options
-	pacer *pacer
+	base     http.RoundTripper
+	opts     Options
+	pacer    *pacer
+	refusals *Refusals
 
 	requests, retries, rateLimited atomic.Int64
 	waitMu                         sync.Mutex
 	waited                         time.Duration
+	held                           waitMeter // wall time some request was held back
 }
 
 var _ http.RoundTripper = (*Transport)(nil)
@@ -33,7 +36,11 @@ func New(base http.RoundTripper, o Options) *Transport {
 		base = http.DefaultTransport
 	}
 	o = o.withDefaults()
-	return &Transport{base: base, opts: o, pacer: newPacer(o)}
+	ref := o.Refusals
+	if ref == nil {
+		ref = NewRefusals(o.MaxWait)
+	}
+	return &Transport{base: base, opts: o, pacer: newPacer(o), refusals: ref}
 }
 
 // CurrentRate is the pace in requests per second while the tenant's bucket
@@ -46,17 +53,20 @@ func (t *Transport) Headroom() (limit, remaining int, reset time.Time, ok bool) 
 	return t.pacer.headroom()
 }
 
-// Stats returns the counters so far.
+// Stats returns the counters so far. Today's pacer keeps one mirror for
+// every route, so there is one bucket, "all".
 func (t *Transport) Stats() Stats {
 	t.waitMu.Lock()
 	waited := t.waited
 	t.waitMu.Unlock()
-	return Stats{
+	st := Stats{
 		Requests:    t.requests.Load(),
 		Retries:     t.retries.Load(),
 		RateLimited: t.rateLimited.Load(),
 		Waited:      waited,
 	}
+	st.Buckets = []BucketStats{{Name: "all", Requests: st.Requests, RateLimited: st.RateLimited, Waited: t.held.total(t.opts.Clock.Now())}}
+	return st
 }
 
 func (t *Transport) addWait(d time.Duration) {
@@ -75,6 +85,15 @@ func idempotent(method string) bool {
 	return false
 }
 
+// verdict is what a response or transport error means for the request.
+type verdict int
+
+const (
+	final      verdict = iota // hand the response to the caller
+	refused                   // a 429 or a connection failure: wait it out (MaxWait)
+	serverFail                // a 5xx a retry may cure (MaxRetries)
+)
+
 // RoundTrip implements http.RoundTripper.
 func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	ctx := req.Context()
@@ -84,14 +103,12 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	target := redactURL(req.URL)
 	hasBody := req.Body != nil && req.Body != http.NoBody
-	maxRetries := t.opts.MaxRetries
-	if hasBody && req.GetBody == nil {
-		maxRetries = 0 // the body cannot be sent twice
-	}
+	resendable := !hasBody || req.GetBody != nil // the body can be sent twice
+	canRepeat := t.opts.Resendable || idempotent(method)
 
+	var refusals, failures int // retries so far of each kind: their backoff exponents
 	for attempt := 0; ; attempt++ {
-		ticket, waited, err := t.pacer.acquire(ctx)
-		t.addWait(waited)
+		ticket, err := t.acquire(ctx)
 		if err != nil {
 			if attempt == 0 && hasBody {
 				req.Body.Close() // a RoundTripper always closes the body
@@ -122,11 +139,20 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		}
 		resp, err := t.base.RoundTrip(r)
 
-		var wait time.Duration
-		var status int
+		var (
+			wait   time.Duration
+			status int
+			kind   verdict
+		)
 		if err != nil {
 			t.pacer.release(ticket, nil, false)
-			if wrote.Load() && !idempotent(method) {
+			var inner *RefusedError
+			if errors.As(err, &inner) {
+				// A Transport inside this one (the token endpoint's)
+				// already waited the run's refusals out.
+				return nil, err
+			}
+			if wrote.Load() && !canRepeat {
 				return nil, &UnknownFateError{Method: method, URL: target, Err: err}
 			}
 			if ctx.Err() != nil {
@@ -135,50 +161,105 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 				}
 				return nil, fmt.Errorf("throttle: %s %s: %w", method, target, err)
 			}
-			if (!wrote.Load() && !isTransportError(err)) || attempt >= maxRetries {
+			if (!wrote.Load() && !isTransportError(err)) || !resendable {
 				return nil, fmt.Errorf("throttle: %s %s: %w", method, target, err)
 			}
-			wait = t.backoff(attempt)
+			// The tenant did not answer: before the request was written
+			// nothing reached it, and after, repeating it is harmless.
+			kind, wait = refused, t.backoff(refusals)
 		} else {
 			status = resp.StatusCode
-			retry, fate := t.judge(ticket, method, resp)
+			var fate *UnknownFateError
+			kind, fate = t.judge(ticket, method, canRepeat, resp)
 			if fate != nil {
 				drain(resp)
 				fate.URL = target
 				return nil, fate
 			}
-			if !retry || attempt >= maxRetries {
+			if kind == final || !resendable || (kind == serverFail && failures >= t.opts.MaxRetries) {
 				return resp, nil
 			}
 			var ok bool
 			if wait, ok = t.serverWait(resp); !ok {
-				wait = t.backoff(attempt)
+				n := failures
+				if kind == refused {
+					n = refusals
+				}
+				wait = t.backoff(n)
 			}
-			if wait > maxServerWait {
-				return resp, nil
+		}
+
+		switch kind {
+		case refused:
+			left, ok := t.refusals.refused(t.opts.Clock.Now(), wait)
+			if !ok {
+				return t.giveUp(req, method, resp, err)
 			}
+			wait = left
+			refusals++
+		case serverFail:
+			failures++
+		}
+		if resp != nil {
 			drain(resp)
 		}
 
 		if t.opts.OnRetry != nil {
-			t.opts.OnRetry(RetryEvent{Method: method, URL: target, Attempt: attempt + 1, Status: status, Err: err, Wait: wait})
+			t.opts.OnRetry(RetryEvent{Method: method, URL: target, Route: Route(req.URL), Attempt: attempt + 1, Status: status, Err: err, Wait: wait})
 		}
-		start := t.opts.Clock.Now()
-		err = sleep(ctx, t.opts.Clock, wait)
-		t.addWait(t.opts.Clock.Now().Sub(start))
-		if err != nil {
+		if err := t.hold(ctx, wait); err != nil {
 			return nil, fmt.Errorf("throttle: waiting to retry %s %s: %w", method, target, err)
 		}
 	}
 }
 
-// judge classifies a response, releasing its pacer slot: retry it, hand it
-// to the caller (retry false, fate nil), or report an unknown fate.
-func (t *Transport) judge(ticket uint64, method string, resp *http.Response) (retry bool, fate *UnknownFateError) {
+// acquire waits for the pacer, counting the wait.
+func (t *Transport) acquire(ctx context.Context) (uint64, error) {
+	t.held.begin(t.opts.Clock.Now())
+	ticket, waited, err := t.pacer.acquire(ctx)
+	t.held.end(t.opts.Clock.Now())
+	t.addWait(waited)
+	return ticket, err
+}
+
+// hold waits d before a retry, counting the wait.
+func (t *Transport) hold(ctx context.Context, d time.Duration) error {
+	start := t.opts.Clock.Now()
+	t.held.begin(start)
+	err := sleep(ctx, t.opts.Clock, d)
+	now := t.opts.Clock.Now()
+	t.held.end(now)
+	t.addWait(now.Sub(start))
+	return err
+}
+
+// giveUp ends a request the tenant kept refusing: a *RefusedError once
+// the run's MaxWait is spent, or, when refusals are not waited out at
+// all, the 429 or the connection error itself.
+func (t *Transport) giveUp(req *http.Request, method string, resp *http.Response, err error) (*http.Response, error) {
+	if t.refusals.MaxWait() <= 0 {
+		if err != nil {
+			return nil, fmt.Errorf("throttle: %s %s: %w", method, redactURL(req.URL), err)
+		}
+		return resp, nil
+	}
+	e := &RefusedError{For: t.refusals.MaxWait(), Method: method, Route: Route(req.URL), Err: err}
+	if resp != nil {
+		e.Status = resp.StatusCode
+		drain(resp)
+	}
+	return nil, e
+}
+
+// judge classifies a response, releasing its pacer slot: hand it to the
+// caller, wait a refusal out, retry a server failure, or report an unknown
+// fate. canRepeat: the request may be sent again even if it took effect.
+func (t *Transport) judge(ticket uint64, method string, canRepeat bool, resp *http.Response) (verdict, *UnknownFateError) {
 	status := resp.StatusCode
 	if status != http.StatusTooManyRequests && status < 500 {
 		t.pacer.release(ticket, resp.Header, false)
-		return false, nil
+		t.refusals.answered()
+		return final, nil
 	}
 	if status == http.StatusTooManyRequests {
 		t.rateLimited.Add(1)
@@ -191,16 +272,19 @@ func (t *Transport) judge(ticket uint64, method string, resp *http.Response) (re
 	t.pacer.release(ticket, resp.Header, status == http.StatusTooManyRequests && !permanent)
 	switch {
 	case permanent:
-		return false, nil
-	// 429 and 503 say the tenant did not act. A 502 comes from a gateway
-	// that may have passed the request on before it failed, so, like 500
-	// and 504, it is retried only when repeating is harmless.
-	case status == http.StatusTooManyRequests, status == http.StatusServiceUnavailable:
-		return true, nil
-	case idempotent(method):
-		return true, nil
+		// The tenant answered (the job limit is its scheduling signal).
+		t.refusals.answered()
+		return final, nil
+	case status == http.StatusTooManyRequests:
+		// Nothing happened: the rate limit refused it.
+		return refused, nil
+	// 503 says the tenant did not act. A 502 comes from a gateway that may
+	// have passed the request on before it failed, so, like 500 and 504,
+	// it is retried only when repeating is harmless.
+	case status == http.StatusServiceUnavailable, canRepeat:
+		return serverFail, nil
 	default:
-		return false, &UnknownFateError{Method: method, Err: &StatusError{StatusCode: status}}
+		return final, &UnknownFateError{Method: method, Err: &StatusError{StatusCode: status}}
 	}
 }
 
@@ -259,4 +343,41 @@ func drain(resp *http.Response) {
 	}
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, peekLimit))
 	resp.Body.Close()
+}
+
+// waitMeter adds up the wall time during which at least one request was
+// held back (BucketStats.Waited): concurrent waits count once.
+type waitMeter struct {
+	mu      sync.Mutex
+	waiting int
+	since   time.Time
+	sum     time.Duration
+}
+
+func (m *waitMeter) begin(now time.Time) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.waiting == 0 {
+		m.since = now
+	}
+	m.waiting++
+}
+
+func (m *waitMeter) end(now time.Time) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.waiting--
+	if m.waiting == 0 {
+		m.sum += now.Sub(m.since)
+	}
+}
+
+// total is the time so far, a wait still going included.
+func (m *waitMeter) total(now time.Time) time.Duration {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.waiting > 0 {
+		return m.sum + now.Sub(m.since)
+	}
+	return m.sum
 }
