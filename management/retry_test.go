@@ -136,7 +136,10 @@ func TestTokenResetOnRefreshRetried(t *testing.T) {
 	f := &faulty{s: jobStub(t, 100), path: "/oauth/token"} // refresh margin 10s
 	c, fc := retryingClient(t, f, nil)
 	ctx := context.Background()
-	if err := driven(fc, func() error { _, err := c.CreateUser(ctx, CreateUserRequest{Connection: "db", Email: "a@example.com"}); return err }); err != nil {
+	if err := driven(fc, func() error {
+		_, err := c.CreateUser(ctx, CreateUserRequest{Connection: "db", Email: "a@example.com"})
+		return err
+	}); err != nil {
 		t.Fatal(err)
 	}
 	fc.Advance(91 * time.Second)
