@@ -60,6 +60,9 @@ type Scheduler struct {
 	// Tracef, when set, receives routine progress (a chunk submitted, a
 	// wait for a job slot): verbose output, not warnings.
 	Tracef func(format string, args ...any)
+	// OnSlotWait, when set, is told of each wait for a free tenant slot
+	// (the job-limit 429) before it starts: the run shows it.
+	OnSlotWait func(d time.Duration)
 
 	// A chunk whose POST lost its answer may have become a job: it is sent
 	// again (at most MaxResends times, default 2), and its users the tenant
@@ -275,8 +278,12 @@ func (s *Scheduler) submit(ctx context.Context, c input.Chunk) (*management.Job,
 		if left <= 0 {
 			return nil, fmt.Errorf("%w (waited %s): %w", ErrNoSlot, s.SlotWait, err)
 		}
-		s.tracef("chunk %d: the tenant's import job limit is reached; retrying in %s", c.Seq, min(wait, left))
-		if err := s.sleep(ctx, min(wait, left)); err != nil {
+		d := min(wait, left)
+		s.tracef("chunk %d: the tenant's import job limit is reached; retrying in %s", c.Seq, d)
+		if s.OnSlotWait != nil {
+			s.OnSlotWait(d)
+		}
+		if err := s.sleep(ctx, d); err != nil {
 			return nil, err
 		}
 		wait = min(2*wait, s.PollMax)

@@ -105,8 +105,9 @@ type stopAt struct {
 	once   sync.Once
 }
 
-func (s *stopAt) RecordRead() {}
-func (s *stopAt) Stop()       {}
+func (s *stopAt) RecordRead()               {}
+func (s *stopAt) Waiting(string, time.Time) {}
+func (s *stopAt) Stop()                     {}
 func (s *stopAt) Observe(e report.Entry) {
 	if e.Status == s.status {
 		s.once.Do(s.cancel)

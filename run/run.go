@@ -42,6 +42,8 @@ type started struct {
 	counter  *byteCounter
 	read     *readCount
 	problems *problemCollector
+	waits    *waits
+	unwatch  func() // stops showing the tenant's retries
 }
 
 // start connects, plans the journal (every exit-2 check before any
@@ -56,10 +58,12 @@ func start(ctx context.Context, env *Env, spec Spec, in inputs) (*started, error
 	if err != nil {
 		return nil, err
 	}
+	w, unwatch := watchWaits(env, tenant)
 	conn, err := databaseConnection(ctx, tenant, spec.Connection)
 	if err != nil {
+		unwatch()
 		jp.discard()
-		return nil, err
+		return nil, refusedStop(err, spec.againHint())
 	}
 	if err := jp.bindConnection(conn.ID); err != nil {
 		return nil, err
@@ -68,9 +72,11 @@ func start(ctx context.Context, env *Env, spec Spec, in inputs) (*started, error
 	if jp.res != nil {
 		in.byLine = jp.res.State.Header.KeyedByLine()
 	}
-	r := &started{env: env, spec: spec, in: in, tenant: tenant, conn: conn, counter: &byteCounter{}, read: &readCount{}, problems: &problemCollector{}}
+	r := &started{env: env, spec: spec, in: in, tenant: tenant, conn: conn, counter: &byteCounter{}, read: &readCount{}, problems: &problemCollector{},
+		waits: w, unwatch: unwatch}
 	r.start = jp.startFrom(tenant)
 	if r.journal, r.state, err = jp.open(); err != nil {
+		unwatch()
 		jp.discard()
 		return nil, err
 	}
@@ -83,6 +89,7 @@ func start(ctx context.Context, env *Env, spec Spec, in inputs) (*started, error
 func (r *started) showProgress() {
 	r.prog = r.env.progress(Task{Command: string(r.spec.Mode), TotalBytes: r.in.totalBytes(), BytesRead: r.counter.Load})
 	r.journal.Observe(r.prog.Observe)
+	r.waits.show(r.prog)
 }
 
 func (r *started) source() source {
@@ -99,8 +106,9 @@ func (r *started) scheduler(upsert bool, maybeSent func(report.Key) bool) *jobs.
 		SendCompletionEmail: r.spec.SendCompletionEmail, MaxJobs: r.spec.MaxJobs, SlotWait: time.Duration(r.spec.SlotWait),
 		PollMin: r.env.PollMin,
 		Users:   r.tenant, Connection: r.conn.Name, RunStarted: r.start, MaybeSent: maybeSent,
-		Logf:   func(format string, args ...any) { log.Warn(fmt.Sprintf(format, args...)) },
-		Tracef: func(format string, args ...any) { log.Debug(fmt.Sprintf(format, args...)) },
+		OnSlotWait: func(d time.Duration) { r.waits.wait("an import slot", d) },
+		Logf:       func(format string, args ...any) { log.Warn(fmt.Sprintf(format, args...)) },
+		Tracef:     func(format string, args ...any) { log.Debug(fmt.Sprintf(format, args...)) },
 	}
 }
 
@@ -174,6 +182,7 @@ func migrate(ctx context.Context, env *Env, spec Spec) (*Summary, error) {
 	if err != nil {
 		return nil, err
 	}
+	defer r.unwatch()
 	defer r.journal.Close()
 	r.showProgress()
 	defer r.prog.Stop()
@@ -181,7 +190,7 @@ func migrate(ctx context.Context, env *Env, spec Spec) (*Summary, error) {
 	resume := newResumePlan(r.state)
 	errs, warnings := r.send(ctx, spec.Upsert, resume.admit, resume)
 	r.prog.Stop()
-	return finish(ctx, spec, r.journal, r.problems, r.read, warnings, nil, errs...)
+	return finish(ctx, spec, r.journal, r.problems, r.read, warnings, nil, r.tenant, errs...)
 }
 
 // databaseConnection finds the run's connection and refuses any that is

@@ -99,6 +99,15 @@ func (s Spec) header(version string, inputs []report.Input) report.RunHeader {
 	}
 }
 
+// againHint is what finishes a run that stopped before its report was
+// written: the same command (a resume's, the same --resume).
+func (s Spec) againHint() string {
+	if s.Resume != "" {
+		return s.resumeHint(s.Resume)
+	}
+	return "the same command (nothing was sent and no report was written)"
+}
+
 // resumeHint is what finishes a run that stopped early.
 func (s Spec) resumeHint(reportPath string) string {
 	switch s.Mode {
