@@ -3,8 +3,8 @@ package progress
 import (
 	"bytes"
 	"strings"
-	"time"
 	"testing"
+	"time"
 
 	"github.com/a0bulk/a0bulk/report"
 )
