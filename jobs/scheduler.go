@@ -10,6 +10,8 @@ import (
 	"sync"
 	"time"
 
+	"golang.org/x/time/rate"
+
 	"github.com/a0bulk/a0bulk/clock"
 	"github.com/a0bulk/a0bulk/input"
 	"github.com/a0bulk/a0bulk/management"
@@ -54,6 +56,11 @@ type Scheduler struct {
 	// poll_schedule.go; default ImportPollMin..ImportPollMax) and start the
 	// backoff while the tenant's job slots are all taken.
 	PollMin, PollMax time.Duration
+	// PollRate, when set, is the budget of job reads per second across all
+	// of the run's jobs (burst MaxJobs): reads share the tenant's bucket
+	// with the job POSTs, and must not crowd them out. The run sets it to
+	// PollShare of that bucket's rate; nil: unbounded.
+	PollRate func() float64
 	// Logf, when set, receives what an operator should see: a job gone,
 	// errors that match no record, summary mismatches (never secrets).
 	Logf func(format string, args ...any)
@@ -82,7 +89,9 @@ type Scheduler struct {
 	initOnce   sync.Once
 	mu         sync.Mutex
 	mismatches []SummaryMismatch
-	uncertain  map[int]bool // chunk seq → its POST was sent more than once
+	uncertain  map[int]bool  // chunk seq → its POST was sent more than once
+	polls      *rate.Limiter // the poll budget (PollRate)
+	perRecord  time.Duration // a job's duration per record, from the last one that ended
 }
 
 // UserLookup finds users by email (the Management API's users-by-email).

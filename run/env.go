@@ -70,6 +70,10 @@ type Env struct {
 	// PollMin overrides the first wait between job reads of the import
 	// scheduler and of verification jobs (0: their defaults).
 	PollMin time.Duration
+	// PollRate overrides the import scheduler's budget of job reads per
+	// second (0: jobs.PollShare of the rate of the plan the tenant's
+	// x-ratelimit-limit matches).
+	PollRate float64
 }
 
 func (e *Env) defaults() {

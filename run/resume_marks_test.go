@@ -65,7 +65,7 @@ func (e *killEnv) run(resume bool, stopStatus report.Status) *Summary {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	env := Env{Connect: testConnect(e.t, e.url), PollMin: time.Millisecond, Grace: time.Millisecond}
+	env := Env{Connect: testConnect(e.t, e.url), PollMin: time.Millisecond, PollRate: 1000, Grace: time.Millisecond}
 	if stopStatus != "" {
 		stop := &stopAt{status: stopStatus, cancel: cancel}
 		env.Progress = func(Task) Progress { return stop }

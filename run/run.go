@@ -10,6 +10,7 @@ import (
 	"github.com/a0bulk/a0bulk/jobs"
 	"github.com/a0bulk/a0bulk/management"
 	"github.com/a0bulk/a0bulk/report"
+	"github.com/a0bulk/a0bulk/throttle"
 )
 
 // Run runs an import, create or sync to its end. It returns the run's
@@ -107,9 +108,23 @@ func (r *started) scheduler(upsert bool, maybeSent func(report.Key) bool) *jobs.
 		PollMin: r.env.PollMin,
 		Users:   r.tenant, Connection: r.conn.Name, RunStarted: r.start, MaybeSent: maybeSent,
 		OnSlotWait: func(d time.Duration) { r.waits.wait("an import slot", d) },
+		PollRate:   r.pollRate,
 		Logf:       func(format string, args ...any) { log.Warn(fmt.Sprintf(format, args...)) },
 		Tracef:     func(format string, args ...any) { log.Debug(fmt.Sprintf(format, args...)) },
 	}
+}
+
+// pollRate is the import scheduler's budget of job reads per second: a
+// share of the rate of the bucket they go to, taken from the plan the
+// tenant's bucket size matches (the headers last seen are those of the
+// job requests themselves once the first job is submitted).
+func (r *started) pollRate() float64 {
+	if r.env.PollRate > 0 {
+		return r.env.PollRate
+	}
+	limit, _, _, ok := r.tenant.Headroom()
+	rate, _ := throttle.EstimateRate(r.spec.Rate, limit, ok)
+	return jobs.PollShare * rate
 }
 
 // runner is the one create runner of every run. A resumed run keeps the
