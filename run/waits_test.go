@@ -291,7 +291,9 @@ type headroomOnly struct {
 	limit int
 }
 
-func (h headroomOnly) Headroom() (int, int, time.Time, bool) { return h.limit, 0, time.Time{}, h.limit > 0 }
+func (h headroomOnly) Headroom() (int, int, time.Time, bool) {
+	return h.limit, 0, time.Time{}, h.limit > 0
+}
 
 // Job reads may spend a fifth of the rate of the plan the tenant's bucket
 // matches: 24 a minute on Free (2/s) and on Essentials' "all other
