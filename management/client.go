@@ -289,6 +289,11 @@ func (c *Client) do(ctx context.Context, r request) (int, []byte, error) {
 	}
 	resp, err := c.http.Do(req)
 	if err != nil {
+		var refused *throttle.RefusedError
+		if errors.As(err, &refused) {
+			// It names the route; the URL would add only a user's id.
+			return 0, nil, refused
+		}
 		var ue *url.Error
 		if errors.As(err, &ue) && len(r.query) > 0 {
 			// The query may hold an email address; errors end up in reports.
