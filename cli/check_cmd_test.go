@@ -256,7 +256,7 @@ func TestCheckDomainUnreachable(t *testing.T) {
 	}
 	addr := ln.Addr().String()
 	ln.Close() // nothing listens there now: connection refused
-	r, rep := chkRunJSON(t, append(chkCreds(addr), "--max-retries", "0")...)
+	r, rep := chkRunJSON(t, append(chkCreds(addr), "--max-wait", "0")...)
 	if r.code != 1 {
 		t.Fatalf("exit %d, want 1", r.code)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 
 	ucli "github.com/urfave/cli/v2"
 
@@ -26,7 +27,9 @@ func checkCommand(s *IOStreams) *ucli.Command {
 the domain answers; a token was issued; its scopes cover what the command given
 by --for needs; the connection exists and is a database connection; the
 rate-limit headroom right now; the custom domain, when given, is accepted.
-Nothing is created or changed. Exit 0 when nothing failed (warnings allowed),
+Nothing is created or changed. It tells what the tenant does now: refusals
+(429s, connection errors) are waited out for 10s, not --max-wait's 15m,
+unless --max-wait is given. Exit 0 when nothing failed (warnings allowed),
 1 when a check failed, 2 on a usage error.
 
 Scopes needed (Auth0 Management API):
@@ -69,8 +72,15 @@ func readCheckOptions(c *ucli.Context, s *IOStreams) (checkOptions, error) {
 	if o.tenant, err = readTenant(c, s); err != nil {
 		return o, err
 	}
+	if !c.IsSet("max-wait") {
+		o.tenant.MaxWait = checkMaxWait
+	}
 	return o, nil
 }
+
+// checkMaxWait is check's --max-wait: a blip is ridden out, an unreachable
+// or refusing tenant is reported within seconds.
+const checkMaxWait = 10 * time.Second
 
 // errCheckFailed makes `check` exit 1 after its report was printed.
 var errCheckFailed = fmt.Errorf("%wsome checks failed", errSilent)

@@ -6,6 +6,7 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"time"
 
 	ucli "github.com/urfave/cli/v2"
 
@@ -23,6 +24,7 @@ type tenantOptions struct {
 	Audience     string
 	Rate         float64
 	MaxRetries   int
+	MaxWait      time.Duration
 	CustomDomain string
 }
 
@@ -34,6 +36,7 @@ func readTenant(c *ucli.Context, s *IOStreams) (tenantOptions, error) {
 		Audience:   c.String("audience"),
 		Rate:       c.Float64("rate"),
 		MaxRetries: c.Int("max-retries"),
+		MaxWait:    c.Duration("max-wait"),
 	}
 	if c.IsSet("custom-domain") {
 		t.CustomDomain = c.String("custom-domain")
@@ -43,6 +46,9 @@ func readTenant(c *ucli.Context, s *IOStreams) (tenantOptions, error) {
 	}
 	if t.Rate < 0 {
 		return t, usagef("--rate must not be negative")
+	}
+	if t.MaxWait < 0 {
+		return t, usagef("--max-wait must not be negative")
 	}
 	secret, file := c.String("client-secret"), c.String("client-secret-file")
 	// Flags override the environment (and so the config file): a credential
@@ -141,10 +147,15 @@ func (t tenantOptions) client(log *slog.Logger, verbose bool) (*management.Clien
 			Rate:       t.Rate,
 			MaxRate:    t.Rate,
 			MaxRetries: t.MaxRetries,
+			MaxWait:    t.MaxWait,
 		},
 	}
+	// The flags' 0 means none; the throttle's 0 means its default.
 	if t.MaxRetries == 0 {
 		cfg.Throttle.MaxRetries = -1
+	}
+	if t.MaxWait == 0 {
+		cfg.Throttle.MaxWait = -1
 	}
 	if verbose {
 		cfg.Logger = log

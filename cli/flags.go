@@ -3,6 +3,7 @@ package cli
 import (
 	"log/slog"
 	"strings"
+	"time"
 
 	ucli "github.com/urfave/cli/v2"
 
@@ -31,7 +32,8 @@ func tenantFlags() []ucli.Flag {
 		&ucli.StringFlag{Name: "token", Usage: "a ready Management API token instead of id/secret", EnvVars: []string{"AUTH0_TOKEN"}},
 		&ucli.StringFlag{Name: "audience", Usage: "token audience (default https://DOMAIN/api/v2/)", EnvVars: []string{"AUTH0_AUDIENCE"}},
 		&ucli.Float64Flag{Name: "rate", Usage: "cap requests per second (default: learn the tenant's limit from its x-ratelimit headers)", EnvVars: []string{"A0BULK_RATE"}},
-		&ucli.IntFlag{Name: "max-retries", Value: run.DefaultMaxRetries, Usage: "retries per request after 429, 503 or a connection error", EnvVars: []string{"A0BULK_MAX_RETRIES"}},
+		&ucli.IntFlag{Name: "max-retries", Value: run.DefaultMaxRetries, Usage: "retries per request after a 5xx answer (429s and connection errors are waited out for --max-wait)", EnvVars: []string{"A0BULK_MAX_RETRIES"}},
+		&ucli.DurationFlag{Name: "max-wait", Value: time.Duration(run.Defaults().MaxWait), Usage: "how long continuous refusal by the tenant (429s, connection errors) is waited out before the run stops resumably; 0: not at all", EnvVars: []string{"A0BULK_MAX_WAIT"}},
 	}
 }
 

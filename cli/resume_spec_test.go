@@ -6,10 +6,12 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	ucli "github.com/urfave/cli/v2"
 
 	"github.com/a0bulk/a0bulk/run"
+	"github.com/a0bulk/a0bulk/throttle"
 )
 
 // resumeWith reads the create command's spec and tenant options from args,
@@ -76,5 +78,26 @@ func TestResumeRestoresSettingsIntoTheClient(t *testing.T) {
 	spec, ten = resumeWith(t, "--resume", old)
 	if spec.Concurrency != run.Defaults().Concurrency || ten.MaxRetries != run.DefaultMaxRetries || ten.Rate != 0 {
 		t.Fatalf("old report: spec %+v, client %+v; want the defaults", spec, ten)
+	}
+}
+
+// --max-wait is recorded like the other pacing settings: a resume keeps
+// it, a flag given again wins, and a report from before it was recorded
+// resumes with the default (15m).
+func TestResumeRestoresMaxWait(t *testing.T) {
+	spec, ten := resumeWith(t, "--input", "users.csv", "--connection", "DB", "--max-wait", "2h")
+	if time.Duration(spec.MaxWait) != 2*time.Hour || ten.MaxWait != 2*time.Hour {
+		t.Fatalf("fresh run: spec %v, client %v; want 2h", time.Duration(spec.MaxWait), ten.MaxWait)
+	}
+	rep := writeHeader(t, `{"max-retries":"5","max-wait":"40m0s"}`)
+	if _, ten = resumeWith(t, "--resume", rep); ten.MaxWait != 40*time.Minute {
+		t.Errorf("resume: %v, want the recorded 40m", ten.MaxWait)
+	}
+	if _, ten = resumeWith(t, "--resume", rep, "--max-wait", "0"); ten.MaxWait != 0 {
+		t.Errorf("given again: %v, want 0", ten.MaxWait)
+	}
+	old := writeHeader(t, `{"max-retries":"5"}`)
+	if _, ten = resumeWith(t, "--resume", old); ten.MaxWait != throttle.DefaultMaxWait {
+		t.Errorf("report from before max-wait: %v, want %v", ten.MaxWait, throttle.DefaultMaxWait)
 	}
 }

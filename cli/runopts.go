@@ -3,6 +3,7 @@ package cli
 import (
 	"errors"
 	"fmt"
+	"time"
 
 	ucli "github.com/urfave/cli/v2"
 
@@ -100,6 +101,9 @@ func readSettings(c *ucli.Context, mode run.Mode, st *report.Settings, given fun
 	if given("rate") {
 		st.Rate = c.Float64("rate")
 	}
+	if given("max-wait") {
+		st.MaxWait = report.Duration(c.Duration("max-wait"))
+	}
 	switch mode {
 	case run.ModeImport:
 		ints["chunk-bytes"], ints["max-jobs"] = &st.ChunkBytes, &st.MaxJobs
@@ -147,7 +151,7 @@ func checkSettings(mode run.Mode, st report.Settings) error {
 
 // paced gives the tenant options the spec's pacing: a resume restores them.
 func (t tenantOptions) paced(st report.Settings) tenantOptions {
-	t.Rate, t.MaxRetries, t.CustomDomain = st.Rate, st.MaxRetries, st.CustomDomain
+	t.Rate, t.MaxRetries, t.MaxWait, t.CustomDomain = st.Rate, st.MaxRetries, time.Duration(st.MaxWait), st.CustomDomain
 	return t
 }
 

@@ -3,6 +3,7 @@ package cli
 import (
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/a0bulk/a0bulk/report"
 	"github.com/a0bulk/a0bulk/run"
@@ -24,6 +25,14 @@ func printSummary(s *IOStreams, g globalOptions, r run.Summary) error {
 	b.WriteString("\n")
 	if r.Verified != nil {
 		fmt.Fprintf(&b, "verification emails: sent %d, failed %d\n", r.Verified.Sent, r.Verified.Failed)
+	}
+	for _, bc := range r.Buckets {
+		shape := ""
+		if bc.Limit > 0 {
+			shape = fmt.Sprintf(" (burst %d, %.4g/s)", bc.Limit, bc.PerSecond)
+		}
+		fmt.Fprintf(&b, "rate-limit bucket %s%s: %s (%d answered 429), waited %s\n",
+			bc.Name, shape, plural(int(bc.Requests), "request"), bc.RateLimited, time.Duration(bc.WaitedSeconds*float64(time.Second)).Round(time.Millisecond))
 	}
 	for _, w := range r.Warnings {
 		fmt.Fprintf(&b, "warning: %s\n", w)

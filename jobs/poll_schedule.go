@@ -8,27 +8,66 @@ import (
 
 // Poll bounds for an import run (the cli sets them on its Scheduler).
 //
-// A job is read again after a tenth of the time since it was submitted,
-// clamped to [ImportPollMin, ImportPollMax]: a job seen done late is late by
-// at most ~10% (≈ 5% on average) of its duration, and a slot stays idle only
-// that long. The cost is the number of reads per job of duration D:
+// Without anything better to go on (the run's first jobs), a job is read
+// again after a tenth of the time since it was submitted, clamped to
+// [ImportPollMin, ImportPollMax]: a job seen done late is late by at most
+// ~10% (≈ 5% on average) of its duration, and a slot stays idle only that
+// long. The cost is the number of reads per job of duration D:
 //
 //	polls(D) ≈ D/PollMin                        for D ≤ 10·PollMin
 //	polls(D) ≈ 10 + 10·ln(D / (10·PollMin))     after (10 per e-fold of time)
 //	         = 10·ln(D/PollMin) − 13
 //
 // With PollMin 250ms: a 2s job costs 8 reads, 10s 24, 60s 42, 10 min ≈ 68
-// (PollMax 30s caps the interval after 5 min). Per job that is 4 reads/s for
-// its first 2.5s, 1/s at 10s, 0.17/s at 60s: with two jobs in flight on a
-// tenant allowing 2 requests/s, polling alone is over budget only in the
-// first ~10s of a job, where the throttle paces it (no 429, reads a little
-// later); jobs of a minute use ~35% of that budget. A 1s PollMin would save
+// (PollMax 30s caps the interval after 5 min). A 1s PollMin would save
 // 10·ln 4 ≈ 14 reads per job but leaves a sub-second job's slot idle for
 // most of a second; 100ms would add 9 reads per job for little gain.
+//
+// Once a job of the run has ended, the next ones aim. The time learnt is
+// when the last job's last read found it running: a lower bound L of how
+// long it took, per record. A job of as many records is expected to take
+// E = L, and is read a step before E, then three times a step apart, then
+// backing off (doubling, never later than the tenth), a step being E/20
+// within 10ms..PollMin. L is at most a step short of the true length, so
+// a job of steady length D costs 3 reads (up to 5 for the first aimed
+// one, whose L came from the first job's coarser reads) and is seen done
+// at most a step (D/20, at most 250ms) late: ≥ 99% slot occupancy for 30s
+// jobs, ≥ 95% for 2s jobs.
+//
+// All reads of a run share a budget (Scheduler.PollRate, burst MaxJobs):
+// PollShare, a fifth, of the rate of the bucket they share with the job
+// POSTs (Auth0's "all other endpoints": jobs, tickets …), so that polling
+// never takes more than that from the imports themselves. The run takes
+// that rate from the plan the tenant's x-ratelimit-limit matches
+// (throttle.EstimateRate): Free 2/s → 0.4 reads/s (24 a minute);
+// Essentials/Professional, whose 150/min bucket shows a burst of 10 and
+// is taken as 2/s → 24 a minute, 16% of it; Enterprise 16/s → 3.2 reads/s
+// (192 a minute). Two jobs of 30s need about 8 reads a minute; jobs of 2s
+// need ~3 reads each, 3/s with both slots busy, which only Enterprise's
+// budget allows: on Essentials such jobs are bound by the bucket anyway
+// (a POST, reads and an errors read per job, past 150/min at 1 job/s).
 const (
 	ImportPollMin = 250 * time.Millisecond
 	ImportPollMax = 30 * time.Second
+	// PollShare is the share of its bucket's rate job reads may spend.
+	PollShare = 0.2
 )
+
+// A job expected to take E is first read a step before E, a step being
+// E/nearDivisor within minNearStep..PollMin; then nearSteps times a step
+// apart, then backing off (doubling).
+const (
+	nearDivisor = 20
+	minNearStep = 10 * time.Millisecond
+	nearSteps   = 3
+	// aimShare (percent): a job found done at its first read ended before
+	// it; the next aims this much earlier.
+	aimShare = 90
+)
+
+// minPollRate is the least poll budget: one read per 20s, whatever the
+// rate says.
+const minPollRate = 0.05
 
 // pollDivisor: the next read comes after elapsed/pollDivisor (see above).
 const pollDivisor = 10
@@ -41,7 +80,10 @@ const maxAims = 2
 // of the readings it is given (no clock, no I/O), for table tests.
 type pollPlan struct {
 	min, max time.Duration
-	start    time.Time // submitted (or, for a resumed job, first read)
+	start    time.Time     // submitted (or, for a resumed job, first read)
+	expect   time.Duration // how long the job should take (earlier jobs); 0: unknown
+	last     time.Time     // the last reading (not done)
+	nearEnd  int           // readings since the aim: the end is near
 
 	pendingAt time.Time // the last reading that said pending (progress 0)
 	first     reading   // the first reading that said processing
@@ -54,18 +96,48 @@ type reading struct {
 	ok  bool
 }
 
-func newPollPlan(start time.Time, min, max time.Duration, submitted bool) *pollPlan {
-	p := &pollPlan{min: min, max: max, start: start}
+func newPollPlan(start time.Time, min, max time.Duration, submitted bool, expect time.Duration) *pollPlan {
+	p := &pollPlan{min: min, max: max, start: start, expect: expect}
 	if submitted {
 		p.pendingAt = start // the POST answered pending
 	}
 	return p
 }
 
+// firstWait is the wait before a submitted job's first read: PollMin, or most
+// of the time it is expected to take.
+func (p *pollPlan) firstWait() time.Duration {
+	if p.expect <= 0 {
+		return p.min
+	}
+	return max(p.min, p.expect-p.nearStep())
+}
+
+// nearStep is the wait between reads near the expected end: a twentieth
+// of the job's expected length, within minNearStep..PollMin.
+func (p *pollPlan) nearStep() time.Duration {
+	return min(p.min, max(p.expect/nearDivisor, minNearStep))
+}
+
+// lastRead is when (since start) the job was last read running; 0: never.
+func (p *pollPlan) lastRead() time.Duration {
+	if p.last.IsZero() {
+		return 0
+	}
+	return p.last.Sub(p.start)
+}
+
 // next returns how long to wait before reading job again, job having been
 // read (not done) at now.
 func (p *pollPlan) next(now time.Time, job *management.Job) time.Duration {
+	p.last = now
 	d := min(max(now.Sub(p.start)/pollDivisor, p.min), p.max)
+	if p.expect > 0 {
+		// Past the aim: the end is near, read again soon, then back off
+		// (the job is slower than the last one).
+		d = min(d, p.nearStep()<<max(0, min(p.nearEnd-nearSteps+1, 16)))
+		p.nearEnd++
+	}
 	// time_left_seconds is whole seconds rounded up: 1 may mean a few ms, so
 	// only larger values bound the wait, and never lengthen it.
 	if job.TimeLeftSeconds != nil && *job.TimeLeftSeconds > 1 {

@@ -2,12 +2,16 @@ package jobs
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"math"
+	"reflect"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/a0bulk/a0bulk/clock"
+	"github.com/a0bulk/a0bulk/input"
 	"github.com/a0bulk/a0bulk/management"
 	"github.com/a0bulk/a0bulk/report"
 )
@@ -80,7 +84,7 @@ func TestPollPlan(t *testing.T) {
 	}
 	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	for _, c := range cases {
-		p := newPollPlan(t0, ImportPollMin, ImportPollMax, c.submitted)
+		p := newPollPlan(t0, ImportPollMin, ImportPollMax, c.submitted, 0)
 		for i, s := range c.steps {
 			job := &management.Job{Status: s.status}
 			if s.pct >= 0 {
@@ -199,5 +203,122 @@ func driveToDeadline(clk *clock.Fake, done <-chan error) error {
 				clk.Advance(d.Sub(clk.Now()))
 			}
 		}
+	}
+}
+
+// timedJobs is a tenant whose import jobs each take perRecord per record
+// from their submission, and that records when each was seen done.
+type timedJobs struct {
+	clk       *clock.Fake
+	perRecord time.Duration
+
+	mu    sync.Mutex
+	jobs  []*timedJob
+	reads int
+}
+
+type timedJob struct {
+	end, seen time.Time
+	reads     int
+}
+
+func (a *timedJobs) ImportUsers(ctx context.Context, r management.ImportRequest) (*management.Job, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	var users []json.RawMessage
+	if err := json.Unmarshal(r.Users, &users); err != nil {
+		return nil, err
+	}
+	a.jobs = append(a.jobs, &timedJob{end: a.clk.Now().Add(a.perRecord * time.Duration(len(users)))})
+	return &management.Job{ID: fmt.Sprintf("job_%d", len(a.jobs)-1), Status: management.JobPending}, nil
+}
+
+func (a *timedJobs) Job(ctx context.Context, id string) (*management.Job, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	var n int
+	fmt.Sscanf(id, "job_%d", &n)
+	j := a.jobs[n]
+	a.reads++
+	j.reads++
+	now := a.clk.Now()
+	if now.Before(j.end) {
+		return &management.Job{ID: id, Status: management.JobProcessing}, nil
+	}
+	if j.seen.IsZero() {
+		j.seen = now
+	}
+	return &management.Job{ID: id, Status: management.JobCompleted, Summary: &management.JobSummary{Inserted: 1, Total: 1}}, nil
+}
+
+func (a *timedJobs) JobErrors(ctx context.Context, id string) (*management.JobErrors, error) {
+	return &management.JobErrors{Kind: management.JobErrorsNone}, nil
+}
+
+// Once a job of the run has ended, later ones are read just before and
+// just after their expected end: each is seen done within a twentieth of
+// its length (and PollMin), in 3 reads (5 for the first aimed one).
+// The first job is polled as before (a tenth of the time since submission).
+func TestLaterJobsAimAtTheEnd(t *testing.T) {
+	for _, c := range []struct {
+		perRecord time.Duration
+		late      time.Duration
+	}{
+		{3 * time.Second, ImportPollMin}, // 30s jobs: ≥ 99% busy
+		{200 * ms, 100 * ms},             // 2s jobs: ≥ 95% busy
+	} {
+		clk := clock.NewFake(t0)
+		api := &timedJobs{clk: clk, perRecord: c.perRecord}
+		s := &Scheduler{API: api, Journal: &memJournal{}, Clock: clk, ConnectionID: "con_AAAAAAAAAAAAAAAA", MaxJobs: 1,
+			PollMin: ImportPollMin, PollMax: ImportPollMax}
+		var chunks []input.Chunk
+		for i := range 6 {
+			var emails []string
+			for k := range 10 {
+				emails = append(emails, fmt.Sprintf("u%d-%d@x", i, k))
+			}
+			chunks = append(chunks, chunk(i+1, emails...))
+		}
+		if err := driveToDeadline(clk, runAsync(s, context.Background(), feed(chunks...))); err != nil {
+			t.Fatal(err)
+		}
+		for i, j := range api.jobs {
+			late := j.seen.Sub(j.end)
+			t.Logf("%s jobs, job %d: seen %s late after %d reads", c.perRecord*10, i, late, j.reads)
+			reads := 3
+			if i == 1 {
+				reads = 5 // its bound came from the first job's coarser reads
+			}
+			if i > 0 && (late < 0 || late > c.late || j.reads > reads) {
+				t.Errorf("%s jobs, job %d: seen %s late after %d reads, want ≤ %s and ≤ %d reads", c.perRecord*10, i, late, j.reads, c.late, reads)
+			}
+		}
+	}
+}
+
+// Reads of all jobs share the run's budget: PollRate reads a second, in
+// bursts of MaxJobs.
+func TestPollBudget(t *testing.T) {
+	clk := clock.NewFake(t0)
+	s := &Scheduler{Clock: clk, MaxJobs: 2, PollRate: func() float64 { return 0.4 }}
+	s.defaults()
+	var at []time.Duration
+	done := make(chan error, 1)
+	go func() {
+		for range 5 {
+			if err := s.pollTurn(context.Background()); err != nil {
+				done <- err
+				return
+			}
+			at = append(at, clk.Now().Sub(t0))
+		}
+		done <- nil
+	}()
+	if err := driveToDeadline(clk, done); err != nil {
+		t.Fatal(err)
+	}
+	want := []time.Duration{0, 0, 2500 * ms, 5 * time.Second, 7500 * ms}
+	if !reflect.DeepEqual(at, want) {
+		t.Errorf("reads at %v, want %v", at, want)
 	}
 }

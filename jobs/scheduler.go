@@ -10,6 +10,8 @@ import (
 	"sync"
 	"time"
 
+	"golang.org/x/time/rate"
+
 	"github.com/a0bulk/a0bulk/clock"
 	"github.com/a0bulk/a0bulk/input"
 	"github.com/a0bulk/a0bulk/management"
@@ -54,12 +56,20 @@ type Scheduler struct {
 	// poll_schedule.go; default ImportPollMin..ImportPollMax) and start the
 	// backoff while the tenant's job slots are all taken.
 	PollMin, PollMax time.Duration
+	// PollRate, when set, is the budget of job reads per second across all
+	// of the run's jobs (burst MaxJobs): reads share the tenant's bucket
+	// with the job POSTs, and must not crowd them out. The run sets it to
+	// PollShare of that bucket's rate; nil: unbounded.
+	PollRate func() float64
 	// Logf, when set, receives what an operator should see: a job gone,
 	// errors that match no record, summary mismatches (never secrets).
 	Logf func(format string, args ...any)
 	// Tracef, when set, receives routine progress (a chunk submitted, a
 	// wait for a job slot): verbose output, not warnings.
 	Tracef func(format string, args ...any)
+	// OnSlotWait, when set, is told of each wait for a free tenant slot
+	// (the job-limit 429) before it starts: the run shows it.
+	OnSlotWait func(d time.Duration)
 
 	// A chunk whose POST lost its answer may have become a job: it is sent
 	// again (at most MaxResends times, default 2), and its users the tenant
@@ -88,6 +98,8 @@ type Scheduler struct {
 	// and heldUntil is when the last of those jobs must have ended.
 	held      int
 	heldUntil time.Time
+	polls     *rate.Limiter // the poll budget (PollRate)
+	perRecord time.Duration // a job's duration per record, from the last one that ended
 }
 
 // UserLookup finds users by email (the Management API's users-by-email).
@@ -284,8 +296,12 @@ func (s *Scheduler) submit(ctx context.Context, c input.Chunk) (*management.Job,
 		if left <= 0 {
 			return nil, fmt.Errorf("%w (waited %s): %w", ErrNoSlot, s.SlotWait, err)
 		}
-		s.tracef("chunk %d: the tenant's import job limit is reached; retrying in %s", c.Seq, min(wait, left))
-		if err := s.sleep(ctx, min(wait, left)); err != nil {
+		d := min(wait, left)
+		s.tracef("chunk %d: the tenant's import job limit is reached; retrying in %s", c.Seq, d)
+		if s.OnSlotWait != nil {
+			s.OnSlotWait(d)
+		}
+		if err := s.sleep(ctx, d); err != nil {
 			return nil, err
 		}
 		wait = min(2*wait, s.PollMax)

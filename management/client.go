@@ -41,7 +41,9 @@ type Config struct {
 	// Base is the innermost transport; default: a clone of http.DefaultTransport.
 	Base http.RoundTripper
 	// Throttle paces and retries API calls. Its Permanent hook is extended
-	// to stop retrying the import-job-limit 429 (a scheduling signal).
+	// to stop retrying the import-job-limit 429 (a scheduling signal). The
+	// token endpoint gets a Transport of its own (the Authentication API has
+	// its own limits), with the same retries and the same MaxWait clock.
 	Throttle throttle.Options
 	// Clock times token refreshes; default Throttle.Clock, else the wall clock.
 	Clock clock.Clock
@@ -57,7 +59,9 @@ type Client struct {
 	base     tenantURL
 	http     *http.Client
 	throttle *throttle.Transport
+	tokenThr *throttle.Transport // the token endpoint's; nil with a ready token
 	tokens   *tokenCache
+	retries  *retryHooks
 
 	mu    sync.Mutex
 	conns map[string]*Connection
@@ -122,22 +126,42 @@ func New(cfg Config) (*Client, error) {
 			AuthStyle:      oauth2.AuthStyleInParams,
 		}
 	}
-	// The token goes through its own client, not the throttle: the
-	// Authentication API has its own limit and must not spend API tokens.
-	// Verbose mode logs it like any request: path and status, never the body
-	// (which carries the secret) nor the answer (which carries the token).
-	var tokenRT http.RoundTripper = ua
-	if cfg.Logger != nil {
-		tokenRT = &logTransport{next: ua, log: cfg.Logger}
-	}
-	tokenHTTP := &http.Client{Transport: tokenRT, CheckRedirect: noRedirects, Timeout: tokenTimeout}
-	tokens := newTokenCache(static, cc, tokenHTTP, clk)
-
 	opts := cfg.Throttle
 	opts.Permanent = permanent(cfg.Throttle.Permanent)
 	if opts.Clock == nil {
 		opts.Clock = clk
 	}
+	if opts.Refusals == nil {
+		// One clock of continuous refusal for the whole client: a token
+		// endpoint refusing is the tenant refusing.
+		opts.Refusals = throttle.NewRefusals(opts.MaxWait)
+	}
+	hooks := &retryHooks{user: cfg.Throttle.OnRetry, log: cfg.Logger}
+	opts.OnRetry = hooks.onRetry
+
+	// The token goes through its own throttle, not the API's: the
+	// Authentication API has its own limit and must not spend API tokens.
+	// A client-credentials request changes nothing in the tenant, so it is
+	// sent again after any connection failure. Verbose mode logs it like
+	// any request: path and status, never the body (which carries the
+	// secret) nor the answer (which carries the token).
+	var tokenThr *throttle.Transport
+	var tokenRT http.RoundTripper = ua
+	if cc != nil {
+		to := throttle.Options{
+			Rate: opts.Rate, Burst: opts.Burst, MaxRate: opts.MaxRate, MaxRetries: opts.MaxRetries,
+			Clock: opts.Clock, Rand: opts.Rand, Refusals: opts.Refusals, Resendable: true, OnRetry: hooks.onRetry,
+		}
+		tokenThr = throttle.New(ua, to)
+		tokenRT = tokenThr
+	}
+	if cfg.Logger != nil {
+		tokenRT = &logTransport{next: tokenRT, log: cfg.Logger}
+	}
+	// No overall timeout: the throttle may wait refusals out for MaxWait;
+	// each attempt is bounded by the base transport's timeouts.
+	tokenHTTP := &http.Client{Transport: tokenRT, CheckRedirect: noRedirects}
+	tokens := newTokenCache(static, cc, tokenHTTP, clk)
 	// The token is attached after the throttle's wait, not before it: a
 	// request paced (or backing off) longer than the token's refresh margin
 	// would otherwise leave with a token that expired while it waited, and
@@ -155,18 +179,18 @@ func New(cfg Config) (*Client, error) {
 		base:     tenant,
 		http:     &http.Client{Transport: rt, CheckRedirect: noRedirects},
 		throttle: thr,
+		tokenThr: tokenThr,
 		tokens:   tokens,
+		retries:  hooks,
 		conns:    map[string]*Connection{},
 		clock:    sc,
 	}, nil
 }
 
-// Timeouts: generous for a tenant under load (an import POST carries 500 KB),
-// short enough that a dead peer ends a cron run instead of hanging it.
-const (
-	responseHeaderTimeout = 2 * time.Minute
-	tokenTimeout          = time.Minute
-)
+// responseHeaderTimeout: generous for a tenant under load (an import POST
+// carries 500 KB), short enough that a dead peer is retried (or settled by
+// reading back) instead of hanging a cron run.
+const responseHeaderTimeout = 2 * time.Minute
 
 // noRedirects: the API does not redirect, and following one would carry the
 // bearer token to wherever it points.
@@ -196,6 +220,38 @@ func (c *Client) Headroom() (limit, remaining int, reset time.Time, ok bool) {
 
 // CurrentRate is the throttle's current pace in requests per second.
 func (c *Client) CurrentRate() float64 { return c.throttle.CurrentRate() }
+
+// PacingStats are the counters of every request so far: the API's buckets,
+// and the token endpoint's as a bucket named "token" once it was called.
+func (c *Client) PacingStats() throttle.Stats {
+	st := c.throttle.Stats()
+	if c.tokenThr == nil {
+		return st
+	}
+	tok := c.tokenThr.Stats()
+	if tok.Requests == 0 {
+		return st
+	}
+	b := throttle.BucketStats{Name: TokenBucket, Requests: tok.Requests, RateLimited: tok.RateLimited, Waited: tok.Waited}
+	for _, tb := range tok.Buckets {
+		b.Held = max(b.Held, tb.Held)
+		b.Limit, b.Rate = max(b.Limit, tb.Limit), max(b.Rate, tb.Rate)
+	}
+	st.Requests += tok.Requests
+	st.Retries += tok.Retries
+	st.RateLimited += tok.RateLimited
+	st.Waited += tok.Waited
+	st.Buckets = append(st.Buckets, b)
+	return st
+}
+
+// TokenBucket names the token endpoint's requests in PacingStats.
+const TokenBucket = "token"
+
+// WatchRetries makes fn see every retry from now on (with
+// Config.Throttle.OnRetry, not instead of it): a run shows its waits on its
+// progress line. A nil fn stops watching.
+func (c *Client) WatchRetries(fn func(throttle.RetryEvent)) { c.retries.watch.Store(&fn) }
 
 // TokenInfo reports the scopes and expiry of the token in use, fetching one
 // if needed.
@@ -234,6 +290,11 @@ func (c *Client) do(ctx context.Context, r request) (int, []byte, error) {
 	}
 	resp, err := c.http.Do(req)
 	if err != nil {
+		var refused *throttle.RefusedError
+		if errors.As(err, &refused) {
+			// It names the route; the URL would add only a user's id.
+			return 0, nil, refused
+		}
 		var ue *url.Error
 		if errors.As(err, &ue) && len(r.query) > 0 {
 			// The query may hold an email address; errors end up in reports.

@@ -141,7 +141,7 @@ func writeRaw(status int, body string) http.HandlerFunc {
 
 // testThrottle never waits and never retries, so stubs see each call once.
 func testThrottle() throttle.Options {
-	return throttle.Options{Rate: 1e6, Burst: 1e6, MaxRate: 1e6, MaxRetries: -1, Clock: clock.Real{}}
+	return throttle.Options{Rate: 1e6, Burst: 1e6, MaxRate: 1e6, MaxRetries: -1, MaxWait: -1, Clock: clock.Real{}}
 }
 
 var t0 = time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)

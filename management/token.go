@@ -140,8 +140,18 @@ func (tc *tokenCache) invalidate(ctx context.Context, used string) {
 }
 
 func (tc *tokenCache) fetchLocked(ctx context.Context) (string, error) {
-	t, err := tc.conf.Token(context.WithValue(ctx, oauth2.HTTPClient, tc.http))
+	// The fetch gets a context of its own that only ctx's cancellation
+	// reaches: ctx may belong to an API request, and that request's
+	// httptrace would see the token POST written and take the API request
+	// itself for sent (an unknown fate, when nothing was sent).
+	fctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	defer context.AfterFunc(ctx, cancel)()
+	t, err := tc.conf.Token(context.WithValue(fctx, oauth2.HTTPClient, tc.http))
 	if err != nil {
+		if cerr := ctx.Err(); cerr != nil {
+			err = cerr // the caller's reason, not the detached context's
+		}
 		return "", tc.scrub(err)
 	}
 	now := tc.clock.Now()

@@ -1,13 +1,17 @@
 package management
 
 import (
+	"context"
 	"errors"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"time"
+
+	"github.com/a0bulk/a0bulk/throttle"
 )
 
 // The client's RoundTripper chain, outer to inner:
@@ -152,6 +156,44 @@ func (t *logTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	t.log.LogAttrs(req.Context(), slog.LevelInfo, "management API request", attrs...)
 	return resp, err
+}
+
+// retryHooks fan a throttle retry out to whoever watches: the caller's
+// Config.Throttle.OnRetry, the verbose log and a run's progress display
+// (WatchRetries). It runs on the retrying request's goroutine, from any
+// number of them at once.
+type retryHooks struct {
+	user  func(throttle.RetryEvent)
+	log   *slog.Logger // nil unless verbose
+	watch atomic.Pointer[func(throttle.RetryEvent)]
+}
+
+func (h *retryHooks) onRetry(e throttle.RetryEvent) {
+	if h.log != nil {
+		logRetry(h.log, e)
+	}
+	if h.user != nil {
+		h.user(e)
+	}
+	if fn := h.watch.Load(); fn != nil && *fn != nil {
+		(*fn)(e)
+	}
+}
+
+// logRetry is the verbose line of one retry: the route with its ids as
+// {id} (never a query or a body), what caused it and the wait before it.
+func logRetry(log *slog.Logger, e throttle.RetryEvent) {
+	attrs := []slog.Attr{
+		slog.String("method", e.Method),
+		slog.String("route", e.Route),
+	}
+	if e.Err != nil {
+		attrs = append(attrs, slog.String("error", logSafeError(e.Err)))
+	} else {
+		attrs = append(attrs, slog.Int("status", e.Status))
+	}
+	attrs = append(attrs, slog.Duration("wait", e.Wait), slog.Int("retry", e.Attempt))
+	log.LogAttrs(context.Background(), slog.LevelDebug, "management API retry", attrs...)
 }
 
 // logSafeError drops the URL (and so the query) from transport errors.

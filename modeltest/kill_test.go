@@ -9,6 +9,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/a0bulk/a0bulk/report"
 )
@@ -148,8 +149,9 @@ func (k *killSwitch) Observe(report.Entry) {
 	}
 }
 
-func (k *killSwitch) RecordRead() {}
-func (k *killSwitch) Stop()       {}
+func (k *killSwitch) RecordRead()               {}
+func (k *killSwitch) Waiting(string, time.Time) {}
+func (k *killSwitch) Stop()                     {}
 
 // wasKilled reports whether the kill happened.
 func (k *killSwitch) wasKilled() bool {

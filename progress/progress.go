@@ -1,12 +1,14 @@
 // Package progress shows a run's advance on stderr: a progressbar/v3 bar on
 // a terminal, a plain line every few seconds elsewhere (cron mail and log
 // files), nothing with --quiet. The run feeds it (run.Progress): records
-// read, and every journal entry, the only source of counts.
+// read, and every journal entry, the only source of counts, and every
+// wait (the tenant's rate limit, an import slot), shown until it ends.
 package progress
 
 import (
 	"fmt"
 	"io"
+	"math"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -20,6 +22,10 @@ import (
 type Display interface {
 	RecordRead()
 	Observe(report.Entry)
+	// Waiting says the run is held back until until, for what: the line
+	// says "waiting 12s for " + what ("the tenant's rate limit", "an
+	// import slot") until then. Of several waits at once the longest shows.
+	Waiting(what string, until time.Time)
 	Stop()
 }
 
@@ -46,9 +52,43 @@ func New(w io.Writer, o Options) Display {
 
 type counts struct {
 	read, settled, failed, invalid, chunks atomic.Int64
+
+	now  func() time.Time // default time.Now: displays draw on the wall clock
+	mu   sync.Mutex
+	what string
+	till time.Time
 }
 
 func (p *counts) RecordRead() { p.read.Add(1) }
+
+func (p *counts) Waiting(what string, until time.Time) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.clock().Before(p.till) && !until.After(p.till) {
+		return // a longer wait is showing
+	}
+	p.what, p.till = what, until
+}
+
+func (p *counts) clock() time.Time {
+	if p.now != nil {
+		return p.now()
+	}
+	return time.Now()
+}
+
+// waiting is the wait to show, "" when none: "waiting 12s for the
+// tenant's rate limit", seconds rounded up.
+func (p *counts) waiting() string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	left := p.till.Sub(p.clock())
+	if left <= 0 {
+		return ""
+	}
+	secs := time.Duration(math.Ceil(left.Seconds())) * time.Second
+	return fmt.Sprintf("waiting %s for %s", secs, p.what)
+}
 
 func (p *counts) Observe(e report.Entry) {
 	switch {
@@ -66,8 +106,12 @@ func (p *counts) Observe(e report.Entry) {
 }
 
 func (p *counts) line() string {
-	return fmt.Sprintf("read %d · settled %d (invalid %d, failed %d) · chunks submitted %d",
+	l := fmt.Sprintf("read %d · settled %d (invalid %d, failed %d) · chunks submitted %d",
 		p.read.Load(), p.settled.Load(), p.invalid.Load(), p.failed.Load(), p.chunks.Load())
+	if w := p.waiting(); w != "" {
+		l += " · " + w
+	}
+	return l
 }
 
 // plainDisplay writes a line every interval: nothing animated, friendly to

@@ -2,7 +2,9 @@ package progress
 
 import (
 	"bytes"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/a0bulk/a0bulk/report"
 )
@@ -44,4 +46,51 @@ func TestPlainStopsOnce(t *testing.T) {
 	}
 	d.Stop()
 	d.Stop()
+}
+
+// A wait shows on the line until it ends, in whole seconds rounded up; of
+// two waits at once the longer shows, and a later one replaces an ended one.
+func TestWaitingShowsUntilItEnds(t *testing.T) {
+	now := time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
+	c := &counts{now: func() time.Time { return now }}
+	c.Waiting("the tenant's rate limit", now.Add(11500*time.Millisecond))
+	c.Waiting("an import slot", now.Add(2*time.Second)) // shorter: the rate limit stays
+	want := "read 0 · settled 0 (invalid 0, failed 0) · chunks submitted 0 · waiting 12s for the tenant's rate limit"
+	if got := c.line(); got != want {
+		t.Fatalf("line %q, want %q", got, want)
+	}
+	now = now.Add(12 * time.Second)
+	if got := c.line(); strings.Contains(got, "waiting") {
+		t.Errorf("line %q after the wait ended", got)
+	}
+	c.Waiting("an import slot", now.Add(4*time.Second))
+	if got := c.line(); !strings.HasSuffix(got, " · waiting 4s for an import slot") {
+		t.Errorf("line %q, want the slot wait", got)
+	}
+}
+
+// The plain lines (cron, logs) carry the wait too.
+func TestPlainLineShowsTheWait(t *testing.T) {
+	lines := make(chanWriter, 1)
+	p := newPlain(lines, "import", time.Millisecond)
+	p.Waiting("the tenant's rate limit", time.Now().Add(time.Hour))
+	var got string
+	for !strings.Contains(got, "waiting") { // a line may be drawn before Waiting
+		got = <-lines
+	}
+	p.Stop()
+	if want := "a0bulk import: read 0 · settled 0 (invalid 0, failed 0) · chunks submitted 0 · waiting 1h0m0s for the tenant's rate limit\n"; got != want {
+		t.Errorf("plain line %q, want %q", got, want)
+	}
+}
+
+// chanWriter hands each write to the test; it drops what nobody reads.
+type chanWriter chan string
+
+func (c chanWriter) Write(b []byte) (int, error) {
+	select {
+	case c <- string(b):
+	default:
+	}
+	return len(b), nil
 }

@@ -86,9 +86,14 @@ type Settings struct {
 	CustomDomain   string `json:"custom-domain,omitempty"`
 	AppClientID    string `json:"app-client-id,omitempty"`
 
-	// Pacing (every mode).
-	Rate       float64 `json:"rate,string"`
-	MaxRetries int     `json:"max-retries,string"`
+	// Pacing (every mode). MaxRetries bounds a request's retries after 5xx
+	// answers (before max-wait was recorded it bounded 429s and connection
+	// failures too); MaxWait is how long continuous refusal (429s,
+	// connection failures) is waited out, 0 meaning not at all. A report
+	// from before max-wait gets the default (ReadHeaderOver).
+	Rate       float64  `json:"rate,string"`
+	MaxRetries int      `json:"max-retries,string"`
+	MaxWait    Duration `json:"max-wait"`
 
 	// Sync: how new and changed users are sent, and the state file.
 	SyncMode string `json:"sync_mode,omitempty"`

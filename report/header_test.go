@@ -68,14 +68,16 @@ func TestReadHeader(t *testing.T) {
 // its day) for it; a recorded zero stays zero.
 func TestReadHeaderOverKeepsWhatIsNotRecorded(t *testing.T) {
 	dir := t.TempDir()
-	base := Settings{ChunkBytes: 500000, MaxJobs: 2, Concurrency: 8, MaxRetries: 5}
+	base := Settings{ChunkBytes: 500000, MaxJobs: 2, Concurrency: 8, MaxRetries: 5, MaxWait: Duration(15 * time.Minute)}
 	for name, tc := range map[string]struct {
 		extra string
 		want  Settings
 	}{
 		"before tuning was recorded": {`{"format":"","map":""}`, base},
 		"no extra at all":            {``, base},
-		"recorded zeros":             {`{"max-retries":"0","concurrency":"3","chunk-bytes":"3000","max-jobs":"1"}`, Settings{ChunkBytes: 3000, MaxJobs: 1, Concurrency: 3}},
+		"recorded zeros":             {`{"max-retries":"0","concurrency":"3","chunk-bytes":"3000","max-jobs":"1","max-wait":"0s"}`, Settings{ChunkBytes: 3000, MaxJobs: 1, Concurrency: 3}},
+		"before max-wait":            {`{"max-retries":"2","concurrency":"3","chunk-bytes":"3000","max-jobs":"1"}`, Settings{ChunkBytes: 3000, MaxJobs: 1, Concurrency: 3, MaxRetries: 2, MaxWait: Duration(15 * time.Minute)}},
+		"max-wait recorded":          {`{"max-wait":"2h0m0s"}`, Settings{ChunkBytes: 500000, MaxJobs: 2, Concurrency: 8, MaxRetries: 5, MaxWait: Duration(2 * time.Hour)}},
 	} {
 		extra := ""
 		if tc.extra != "" {

@@ -28,10 +28,13 @@ type Tenant interface {
 }
 
 // Progress shows a run's advance. The journal feeds Observe (it is the only
-// source of counts); the reader calls RecordRead for each record read.
+// source of counts); the reader calls RecordRead for each record read; a
+// wait of the run (a retry the tenant refused, no free import slot) is
+// shown with Waiting until it ends: "waiting 12s for " + what.
 type Progress interface {
 	RecordRead()
 	Observe(report.Entry)
+	Waiting(what string, until time.Time)
 	Stop()
 }
 
@@ -67,6 +70,10 @@ type Env struct {
 	// PollMin overrides the first wait between job reads of the import
 	// scheduler and of verification jobs (0: their defaults).
 	PollMin time.Duration
+	// PollRate overrides the import scheduler's budget of job reads per
+	// second (0: jobs.PollShare of the rate of the plan the tenant's
+	// x-ratelimit-limit matches).
+	PollRate float64
 }
 
 func (e *Env) defaults() {
@@ -100,9 +107,10 @@ func (e *Env) progress(t Task) Progress {
 
 type noProgress struct{}
 
-func (noProgress) RecordRead()          {}
-func (noProgress) Observe(report.Entry) {}
-func (noProgress) Stop()                {}
+func (noProgress) RecordRead()               {}
+func (noProgress) Observe(report.Entry)      {}
+func (noProgress) Waiting(string, time.Time) {}
+func (noProgress) Stop()                     {}
 
 // connect calls Connect, refusing an Env without one.
 func (e *Env) connect() (Tenant, error) {

@@ -1,7 +1,10 @@
 package run
 
 import (
+	"errors"
 	"fmt"
+
+	"github.com/a0bulk/a0bulk/throttle"
 )
 
 // UsageError is a bad flag, argument, configuration or report, found before
@@ -43,3 +46,28 @@ func (e *StoppedError) Error() string {
 }
 
 func (e *StoppedError) Unwrap() error { return e.Cause }
+
+// RefusedError: the tenant refused every request for --max-wait (429s,
+// connection failures), so the run stopped; nothing it was refusing took
+// effect, and Resume finishes the run. Err is the error as it came.
+type RefusedError struct {
+	Refused *throttle.RefusedError
+	Resume  string
+	Err     error
+}
+
+func (e *RefusedError) Error() string {
+	return e.Refused.Error() + "; resume with: " + e.Resume
+}
+
+func (e *RefusedError) Unwrap() error { return e.Err }
+
+// refusedStop is err as a *RefusedError with the resume hint when the
+// tenant's refusals stopped the run, else err.
+func refusedStop(err error, resume string) error {
+	var r *throttle.RefusedError
+	if !errors.As(err, &r) {
+		return err
+	}
+	return &RefusedError{Refused: r, Resume: resume, Err: err}
+}

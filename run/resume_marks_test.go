@@ -85,7 +85,7 @@ func (e *killEnv) attempt(resume bool, stopStatus report.Status) (*Summary, erro
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	env := Env{Connect: testConnect(e.t, e.url), Clock: e.runClock, PollMin: time.Millisecond, Grace: time.Millisecond}
+	env := Env{Connect: testConnect(e.t, e.url), Clock: e.runClock, PollMin: time.Millisecond, PollRate: 1000, Grace: time.Millisecond}
 	if stopStatus != "" {
 		stop := &stopAt{status: stopStatus, cancel: cancel}
 		env.Progress = func(Task) Progress { return stop }

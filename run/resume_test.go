@@ -107,8 +107,9 @@ type stopAt struct {
 	once   sync.Once
 }
 
-func (s *stopAt) RecordRead() {}
-func (s *stopAt) Stop()       {}
+func (s *stopAt) RecordRead()               {}
+func (s *stopAt) Waiting(string, time.Time) {}
+func (s *stopAt) Stop()                     {}
 func (s *stopAt) Observe(e report.Entry) {
 	if e.Status == s.status {
 		s.once.Do(s.cancel)
@@ -175,7 +176,7 @@ func TestStoppedRunResumesExactly(t *testing.T) {
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
 			stop := &stopAt{status: tc.stopAt, cancel: cancel}
-			env := Env{Connect: testConnect(t, ts.URL), PollMin: time.Millisecond, Grace: time.Millisecond,
+			env := Env{Connect: testConnect(t, ts.URL), PollMin: time.Millisecond, PollRate: 1000, Grace: time.Millisecond,
 				Progress: func(Task) Progress { return stop }}
 			sum, err := Run(ctx, env, spec)
 			var stopped *StoppedError
@@ -207,7 +208,7 @@ func TestStoppedRunResumesExactly(t *testing.T) {
 			if resumed.ChunkBytes != spec.ChunkBytes || resumed.Concurrency != spec.Concurrency || !resumed.RandomPassword || resumed.Inputs[0] != in {
 				t.Fatalf("recorded spec %+v lost the first run's settings", resumed)
 			}
-			sum, err = Run(context.Background(), Env{Connect: testConnect(t, ts.URL), PollMin: time.Millisecond}, resumed)
+			sum, err = Run(context.Background(), Env{Connect: testConnect(t, ts.URL), PollMin: time.Millisecond, PollRate: 1000}, resumed)
 			var inc *IncompleteError
 			if err != nil && !errors.As(err, &inc) {
 				t.Fatalf("resume: %v", err)

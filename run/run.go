@@ -10,6 +10,7 @@ import (
 	"github.com/a0bulk/a0bulk/jobs"
 	"github.com/a0bulk/a0bulk/management"
 	"github.com/a0bulk/a0bulk/report"
+	"github.com/a0bulk/a0bulk/throttle"
 )
 
 // Run runs an import, create or sync to its end. It returns the run's
@@ -42,6 +43,8 @@ type started struct {
 	counter  *byteCounter
 	read     *readCount
 	problems *problemCollector
+	waits    *waits
+	unwatch  func() // stops showing the tenant's retries
 }
 
 // start connects, plans the journal (every exit-2 check before any
@@ -56,10 +59,12 @@ func start(ctx context.Context, env *Env, spec Spec, in inputs) (*started, error
 	if err != nil {
 		return nil, err
 	}
+	w, unwatch := watchWaits(env, tenant)
 	conn, err := databaseConnection(ctx, tenant, spec.Connection)
 	if err != nil {
+		unwatch()
 		jp.discard()
-		return nil, err
+		return nil, refusedStop(err, spec.againHint())
 	}
 	if err := jp.bindConnection(conn.ID); err != nil {
 		return nil, err
@@ -68,9 +73,11 @@ func start(ctx context.Context, env *Env, spec Spec, in inputs) (*started, error
 	if jp.res != nil {
 		in.byLine = jp.res.State.Header.KeyedByLine()
 	}
-	r := &started{env: env, spec: spec, in: in, tenant: tenant, conn: conn, counter: &byteCounter{}, read: &readCount{}, problems: &problemCollector{}}
+	r := &started{env: env, spec: spec, in: in, tenant: tenant, conn: conn, counter: &byteCounter{}, read: &readCount{}, problems: &problemCollector{},
+		waits: w, unwatch: unwatch}
 	r.start = jp.startFrom(tenant)
 	if r.journal, r.state, err = jp.open(); err != nil {
+		unwatch()
 		jp.discard()
 		return nil, err
 	}
@@ -83,6 +90,7 @@ func start(ctx context.Context, env *Env, spec Spec, in inputs) (*started, error
 func (r *started) showProgress() {
 	r.prog = r.env.progress(Task{Command: string(r.spec.Mode), TotalBytes: r.in.totalBytes(), BytesRead: r.counter.Load})
 	r.journal.Observe(r.prog.Observe)
+	r.waits.show(r.prog)
 }
 
 func (r *started) source() source {
@@ -99,9 +107,24 @@ func (r *started) scheduler(upsert bool, maybeSent func(report.Key) (time.Time, 
 		SendCompletionEmail: r.spec.SendCompletionEmail, MaxJobs: r.spec.MaxJobs, SlotWait: time.Duration(r.spec.SlotWait),
 		PollMin: r.env.PollMin,
 		Users:   r.tenant, Connection: r.conn.Name, RunStarted: r.start, MaybeSent: maybeSent,
-		Logf:   func(format string, args ...any) { log.Warn(fmt.Sprintf(format, args...)) },
-		Tracef: func(format string, args ...any) { log.Debug(fmt.Sprintf(format, args...)) },
+		OnSlotWait: func(d time.Duration) { r.waits.wait("an import slot", d) },
+		PollRate:   r.pollRate,
+		Logf:       func(format string, args ...any) { log.Warn(fmt.Sprintf(format, args...)) },
+		Tracef:     func(format string, args ...any) { log.Debug(fmt.Sprintf(format, args...)) },
 	}
+}
+
+// pollRate is the import scheduler's budget of job reads per second: a
+// share of the rate of the bucket they go to, taken from the plan the
+// tenant's bucket size matches (the headers last seen are those of the
+// job requests themselves once the first job is submitted).
+func (r *started) pollRate() float64 {
+	if r.env.PollRate > 0 {
+		return r.env.PollRate
+	}
+	limit, _, _, ok := r.tenant.Headroom()
+	rate, _ := throttle.EstimateRate(r.spec.Rate, limit, ok)
+	return jobs.PollShare * rate
 }
 
 // runner is the one create runner of every run. A resumed run keeps the
@@ -177,6 +200,7 @@ func migrate(ctx context.Context, env *Env, spec Spec) (*Summary, error) {
 	if err != nil {
 		return nil, err
 	}
+	defer r.unwatch()
 	defer r.journal.Close()
 	r.showProgress()
 	defer r.prog.Stop()
@@ -184,7 +208,7 @@ func migrate(ctx context.Context, env *Env, spec Spec) (*Summary, error) {
 	resume := newResumePlan(r.state)
 	errs, warnings := r.send(ctx, spec.Upsert, resume.admit, resume)
 	r.prog.Stop()
-	return finish(ctx, spec, r.journal, r.problems, r.read, warnings, nil, errs...)
+	return finish(ctx, spec, r.journal, r.problems, r.read, warnings, nil, r.tenant, errs...)
 }
 
 // databaseConnection finds the run's connection and refuses any that is

@@ -7,6 +7,7 @@ import (
 	"github.com/a0bulk/a0bulk/input"
 	"github.com/a0bulk/a0bulk/jobs"
 	"github.com/a0bulk/a0bulk/report"
+	"github.com/a0bulk/a0bulk/throttle"
 )
 
 // Mode is what a run does; it is the report header's "mode".
@@ -45,7 +46,7 @@ type Spec struct {
 func Defaults() report.Settings {
 	return report.Settings{
 		ChunkBytes: DefaultChunkBytes, MaxJobs: jobs.DefaultMaxJobs, SlotWait: report.Duration(jobs.DefaultSlotWait),
-		Concurrency: create.DefaultConcurrency, MaxRetries: DefaultMaxRetries,
+		Concurrency: create.DefaultConcurrency, MaxRetries: DefaultMaxRetries, MaxWait: report.Duration(throttle.DefaultMaxWait),
 	}
 }
 
@@ -53,7 +54,8 @@ func Defaults() report.Settings {
 const (
 	// DefaultChunkBytes keeps import files a margin under Auth0's 500 KB.
 	DefaultChunkBytes = 500000
-	// DefaultMaxRetries is the throttle's retries per request.
+	// DefaultMaxRetries is the throttle's retries per request after 5xx
+	// answers (429s and connection failures are waited out for MaxWait).
 	DefaultMaxRetries = 5
 )
 
@@ -108,6 +110,15 @@ func NextStep(mode, reportPath string, p report.RunState) string {
 		return "a0bulk verify --report " + reportPath + " (emails of unknown outcome are not sent twice)"
 	}
 	return ""
+}
+
+// againHint is what finishes a run that stopped before its report was
+// written: the same command (a resume's, the same --resume).
+func (s Spec) againHint() string {
+	if s.Resume != "" {
+		return s.resumeHint(s.Resume)
+	}
+	return "the same command (nothing was sent and no report was written)"
 }
 
 // resumeHint is what finishes a run that stopped early.

@@ -51,7 +51,7 @@ func TestPipedInputIsSpooledAndResumes(t *testing.T) {
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
 			stop := &stopAt{status: report.Submitted, cancel: cancel}
-			env.Connect, env.PollMin, env.Grace = testConnect(t, ts.URL), time.Millisecond, time.Millisecond
+			env.Connect, env.PollMin, env.PollRate, env.Grace = testConnect(t, ts.URL), time.Millisecond, 1000, time.Millisecond
 			env.Progress = func(Task) Progress { return stop }
 			sum, err := Run(ctx, env, spec)
 			var stopped *StoppedError
@@ -80,7 +80,7 @@ func TestPipedInputIsSpooledAndResumes(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			_, err = Run(context.Background(), Env{Connect: testConnect(t, ts.URL), PollMin: time.Millisecond}, resumed)
+			_, err = Run(context.Background(), Env{Connect: testConnect(t, ts.URL), PollMin: time.Millisecond, PollRate: 1000}, resumed)
 			var inc *IncompleteError
 			if err != nil && !errors.As(err, &inc) {
 				t.Fatalf("resume: %v", err)

@@ -20,6 +20,9 @@ type Summary struct {
 	Counts   map[string]int `json:"counts"`
 	Verified *VerifyCounts  `json:"verification,omitempty"`
 	Chunks   int            `json:"chunks_submitted,omitempty"`
+	// Buckets are the tenant's rate-limit buckets the run's requests went
+	// to: requests, 429s and time waited in each (bucketsOf).
+	Buckets  []BucketCounts `json:"rate_limit_buckets,omitempty"`
 	Warnings []string       `json:"warnings,omitempty"`
 	Problems []string       `json:"problems,omitempty"`
 	Resume   string         `json:"resume_command,omitempty"`
@@ -67,8 +70,8 @@ func outcome(t report.Tally) error {
 // appends to another run's report), flushes the journal, builds the summary
 // and picks the error that decides the exit code: a stop first, then a run
 // that could not complete, then records that did not succeed (outcomeOf;
-// nil: outcome).
-func finish(ctx context.Context, spec Spec, journal *report.Writer, problems *problemCollector, read *readCount, warnings []string, outcomeOf func(report.Tally) error, errs ...error) (*Summary, error) {
+// nil: outcome). tenant's requests are counted by bucket (nil: none).
+func finish(ctx context.Context, spec Spec, journal *report.Writer, problems *problemCollector, read *readCount, warnings []string, outcomeOf func(report.Tally) error, tenant Tenant, errs ...error) (*Summary, error) {
 	t := journal.Tally()
 	inFlight := journal.InFlight()
 	var end *report.End
@@ -89,7 +92,7 @@ func finish(ctx context.Context, spec Spec, journal *report.Writer, problems *pr
 		errs = append(errs, fmt.Errorf("flushing report: %w", err))
 	}
 	sum := &Summary{Command: string(spec.Mode), Report: journal.Path(), Records: t.Total(), Counts: map[string]int{},
-		Chunks: t.ChunksSubmitted, Warnings: warnings, Problems: problems.list()}
+		Chunks: t.ChunksSubmitted, Buckets: bucketsOf(tenant), Warnings: warnings, Problems: problems.list()}
 	for _, st := range report.FinalStatuses {
 		sum.Counts[string(st)] = t.Final[st]
 	}
@@ -105,6 +108,7 @@ func finish(ctx context.Context, spec Spec, journal *report.Writer, problems *pr
 		runErr = &StoppedError{Cause: context.Cause(ctx), Resume: hint}
 	case runErr != nil:
 		sum.Resume = hint
+		runErr = refusedStop(runErr, hint)
 	case sum.Progress.State == report.StateIncomplete && end != nil:
 		// Nothing failed, yet records are not final (a job that may still
 		// import them): never exit 0 on a run that is not done.

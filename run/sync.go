@@ -40,6 +40,7 @@ func syncRun(ctx context.Context, env *Env, spec Spec) (*Summary, error) {
 	if err != nil {
 		return nil, err
 	}
+	defer r.unwatch()
 	defer r.journal.Close()
 	tracker := newSyncTracker(store)
 	// Before any record: every confirmed outcome must reach the state.
@@ -70,7 +71,7 @@ func syncRun(ctx context.Context, env *Env, spec Spec) (*Summary, error) {
 	if err := store.Flush(); err != nil {
 		errs = append(errs, fmt.Errorf("writing the sync state: %w", err))
 	}
-	return finish(ctx, spec, r.journal, r.problems, r.read, warnings, nil, errs...)
+	return finish(ctx, spec, r.journal, r.problems, r.read, warnings, nil, r.tenant, errs...)
 }
 
 // openState opens (and locks) the sync state.

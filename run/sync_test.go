@@ -93,7 +93,7 @@ func (e *syncEnv) spec(input string) Spec {
 // env reaches the sandbox through the real client; jobs are polled soon,
 // the sandbox finishing them at once.
 func (e *syncEnv) env() Env {
-	return Env{Connect: testConnect(e.t, e.ts.URL), PollMin: 5 * time.Millisecond}
+	return Env{Connect: testConnect(e.t, e.ts.URL), PollMin: 5 * time.Millisecond, PollRate: 1000}
 }
 
 // sync runs a sync of input to its end.

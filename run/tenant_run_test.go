@@ -41,7 +41,7 @@ func newTestTenant(t *testing.T, cfg sandbox.Config) *testTenant {
 func (tt *testTenant) sb() *sandbox.Server { return tt.cur.Load() }
 
 func (tt *testTenant) env(t *testing.T) Env {
-	return Env{Connect: testConnect(t, "http://"+tt.host), Target: TenantOf(tt.host, "cid", ""), PollMin: time.Millisecond, Grace: time.Millisecond}
+	return Env{Connect: testConnect(t, "http://"+tt.host), Target: TenantOf(tt.host, "cid", ""), PollMin: time.Millisecond, PollRate: 1000, Grace: time.Millisecond}
 }
 
 // requests counts what the tenant was sent, token requests included.

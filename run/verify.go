@@ -58,6 +58,8 @@ func Verify(ctx context.Context, env Env, vs VerifySpec) (*Summary, error) {
 	if err != nil {
 		return nil, err
 	}
+	waits, unwatch := watchWaits(&env, tenant)
+	defer unwatch()
 	var (
 		journal *report.Writer
 		targets func(func(verifyTarget) error) error
@@ -78,6 +80,7 @@ func Verify(ctx context.Context, env Env, vs VerifySpec) (*Summary, error) {
 	prog := env.progress(Task{Command: string(ModeVerify)})
 	journal.Observe(prog.Observe)
 	defer prog.Stop()
+	waits.show(prog)
 
 	workCtx, stopWork := env.graceContext(ctx)
 	defer stopWork()
@@ -147,7 +150,7 @@ func Verify(ctx context.Context, env Env, vs VerifySpec) (*Summary, error) {
 		read.n.Store(targetsRead)
 		read.done.Store(readErr == nil)
 	}
-	sum, err := finish(ctx, Spec{Mode: ModeVerify}, journal, problems, read, nil, outcomeOf, readErr, fatalErr)
+	sum, err := finish(ctx, Spec{Mode: ModeVerify}, journal, problems, read, nil, outcomeOf, tenant, readErr, fatalErr)
 	if sum != nil && sum.Verified == nil {
 		sum.Verified = &VerifyCounts{}
 	}

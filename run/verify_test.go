@@ -121,7 +121,7 @@ func TestVerifyReportReadsBackAnEarlierJob(t *testing.T) {
 				cfg.Faults.FailVerification = 1
 			}
 			f := newVerifyFixture(t, cfg)
-			_, err := Verify(context.Background(), Env{Connect: testConnect(t, f.ts.URL), PollMin: time.Millisecond}, VerifySpec{FromReport: f.path, Concurrency: 2})
+			_, err := Verify(context.Background(), Env{Connect: testConnect(t, f.ts.URL), PollMin: time.Millisecond, PollRate: 1000}, VerifySpec{FromReport: f.path, Concurrency: 2})
 			var inc *IncompleteError // b's UNKNOWN_FATE, at least
 			if !errors.As(err, &inc) {
 				t.Fatalf("verify: %v, want incomplete", err)
@@ -160,7 +160,7 @@ func TestCreateResumeReadsBackAnEarlierJob(t *testing.T) {
 	if !resumed.VerifyEmail {
 		t.Fatalf("recorded spec %+v lost --verify-email", resumed)
 	}
-	if _, err := Run(context.Background(), Env{Connect: testConnect(t, f.ts.URL), PollMin: time.Millisecond}, resumed); err != nil {
+	if _, err := Run(context.Background(), Env{Connect: testConnect(t, f.ts.URL), PollMin: time.Millisecond, PollRate: 1000}, resumed); err != nil {
 		t.Fatalf("resume: %v", err)
 	}
 	a := lastVerification(t, f.path)["a@example.com"]

@@ -29,6 +29,11 @@ type BucketStats struct {
 	// Waited is the time its requests waited: pacing and retry waits,
 	// summed over concurrent requests.
 	Waited time.Duration
+	// Held is wall time during which at least one of its requests was held
+	// back, by pacing or a retry wait: the time this bucket (or a refusal)
+	// set the run's pace. It never exceeds the run. Where one bucket serves
+	// several route groups it is the longest of theirs (a lower bound).
+	Held time.Duration
 }
 
 // routeState is one route's counters and its group.
@@ -49,6 +54,7 @@ type groupState struct {
 	members    []*mirror
 	firstLimit int // the x-ratelimit-limit of its first answer with headers
 	pending    int // its requests in flight sent before it had a bucket
+	held       waitMeter
 }
 
 // grant is one request let through: the buckets it took a token from.
@@ -246,7 +252,7 @@ func (b *buckets) split() {
 
 // stats sums the routes' counters per bucket: a route counts for the first
 // bucket its group takes from.
-func (b *buckets) stats(rate func(*mirror) float64) []BucketStats {
+func (b *buckets) stats(now time.Time, rate func(*mirror) float64) []BucketStats {
 	type entry struct {
 		BucketStats
 		routes []string
@@ -278,6 +284,7 @@ func (b *buckets) stats(rate func(*mirror) float64) []BucketStats {
 		e.Requests += rs.requests
 		e.RateLimited += rs.limited
 		e.Waited += rs.waited
+		e.Held = max(e.Held, rs.group.held.total(now))
 	}
 	out := make([]BucketStats, 0, len(all))
 	for _, e := range all {

@@ -149,18 +149,27 @@
 // token waits at most a quarter of a token's time.
 //
 // Stats reports per bucket (named by its routes) the requests, rate-limit
-// 429s and time waited, pacing and retry waits alike.
+// 429s and time waited, pacing and retry waits alike: summed over
+// concurrent requests (Waited), and as wall time during which some request
+// of it was held back (Held, what a run's summary shows).
 //
 // # Retries
 //
-// Retried for every method: a 429 (unless Options.Permanent says the caller
-// must see it), 503, and a transport error before the request was fully
-// written (httptrace WroteRequest not called). Retried for idempotent methods
-// only: other 5xx, and errors after the request was written. A POST or PATCH
-// in those cases returns *UnknownFateError and is never sent again: the
+// Refusals are waited out, never counted: a 429 (unless Options.Permanent
+// says the caller must see it) and a connection failure before the request
+// was fully written (httptrace WroteRequest not called), or after it for
+// an idempotent method (or any, with Options.Resendable: the token
+// request). The tenant did nothing with them, so they are retried until it
+// has refused every request of the run for MaxWait (Refusals: any other
+// answer to any request stops that clock), and then fail with
+// *RefusedError, which says so. 5xx answers are retried at most MaxRetries
+// times per request: 503 for every method, the others (and errors after
+// the request was written) for idempotent ones only. A POST or PATCH in
+// those cases returns *UnknownFateError and is never sent again: the
 // caller settles it by reading the tenant back. The wait is Retry-After
-// (seconds or HTTP date), else x-ratelimit-reset when ahead, else exponential
-// backoff with full jitter (base 250ms, cap 30s); each retry then goes
-// through the pacer again. After MaxRetries the last response (with its body)
-// or error is returned. A body without GetBody is never resent.
+// (seconds or HTTP date), else x-ratelimit-reset when ahead, else
+// exponential backoff with full jitter (base 250ms, cap 30s); each retry
+// then goes through the pacer again. OnRetry sees every retry before its
+// wait. A body without GetBody is never resent: the caller gets the answer
+// or error as is.
 package throttle

@@ -55,6 +55,10 @@ func isTransportError(err error) bool {
 	if err == nil {
 		return false
 	}
+	var dns *net.DNSError
+	if errors.As(err, &dns) && dns.IsNotFound {
+		return false // the resolver answered: the host does not exist
+	}
 	var netErr net.Error
 	var urlErr *url.Error
 	if errors.As(err, &netErr) || errors.As(err, &urlErr) {

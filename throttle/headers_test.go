@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"syscall"
@@ -84,6 +85,10 @@ func TestIsTransportError(t *testing.T) {
 		{errors.New("unsupported protocol scheme \"ftp\""), false},
 		{context.Canceled, false},
 		{nil, false},
+		// No such host is the resolver's answer, not a failure to get one: a
+		// mistyped domain must not be waited out for MaxWait.
+		{&net.OpError{Op: "dial", Net: "tcp", Err: &net.DNSError{Err: "no such host", Name: "acme.auth0.cmo", IsNotFound: true}}, false},
+		{&net.OpError{Op: "dial", Net: "tcp", Err: &net.DNSError{Err: "server misbehaving", Name: "acme.auth0.com", IsTemporary: true}}, true},
 	} {
 		if got := isTransportError(tt.err); got != tt.want {
 			t.Errorf("isTransportError(%v) = %v, want %v", tt.err, got, tt.want)

@@ -15,12 +15,14 @@ const (
 	DefaultRate       = 2.0
 	DefaultBurst      = 2
 	DefaultMaxRetries = 5
+	// DefaultMaxWait is how long continuous refusal (429s and connection
+	// failures, with no answer in between) is waited out: long enough for
+	// another client's burst, a deploy or a network blip, short enough that
+	// a cron run whose tenant is really gone ends the same night.
+	DefaultMaxWait = 15 * time.Minute
 
 	backoffBase = 250 * time.Millisecond
 	backoffCap  = 30 * time.Second
-	// maxServerWait: a Retry-After or reset further away than this is not a
-	// short-term rate limit; the caller gets the response instead of a hang.
-	maxServerWait = 5 * time.Minute
 )
 
 // Options configures a Transport. The zero value is usable.
@@ -33,9 +35,25 @@ type Options struct {
 	// MaxRate is a hard ceiling (the user gave --rate); 0 means none.
 	// Adaptation never exceeds it.
 	MaxRate float64
-	// MaxRetries bounds retries per request: 0 means DefaultMaxRetries,
-	// negative means none.
+	// MaxRetries bounds the retries of one request after 5xx answers: 0
+	// means DefaultMaxRetries, negative means none. 429s and connection
+	// failures are not counted: MaxWait bounds them.
 	MaxRetries int
+	// MaxWait bounds continuous refusal: 429s (other than Permanent ones)
+	// and connection failures are retried until the tenant has refused
+	// every request for this long, counted from the first refusal after
+	// the last answer of any request; then the request fails with a
+	// *RefusedError. 0 means DefaultMaxWait; negative means no waiting:
+	// the caller gets the 429 or the connection error at once.
+	MaxWait time.Duration
+	// Refusals, when set, is the clock of continuous refusal, shared with
+	// other Transports of the same run (the token endpoint's); it then
+	// decides instead of MaxWait.
+	Refusals *Refusals
+	// Resendable says every request may be sent again even after it was
+	// written, as if idempotent: the client-credentials token request,
+	// which changes nothing in the tenant.
+	Resendable bool
 	// Clock drives every wait; default clock.Real{}.
 	Clock clock.Clock
 	// Rand is the jitter source, in [0,1); default math/rand/v2.
@@ -52,11 +70,16 @@ type Options struct {
 // RetryEvent describes one retry about to happen.
 type RetryEvent struct {
 	Method, URL string        // URL without user info or query
+	Route       string        // the URL's path with ids as {id} (Route): for logs and progress
 	Attempt     int           // the retry about to be made: 1 for the first retry
 	Status      int           // the status that caused it; 0 for a transport error
 	Err         error         // the transport error, if any
 	Wait        time.Duration // how long the throttle waits before it
 }
+
+// RateLimited reports whether the tenant's rate limit caused the retry (a
+// 429), as opposed to a connection failure or a 5xx.
+func (e RetryEvent) RateLimited() bool { return e.Status == http.StatusTooManyRequests }
 
 // Stats are cumulative counters of a Transport.
 type Stats struct {

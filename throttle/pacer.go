@@ -186,10 +186,18 @@ func (p *pacer) headroom() (limit, remaining int, reset time.Time, ok bool) {
 	return p.last.limit, p.last.remaining, p.last.reset, p.known
 }
 
-func (p *pacer) bucketStats() []BucketStats {
+func (p *pacer) bucketStats(now time.Time) []BucketStats {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return p.b.stats(p.rateOf)
+	return p.b.stats(now, p.rateOf)
+}
+
+// meter is the wait meter of route's group (BucketStats.Held). Its own
+// lock guards it, so it is used outside the pacer's.
+func (p *pacer) meter(route string) *waitMeter {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return &p.b.route(route).group.held
 }
 
 // later keeps a wake-up after now: float rounding must not turn a wait

@@ -149,14 +149,14 @@ func TestMaxRetriesOptions(t *testing.T) {
 		clk := clock.NewFake(t0)
 		steps := make([]step, tt.calls)
 		for i := range steps {
-			steps[i] = step{status: 429}
+			steps[i] = step{status: 503}
 		}
 		s := newStub(t, steps...)
 		o := fastOptions(clk)
 		o.MaxRetries = tt.maxRetries
 		resp, _, err := drive(t, clk, New(s, o), get(t))
-		if err != nil || resp.StatusCode != 429 {
-			t.Errorf("MaxRetries %d: %v %v, want the 429", tt.maxRetries, resp, err)
+		if err != nil || resp.StatusCode != 503 {
+			t.Errorf("MaxRetries %d: %v %v, want the 503", tt.maxRetries, resp, err)
 		}
 	}
 }

@@ -2,6 +2,7 @@ package throttle
 
 import (
 	"net/http"
+	"net/url"
 	"strings"
 )
 
@@ -19,7 +20,18 @@ func routeKey(req *http.Request) string {
 	if method == "" {
 		method = http.MethodGet
 	}
-	return method + " " + pathTemplate(req.URL.Path)
+	return method + " " + Route(req.URL)
+}
+
+// Route is u's path template (pathTemplate), so that a log line or a
+// progress line names the endpoint without a user's id, and all requests
+// to one endpoint read alike: /api/v2/jobs/job_9fj3/errors →
+// /api/v2/jobs/{id}/errors.
+func Route(u *url.URL) string {
+	if u == nil {
+		return ""
+	}
+	return pathTemplate(u.Path)
 }
 
 // cutRoute splits a route key into its method and path template.

@@ -52,7 +52,7 @@ func TestBucketStatsCountRetries(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := []BucketStats{
-		{Name: "GET /api/v2/users", Limit: 10, Rate: tr.pacer.rateOf(tr.pacer.b.groups[groupUsersRead].members[0]), Requests: 2, RateLimited: 1, Waited: 3 * time.Second},
+		{Name: "GET /api/v2/users", Limit: 10, Rate: tr.pacer.rateOf(tr.pacer.b.groups[groupUsersRead].members[0]), Requests: 2, RateLimited: 1, Waited: 3 * time.Second, Held: 3 * time.Second},
 		{Name: "POST /oauth/token", Requests: 1},
 	}
 	if got := tr.Stats().Buckets; !reflect.DeepEqual(got, want) {

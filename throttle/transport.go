@@ -2,6 +2,7 @@ package throttle
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -16,9 +17,10 @@ import (
 // Transport paces requests and retries the failures a retry can cure. It is
 // safe for concurrent use.
 type Transport struct {
-	base  http.RoundTripper
-	opts  Options
-	pacer *pacer
+	base     http.RoundTripper
+	opts     Options
+	pacer    *pacer
+	refusals *Refusals
 
 	requests, retries, rateLimited atomic.Int64
 	waitMu                         sync.Mutex
@@ -33,7 +35,11 @@ func New(base http.RoundTripper, o Options) *Transport {
 		base = http.DefaultTransport
 	}
 	o = o.withDefaults()
-	return &Transport{base: base, opts: o, pacer: newPacer(o)}
+	ref := o.Refusals
+	if ref == nil {
+		ref = NewRefusals(o.MaxWait)
+	}
+	return &Transport{base: base, opts: o, pacer: newPacer(o), refusals: ref}
 }
 
 // CurrentRate is the pace in requests per second while the tenant's bucket
@@ -56,7 +62,7 @@ func (t *Transport) Stats() Stats {
 		Retries:     t.retries.Load(),
 		RateLimited: t.rateLimited.Load(),
 		Waited:      waited,
-		Buckets:     t.pacer.bucketStats(),
+		Buckets:     t.pacer.bucketStats(t.opts.Clock.Now()),
 	}
 }
 
@@ -78,6 +84,15 @@ func idempotent(method string) bool {
 	return false
 }
 
+// verdict is what a response or transport error means for the request.
+type verdict int
+
+const (
+	final      verdict = iota // hand the response to the caller
+	refused                   // a 429 or a connection failure: wait it out (MaxWait)
+	serverFail                // a 5xx a retry may cure (MaxRetries)
+)
+
 // RoundTrip implements http.RoundTripper.
 func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	ctx := req.Context()
@@ -88,14 +103,12 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	target := redactURL(req.URL)
 	route := routeKey(req) // which of the tenant's buckets paces it
 	hasBody := req.Body != nil && req.Body != http.NoBody
-	maxRetries := t.opts.MaxRetries
-	if hasBody && req.GetBody == nil {
-		maxRetries = 0 // the body cannot be sent twice
-	}
+	resendable := !hasBody || req.GetBody != nil // the body can be sent twice
+	canRepeat := t.opts.Resendable || idempotent(method)
 
+	var refusals, failures int // retries so far of each kind: their backoff exponents
 	for attempt := 0; ; attempt++ {
-		ticket, waited, err := t.pacer.acquire(ctx, route)
-		t.addWait(route, waited)
+		ticket, err := t.acquire(ctx, route)
 		if err != nil {
 			if attempt == 0 && hasBody {
 				req.Body.Close() // a RoundTripper always closes the body
@@ -126,11 +139,20 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		}
 		resp, err := t.base.RoundTrip(r)
 
-		var wait time.Duration
-		var status int
+		var (
+			wait   time.Duration
+			status int
+			kind   verdict
+		)
 		if err != nil {
 			t.pacer.release(ticket, nil, false)
-			if wrote.Load() && !idempotent(method) {
+			var inner *RefusedError
+			if errors.As(err, &inner) {
+				// A Transport inside this one (the token endpoint's)
+				// already waited the run's refusals out.
+				return nil, err
+			}
+			if wrote.Load() && !canRepeat {
 				return nil, &UnknownFateError{Method: method, URL: target, Err: err}
 			}
 			if ctx.Err() != nil {
@@ -139,50 +161,107 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 				}
 				return nil, fmt.Errorf("throttle: %s %s: %w", method, target, err)
 			}
-			if (!wrote.Load() && !isTransportError(err)) || attempt >= maxRetries {
+			if (!wrote.Load() && !isTransportError(err)) || !resendable {
 				return nil, fmt.Errorf("throttle: %s %s: %w", method, target, err)
 			}
-			wait = t.backoff(attempt)
+			// The tenant did not answer: before the request was written
+			// nothing reached it, and after, repeating it is harmless.
+			kind, wait = refused, t.backoff(refusals)
 		} else {
 			status = resp.StatusCode
-			retry, fate := t.judge(ticket, method, resp)
+			var fate *UnknownFateError
+			kind, fate = t.judge(ticket, method, canRepeat, resp)
 			if fate != nil {
 				drain(resp)
 				fate.URL = target
 				return nil, fate
 			}
-			if !retry || attempt >= maxRetries {
+			if kind == final || !resendable || (kind == serverFail && failures >= t.opts.MaxRetries) {
 				return resp, nil
 			}
 			var ok bool
 			if wait, ok = t.serverWait(resp); !ok {
-				wait = t.backoff(attempt)
+				n := failures
+				if kind == refused {
+					n = refusals
+				}
+				wait = t.backoff(n)
 			}
-			if wait > maxServerWait {
-				return resp, nil
+		}
+
+		switch kind {
+		case refused:
+			left, ok := t.refusals.refused(t.opts.Clock.Now(), wait)
+			if !ok {
+				return t.giveUp(req, method, resp, err)
 			}
+			wait = left
+			refusals++
+		case serverFail:
+			failures++
+		}
+		if resp != nil {
 			drain(resp)
 		}
 
 		if t.opts.OnRetry != nil {
-			t.opts.OnRetry(RetryEvent{Method: method, URL: target, Attempt: attempt + 1, Status: status, Err: err, Wait: wait})
+			t.opts.OnRetry(RetryEvent{Method: method, URL: target, Route: Route(req.URL), Attempt: attempt + 1, Status: status, Err: err, Wait: wait})
 		}
-		start := t.opts.Clock.Now()
-		err = sleep(ctx, t.opts.Clock, wait)
-		t.addWait(route, t.opts.Clock.Now().Sub(start))
-		if err != nil {
+		if err := t.hold(ctx, route, wait); err != nil {
 			return nil, fmt.Errorf("throttle: waiting to retry %s %s: %w", method, target, err)
 		}
 	}
 }
 
-// judge classifies a response, releasing its pacer slot: retry it, hand it
-// to the caller (retry false, fate nil), or report an unknown fate.
-func (t *Transport) judge(ticket *grant, method string, resp *http.Response) (retry bool, fate *UnknownFateError) {
+// acquire waits for the pacer, counting the wait.
+func (t *Transport) acquire(ctx context.Context, route string) (*grant, error) {
+	held := t.pacer.meter(route)
+	held.begin(t.opts.Clock.Now())
+	ticket, waited, err := t.pacer.acquire(ctx, route)
+	held.end(t.opts.Clock.Now())
+	t.addWait(route, waited)
+	return ticket, err
+}
+
+// hold waits d before a retry, counting the wait.
+func (t *Transport) hold(ctx context.Context, route string, d time.Duration) error {
+	held := t.pacer.meter(route)
+	start := t.opts.Clock.Now()
+	held.begin(start)
+	err := sleep(ctx, t.opts.Clock, d)
+	now := t.opts.Clock.Now()
+	held.end(now)
+	t.addWait(route, now.Sub(start))
+	return err
+}
+
+// giveUp ends a request the tenant kept refusing: a *RefusedError once
+// the run's MaxWait is spent, or, when refusals are not waited out at
+// all, the 429 or the connection error itself.
+func (t *Transport) giveUp(req *http.Request, method string, resp *http.Response, err error) (*http.Response, error) {
+	if t.refusals.MaxWait() <= 0 {
+		if err != nil {
+			return nil, fmt.Errorf("throttle: %s %s: %w", method, redactURL(req.URL), err)
+		}
+		return resp, nil
+	}
+	e := &RefusedError{For: t.refusals.MaxWait(), Method: method, Route: Route(req.URL), Err: err}
+	if resp != nil {
+		e.Status = resp.StatusCode
+		drain(resp)
+	}
+	return nil, e
+}
+
+// judge classifies a response, releasing its pacer slot: hand it to the
+// caller, wait a refusal out, retry a server failure, or report an unknown
+// fate. canRepeat: the request may be sent again even if it took effect.
+func (t *Transport) judge(ticket *grant, method string, canRepeat bool, resp *http.Response) (verdict, *UnknownFateError) {
 	status := resp.StatusCode
 	if status != http.StatusTooManyRequests && status < 500 {
 		t.pacer.release(ticket, resp.Header, false)
-		return false, nil
+		t.refusals.answered()
+		return final, nil
 	}
 	if status == http.StatusTooManyRequests {
 		t.rateLimited.Add(1)
@@ -195,16 +274,19 @@ func (t *Transport) judge(ticket *grant, method string, resp *http.Response) (re
 	t.pacer.release(ticket, resp.Header, status == http.StatusTooManyRequests && !permanent)
 	switch {
 	case permanent:
-		return false, nil
-	// 429 and 503 say the tenant did not act. A 502 comes from a gateway
-	// that may have passed the request on before it failed, so, like 500
-	// and 504, it is retried only when repeating is harmless.
-	case status == http.StatusTooManyRequests, status == http.StatusServiceUnavailable:
-		return true, nil
-	case idempotent(method):
-		return true, nil
+		// The tenant answered (the job limit is its scheduling signal).
+		t.refusals.answered()
+		return final, nil
+	case status == http.StatusTooManyRequests:
+		// Nothing happened: the rate limit refused it.
+		return refused, nil
+	// 503 says the tenant did not act. A 502 comes from a gateway that may
+	// have passed the request on before it failed, so, like 500 and 504,
+	// it is retried only when repeating is harmless.
+	case status == http.StatusServiceUnavailable, canRepeat:
+		return serverFail, nil
 	default:
-		return false, &UnknownFateError{Method: method, Err: &StatusError{StatusCode: status}}
+		return final, &UnknownFateError{Method: method, Err: &StatusError{StatusCode: status}}
 	}
 }
 

@@ -6,9 +6,12 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"reflect"
 	"strings"
 	"sync/atomic"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/a0bulk/a0bulk/clock"
 )
@@ -78,14 +81,25 @@ func TestRealConnectionRefusedBeforeWrite(t *testing.T) {
 	}
 	addr := ln.Addr().String()
 	ln.Close() // nothing listens: the dial fails before a byte is written
-	tr := New(&http.Transport{}, zeroWait())
+	// Waited out for 2s of continuous refusal: 125ms, 250ms, 500ms, 1s of
+	// backoff, then what is left (125ms), then the budget is spent.
+	clk := clock.NewFake(t0)
+	tr := New(&http.Transport{}, Options{Clock: clk, Rate: 1000, Burst: 100, MaxWait: 2 * time.Second, Rand: func() float64 { return 0.5 }})
 	req, _ := http.NewRequest(http.MethodPost, "http://"+addr+"/api/v2/users", strings.NewReader(`{}`))
-	_, err = tr.RoundTrip(req)
+	_, waits, err := drive(t, clk, tr, req)
 	var fate *UnknownFateError
-	if err == nil || errors.As(err, &fate) {
-		t.Fatalf("err %v, want a plain error: nothing was sent", err)
+	var refused *RefusedError
+	if !errors.As(err, &refused) || errors.As(err, &fate) {
+		t.Fatalf("err %v, want a *RefusedError: nothing was sent", err)
 	}
-	if st := tr.Stats(); st.Requests != 3 || st.Retries != 2 {
-		t.Errorf("stats %+v, want 3 attempts (MaxRetries 2)", st)
+	if !errors.Is(err, syscall.ECONNREFUSED) {
+		t.Errorf("err %v does not carry the connection failure", err)
+	}
+	want := []time.Duration{125 * time.Millisecond, 250 * time.Millisecond, 500 * time.Millisecond, time.Second, 125 * time.Millisecond}
+	if !reflect.DeepEqual(waits, want) {
+		t.Errorf("waits %v, want %v", waits, want)
+	}
+	if st := tr.Stats(); st.Requests != 6 || st.Retries != 5 {
+		t.Errorf("stats %+v, want 6 attempts", st)
 	}
 }
