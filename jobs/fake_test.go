@@ -80,6 +80,7 @@ type fakeImportAPI struct {
 	inflight    int
 	maxInflight int
 	jobCalls    int
+	errCalls    int
 	// before, when set, runs first in ImportUsers; a non-nil error is returned.
 	before func(call int, r management.ImportRequest) error
 	// shape customises a new job.
@@ -147,6 +148,7 @@ func (f *fakeImportAPI) Job(ctx context.Context, id string) (*management.Job, er
 func (f *fakeImportAPI) JobErrors(ctx context.Context, id string) (*management.JobErrors, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	f.errCalls++
 	if f.errsErr != nil {
 		return nil, f.errsErr
 	}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/a0bulk/a0bulk/input"
 	"github.com/a0bulk/a0bulk/management"
+	"github.com/a0bulk/a0bulk/throttle"
 )
 
 // await polls jobID until it ends, then settles every record of c. With
@@ -48,7 +49,9 @@ func (s *Scheduler) poll(ctx context.Context, jobID string, records int, submitt
 			return nil, err
 		}
 		sent := s.Clock.Now()
-		job, err := s.API.Job(ctx, jobID)
+		// A read yields to the job POSTs of its bucket (throttle.Yielding):
+		// a slot that frees gets its next chunk sent first.
+		job, err := s.API.Job(throttle.Yielding(ctx), jobID)
 		if err != nil {
 			return nil, fmt.Errorf("reading the job: %w", err)
 		}
@@ -80,7 +83,7 @@ func (s *Scheduler) pollTurn(ctx context.Context) error {
 	now := s.Clock.Now()
 	s.mu.Lock()
 	if s.polls == nil {
-		s.polls = rate.NewLimiter(0, s.MaxJobs)
+		s.polls = rate.NewLimiter(0, pollBurst*max(s.MaxJobs, 1))
 	}
 	s.polls.SetLimitAt(now, rate.Limit(max(s.PollRate(), minPollRate)))
 	d := s.polls.ReserveN(now, 1).DelayFrom(now)

@@ -302,6 +302,7 @@ func TestJobOutcomeForms(t *testing.T) {
 			fj.errs = &management.JobErrors{Kind: management.JobErrorsUsers, Users: []management.UserImportError{{User: management.ImportErrorUser{Email: "B@X"}, Errors: []management.ImportErrorItem{dup}}}}
 		}, []report.Status{report.Created, report.Skipped}, []string{"", "DUPLICATED_USER"}, "upsert parameter is false"},
 		{"failure union", false, func(fj *fakeJob) {
+			fj.final.Summary = nil // the tally does not say all were imported
 			fj.errs = &management.JobErrors{Kind: management.JobErrorsFailure, Failure: &management.Job{Status: "failed", StatusDetails: "Failed to parse users file"}}
 		}, []report.Status{report.Failed, report.Failed}, []string{CodeJobFailed, CodeJobFailed}, "Failed to parse users file"},
 		{"failed status", false, func(fj *fakeJob) {
@@ -333,6 +334,41 @@ func TestJobOutcomeForms(t *testing.T) {
 			}
 			if m := s.Mismatches(); len(m) != 0 {
 				t.Fatalf("unexpected mismatches %v", m)
+			}
+		})
+	}
+}
+
+// A job whose own tally says every record was imported has no errors to
+// read: the request is not made (it would take a token from the bucket the
+// next chunk's POST needs). Any failure in the tally, or no tally, and the
+// errors are read.
+func TestErrorsReadOnlyWhenTheTallyHasFailures(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		summary *management.JobSummary
+		reads   int
+	}{
+		{"all inserted", &management.JobSummary{Inserted: 2, Total: 2}, 0},
+		{"all updated", &management.JobSummary{Updated: 1, Inserted: 1, Total: 2}, 0},
+		{"one failed", &management.JobSummary{Inserted: 1, Failed: 1, Total: 2}, 1},
+		{"total short", &management.JobSummary{Inserted: 1, Total: 1}, 1},
+		{"no tally", nil, 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			clk := clock.NewFake(t0)
+			api, j := newFakeImportAPI(), &memJournal{}
+			s := newScheduler(api, j, clk)
+			s.Upsert = true
+			api.shape = func(fj *fakeJob, _ management.ImportRequest) { fj.final.Summary = tc.summary }
+			if err := clk.Drive(time.Second, runAsync(s, context.Background(), feed(chunk(1, "a@x", "b@x")))); err != nil {
+				t.Fatal(err)
+			}
+			if api.errCalls != tc.reads {
+				t.Errorf("%d errors reads, want %d", api.errCalls, tc.reads)
+			}
+			if got := len(j.finals()); got != 2 {
+				t.Errorf("%d records final, want 2", got)
 			}
 		})
 	}

@@ -48,13 +48,21 @@ func (s *Scheduler) settle(ctx context.Context, c input.Chunk, job *management.J
 		return s.settleByLookup(ctx, c, job.ID, CodeJobExpired,
 			"the import job expired (it completed more than 2 hours before it was read) and no longer reports each user's outcome")
 	}
-	errs, err := s.API.JobErrors(ctx, job.ID)
-	if err != nil {
-		if job.Status != management.JobFailed {
-			return fmt.Errorf("reading the job's errors: %w", err)
+	var errs *management.JobErrors
+	if !partial && allSucceeded(job, len(c.Records)) {
+		// The tenant's own tally says no record failed: there are no
+		// errors to read, and the request would take a token the next
+		// chunk's POST needs.
+		errs = &management.JobErrors{Kind: management.JobErrorsNone}
+	} else {
+		var err error
+		if errs, err = s.API.JobErrors(ctx, job.ID); err != nil {
+			if job.Status != management.JobFailed {
+				return fmt.Errorf("reading the job's errors: %w", err)
+			}
+			s.logf("job %s failed and its errors could not be read: %v", job.ID, err)
+			errs = nil
 		}
-		s.logf("job %s failed and its errors could not be read: %v", job.ID, err)
-		errs = nil
 	}
 	if job.Status == management.JobFailed || (errs != nil && errs.Kind == management.JobErrorsFailure) {
 		reason := job.StatusDetails
@@ -90,6 +98,14 @@ func (s *Scheduler) settle(ctx context.Context, c input.Chunk, job *management.J
 		return err
 	}
 	return s.writeEntries(entries)
+}
+
+// allSucceeded reports whether a completed job's summary accounts for all
+// records of its chunk as inserted or updated, none failed.
+func allSucceeded(job *management.Job, records int) bool {
+	sum := job.Summary
+	return job.Status == management.JobCompleted && sum != nil && records > 0 &&
+		sum.Failed == 0 && sum.Total == records && sum.Inserted+sum.Updated == records
 }
 
 // settleByLookup settles every record of c from the tenant: the job gives

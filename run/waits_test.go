@@ -301,16 +301,16 @@ func (h headroomOnly) Headroom() (int, int, time.Time, bool) {
 	return h.limit, 0, time.Time{}, h.limit > 0
 }
 
-// Job reads may spend a fifth of the rate of the plan the tenant's bucket
-// matches: 24 a minute on Free (2/s) and on Essentials' "all other
-// endpoints" (burst 10, taken as 2/s: 16% of its 150/min), 192 on
+// Job reads may spend 30% of the rate of the plan the tenant's bucket
+// matches: 36 a minute on Free (2/s) and on Essentials' "all other
+// endpoints" (burst 10, taken as 2/s: 24% of its 150/min), 288 on
 // Enterprise (16/s); a --rate cap lowers it.
 func TestPollRateIsAShareOfTheBucket(t *testing.T) {
 	for _, c := range []struct {
 		limit int
 		rate  float64
 		want  float64
-	}{{0, 0, 0.4}, {2, 0, 0.4}, {10, 0, 0.4}, {50, 0, 3.2}, {50, 5, 1}} {
+	}{{0, 0, 0.6}, {2, 0, 0.6}, {10, 0, 0.6}, {50, 0, 4.8}, {50, 5, 1.5}} {
 		r := &started{env: &Env{}, tenant: headroomOnly{limit: c.limit}}
 		r.spec.Rate = c.rate
 		if got := r.pollRate(); got != c.want {

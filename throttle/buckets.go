@@ -54,6 +54,7 @@ type groupState struct {
 	members    []*mirror
 	firstLimit int // the x-ratelimit-limit of its first answer with headers
 	pending    int // its requests in flight sent before it had a bucket
+	urgent     int // its requests (not Yielding) waiting for a token
 	held       waitMeter
 }
 
@@ -149,6 +150,25 @@ func (b *buckets) sortedMirrors() []*mirror {
 	}
 	slices.SortFunc(ms, func(x, y *mirror) int { return strings.Compare(x.key, y.key) })
 	return ms
+}
+
+// urgentWaits reports whether a request that is not Yielding waits for a
+// token of g's own group or of one of the buckets ms.
+func (b *buckets) urgentWaits(g *groupState, ms []*mirror) bool {
+	if g.urgent > 0 {
+		return true
+	}
+	for _, o := range b.groups {
+		if o.urgent == 0 {
+			continue
+		}
+		for _, m := range o.members {
+			if slices.Contains(ms, m) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // openGrant records a request let through.

@@ -53,11 +53,27 @@ func newPacer(o Options) *pacer {
 // returned grant. It also returns the time spent waiting.
 func (p *pacer) acquire(ctx context.Context, route string) (g *grant, waited time.Duration, err error) {
 	start := p.clk.Now()
+	yielding := isYielding(ctx)
+	var waiting *groupState // set while this urgent request waits
+	defer func() {
+		if waiting != nil {
+			p.mu.Lock()
+			waiting.urgent--
+			p.mu.Unlock()
+		}
+	}()
 	for {
 		now := p.clk.Now()
-		g, wake, ok := p.tryAcquire(route, now)
+		g, wake, ok := p.tryAcquireAs(route, now, yielding)
 		if ok {
 			return g, now.Sub(start), nil
+		}
+		if !yielding && waiting == nil {
+			// Yielding requests of its buckets now let it go first.
+			p.mu.Lock()
+			waiting = p.b.route(route).group
+			waiting.urgent++
+			p.mu.Unlock()
 		}
 		if err := sleep(ctx, p.clk, wake.Sub(now)); err != nil {
 			return nil, p.clk.Now().Sub(start), err
@@ -67,11 +83,17 @@ func (p *pacer) acquire(ctx context.Context, route string) (g *grant, waited tim
 
 // tryAcquire lets a request go now if it may, else says when to look again.
 func (p *pacer) tryAcquire(route string, now time.Time) (g *grant, wake time.Time, ok bool) {
+	return p.tryAcquireAs(route, now, false)
+}
+
+// tryAcquireAs is tryAcquire for a request that may be yielding (Yielding):
+// it does not go while an urgent request waits for one of its buckets.
+func (p *pacer) tryAcquireAs(route string, now time.Time, yielding bool) (g *grant, wake time.Time, ok bool) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	rs := p.b.route(route)
 	ms, wait := p.b.gates(rs.group, p.known)
-	if wait {
+	if wait || (yielding && p.b.urgentWaits(rs.group, ms)) {
 		return nil, now.Add(minPoll), false
 	}
 	for _, m := range ms {
