@@ -1,10 +1,7 @@
 package bench
 
 import (
-	"bytes"
-	"io"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"sync"
 	"time"
@@ -12,65 +9,6 @@ import (
 	"github.com/a0bulk/a0bulk/clock"
 	"github.com/a0bulk/a0bulk/sandbox"
 )
-
-// memTransport hands each request to a handler in the caller's goroutine,
-// without sockets: a request in flight is then a goroutine running (or
-// blocked on the tenant's lock, or on the clock), never one waiting on the
-// network, which simulate could not tell from a goroutine with nothing to
-// do. Each way takes latency on the clock: the tenant sees a request that
-// long after it is sent, and the client its answer that long after.
-type memTransport struct {
-	h       http.Handler
-	clk     clock.Clock
-	latency time.Duration
-}
-
-// oneWay is memTransport's latency in the benchmarks: a 20 ms round trip,
-// a tenant near its client. Latency costs import slots directly (a job's
-// end is seen one way late, the next POST arrives one way later: with 2 s
-// jobs a 100 ms round trip alone idles a slot 5% of the time), and the
-// issue's slot goals were set against a local sandbox.
-const oneWay = 10 * time.Millisecond
-
-func (t memTransport) RoundTrip(req *http.Request) (*http.Response, error) {
-	if err := t.travel(req); err != nil {
-		return nil, err
-	}
-	in := req.Clone(req.Context())
-	in.RequestURI = req.URL.RequestURI()
-	in.RemoteAddr = "127.0.0.1:1"
-	in.Body = http.NoBody
-	if req.Body != nil {
-		body, err := io.ReadAll(req.Body)
-		req.Body.Close()
-		if err != nil {
-			return nil, err
-		}
-		in.Body = io.NopCloser(bytes.NewReader(body))
-		in.ContentLength = int64(len(body))
-	}
-	rec := httptest.NewRecorder()
-	t.h.ServeHTTP(rec, in)
-	resp := rec.Result()
-	resp.Request = req
-	if err := t.travel(req); err != nil {
-		return nil, err
-	}
-	return resp, nil
-}
-
-// travel waits one way's latency, or until the request is cancelled.
-func (t memTransport) travel(req *http.Request) error {
-	if t.latency <= 0 {
-		return nil
-	}
-	select {
-	case <-t.clk.After(t.latency):
-		return nil
-	case <-req.Context().Done():
-		return req.Context().Err()
-	}
-}
 
 // exchange is one Management API request as the tenant saw it: when (by
 // the tenant's clock), what, the answer, and which of the plan's buckets

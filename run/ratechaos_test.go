@@ -1,8 +1,8 @@
 package run
 
 import (
+	"context"
 	"fmt"
-	"net/http/httptest"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -13,12 +13,16 @@ import (
 	"github.com/a0bulk/a0bulk/management"
 	"github.com/a0bulk/a0bulk/report"
 	"github.com/a0bulk/a0bulk/sandbox"
+	"github.com/a0bulk/a0bulk/simtest"
 	"github.com/a0bulk/a0bulk/throttle"
 )
 
 // Rate-limit chaos (issue 13): a sandbox on a plan preset, its faults
-// seeded and timed on the fake clock (no sleeps), and the run built as the
-// cli builds it (no --rate: the pacer learns the plan from the headers).
+// seeded and timed on the fake clock, reached in memory, and the run built
+// as the cli builds it (no --rate: the pacer learns the plan from the
+// headers), played as a discrete-event simulation (simtest): a 30 s storm
+// takes no wall time and no sleep, and every wait lasts exactly its
+// tenant time.
 // Each run must complete with exit 0 and be exact: one final line per
 // record, every user in the tenant exactly once.
 
@@ -99,12 +103,11 @@ func runRateChaos(t *testing.T, tc rateChaos, mode Mode, proof func(sandbox.Stat
 		tc.cfg(&cfg)
 	}
 	sb := sandbox.New(cfg)
-	ts := httptest.NewServer(sb)
-	t.Cleanup(ts.Close)
-	env := Env{Clock: clk, PollMin: 250 * time.Millisecond, Grace: time.Millisecond,
+	env := Env{Clock: clk, Grace: time.Millisecond,
 		Connect: func() (Tenant, error) {
 			return management.New(management.Config{
-				Domain: strings.TrimPrefix(ts.URL, "http://"), ClientID: "cid", ClientSecret: "sec", Clock: clk,
+				Domain: "127.0.0.1:8787", ClientID: "cid", ClientSecret: "sec", Clock: clk, // never dialled
+				Base:     simtest.Transport{Handler: sb, Clock: clk, Latency: 10 * time.Millisecond},
 				Throttle: throttle.Options{MaxRetries: DefaultMaxRetries, Rand: func() float64 { return 0.5 }},
 			})
 		}}
@@ -122,7 +125,12 @@ func runRateChaos(t *testing.T, tc rateChaos, mode Mode, proof func(sandbox.Stat
 	spec.Concurrency = 4
 
 	start := clk.Now()
-	sum, err := runDriven(clk, env, spec)
+	var sum *Summary
+	err := simtest.Run(clk, func() error {
+		var err error
+		sum, err = Run(context.Background(), env, spec)
+		return err
+	})
 	t.Logf("%s of tenant time, %d 429s, faults %+v", clk.Now().Sub(start), sb.Stats().RateLimited, sb.Stats().Faults)
 	if err != nil {
 		t.Fatalf("run: %v (the fault must be waited out, not stop the run)", err)
