@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -148,10 +149,15 @@ func checkHashColumns(seen map[string]string) *InputError {
 	if !whole {
 		return nil
 	}
-	for f, flat := range seen {
+	var flat []string
+	for f, col := range seen {
 		if strings.HasPrefix(f, hashColumnName+".") {
-			return &InputError{Field: flat, Reason: fmt.Sprintf("custom_password_hash is given both as a JSON column (%q) and as flat columns: use one form", src)}
+			flat = append(flat, col)
 		}
 	}
-	return nil
+	if len(flat) == 0 {
+		return nil
+	}
+	slices.Sort(flat) // one message for one header
+	return &InputError{Field: flat[0], Reason: fmt.Sprintf("custom_password_hash is given both as a JSON column (%q) and as flat columns: use one form", src)}
 }
