@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strconv"
 	"time"
 
 	"github.com/a0bulk/a0bulk/clock"
@@ -100,7 +101,13 @@ func resumed(env *Env, spec Spec, in inputs, now report.RunHeader, mapHash strin
 		{"delimiter", was.Settings.Delimiter, spec.Delimiter},
 	} {
 		if c.was != c.now {
-			return nil, Usagef("--resume %s: the run read its input with %s %q, not %q", spec.Resume, c.name, c.was, c.now)
+			shown := func(v string) string {
+				if v == "" && c.name == "delimiter" {
+					return "detected from the header"
+				}
+				return strconv.Quote(v)
+			}
+			return nil, Usagef("--resume %s: the run read its input with %s %s, not %s", spec.Resume, c.name, shown(c.was), shown(c.now))
 		}
 	}
 	if err := unchanged(was, now.Inputs, mapHash); err != nil {
