@@ -81,7 +81,7 @@ type syncSpec struct {
 func readSyncSpec(c *ucli.Context, s *IOStreams) (syncSpec, *tenantOptions, error) {
 	spec := syncSpec{Spec: run.Spec{Mode: run.ModeSync, Connection: c.String("connection"), Inputs: c.StringSlice("input"),
 		ExternalID: c.String("external-id"), Full: c.Bool("full"), ReportPath: c.String("report")}, DryRun: c.Bool("dry-run")}
-	spec.Format, spec.Map = c.String("format"), c.String("map")
+	spec.Format, spec.Map, spec.Delimiter = c.String("format"), c.String("map"), c.String("delimiter")
 	spec.SyncMode, spec.State = c.String("mode"), c.String("state")
 	if c.NArg() > 0 {
 		return spec, nil, usagef("unexpected argument %q (inputs go in --input)", c.Args().First())

@@ -4,6 +4,7 @@ import (
 	ucli "github.com/urfave/cli/v2"
 
 	"github.com/a0bulk/a0bulk/input"
+	"github.com/a0bulk/a0bulk/report"
 	"github.com/a0bulk/a0bulk/run"
 )
 
@@ -36,7 +37,8 @@ Examples:
 			if c.Bool("create") {
 				mode = input.ModeCreate
 			}
-			plan, err := run.Validate(c.Context, runEnv(s, g, nil), c.StringSlice("input"), c.String("format"), c.String("map"), mode, limit)
+			how := report.Settings{Format: c.String("format"), Map: c.String("map"), Delimiter: c.String("delimiter"), ChunkBytes: limit}
+			plan, err := run.ValidateAs(c.Context, runEnv(s, g, nil), c.StringSlice("input"), how, mode)
 			if err != nil {
 				return err
 			}

@@ -49,7 +49,7 @@ Examples:
 			case vs.FromReport == "" && len(vs.Inputs) == 0:
 				return usagef("give --report RUN_REPORT or --input FILE")
 			}
-			vs.Format, vs.Map = c.String("format"), c.String("map")
+			vs.Format, vs.Map, vs.Delimiter = c.String("format"), c.String("map"), c.String("delimiter")
 			t, err := readTenant(c, s)
 			if err != nil {
 				return err

@@ -41,7 +41,8 @@ func inputFlags() []ucli.Flag {
 	return []ucli.Flag{
 		&ucli.StringSliceFlag{Name: "input", Aliases: []string{"i"}, Usage: "input `FILE` (repeatable; - or none reads stdin)"},
 		&ucli.StringFlag{Name: "format", Usage: "csv, json or ndjson (default: from the extension)"},
-		&ucli.StringFlag{Name: "map", Usage: "JSON `FILE` renaming source columns to schema fields"},
+		&ucli.StringFlag{Name: "map", Usage: "JSON `FILE` renaming source columns (CSV) or top-level properties (JSON, NDJSON) to schema fields"},
+		&ucli.StringFlag{Name: "delimiter", Usage: "CSV field delimiter: one character such as ; or the word tab (default: detected from the header: comma, semicolon or tab)"},
 	}
 }
 

@@ -82,6 +82,9 @@ func readSpec(c *ucli.Context, mode run.Mode) (run.Spec, error) {
 	if given("map") {
 		spec.Map = c.String("map")
 	}
+	if given("delimiter") {
+		spec.Delimiter = c.String("delimiter")
+	}
 	if mode == run.ModeImport && given("external-id") {
 		spec.ExternalID = c.String("external-id")
 	}

@@ -1,6 +1,7 @@
 package input
 
 import (
+	"bufio"
 	"encoding/csv"
 	"errors"
 	"fmt"
@@ -23,6 +24,7 @@ import (
 type csvReader struct {
 	file   string
 	o      Options
+	delim  byte
 	fr     *csvFramer
 	base   int // lines before the csv.Reader's first byte
 	cr     *csv.Reader
@@ -31,8 +33,12 @@ type csvReader struct {
 	cols   []csvCol
 }
 
-func newCSVReader(r io.Reader, file string, o Options) (*csvReader, error) {
-	c := &csvReader{file: file, o: o, fr: newCSVFramer(r, o.maxRecord())}
+func newCSVReader(br *bufio.Reader, file string, o Options) (*csvReader, error) {
+	delim := o.Delimiter
+	if delim == 0 {
+		delim = detectDelimiter(br, o)
+	}
+	c := &csvReader{file: file, o: o, delim: delim, fr: newCSVFramer(br, o.maxRecord(), delim)}
 	c.restart()
 	header, err := c.dec.GetCSVRow()
 	if err == io.EOF {
@@ -43,7 +49,7 @@ func newCSVReader(r io.Reader, file string, o Options) (*csvReader, error) {
 	}
 	line, _ := c.cr.FieldPos(0)
 	c.header = slices.Clone(header)
-	cols, ierr := parseHeader(header, o)
+	cols, ierr := parseHeader(header, o, delim)
 	if ierr != nil {
 		ierr.File, ierr.Line = file, line
 		return nil, ierr
@@ -56,6 +62,7 @@ func newCSVReader(r io.Reader, file string, o Options) (*csvReader, error) {
 // after a record too large to read, the old one is mid-record.
 func (c *csvReader) restart() {
 	cr := csv.NewReader(c.fr)
+	cr.Comma = rune(c.delim)
 	cr.FieldsPerRecord = -1
 	cr.LazyQuotes = false
 	cr.ReuseRecord = true
@@ -69,6 +76,10 @@ func (c *csvReader) fatal(err error) error {
 	}
 	if errors.As(err, &pe) {
 		return &InputError{File: c.file, Line: c.base + pe.StartLine, Reason: fmt.Sprintf("malformed CSV (line %d, column %d): %v; the rest of the file cannot be read reliably", c.base+pe.Line, pe.Column, pe.Err), Err: err}
+	}
+	if errors.As(err, new(*GzipError)) {
+		// Where the decompressed stream broke: the records before it stand.
+		return &InputError{File: c.file, Line: c.fr.lines + 1, Reason: err.Error(), Err: err}
 	}
 	return &InputError{File: c.file, Reason: "reading: " + err.Error(), Err: err}
 }
@@ -138,20 +149,26 @@ func (c *csvReader) columnName(i int) string {
 
 // csvCol says where one CSV column goes.
 type csvCol struct {
-	target string   // schema column, "user_metadata"/"app_metadata", or "-"
-	path   []string // metadata key path
-	field  string   // name used in FieldErrors
+	target string     // schema column, "user_metadata"/"app_metadata", "custom_password_hash" or "-"
+	path   []string   // metadata key path
+	hash   *hashField // custom_password_hash columns
+	field  string     // name used in FieldErrors
 }
 
 // parseHeader maps header cells (after --map) to columns. Unknown columns,
 // duplicates, a missing email column and a password column outside create
 // mode are header problems: every record would be wrong, so the file fails.
-func parseHeader(header []string, o Options) ([]csvCol, *InputError) {
-	if !anyKnownColumn(header, o) {
+// delim is the delimiter the header was split with, for messages.
+func parseHeader(header []string, o Options, delim byte) ([]csvCol, *InputError) {
+	if knownColumns(header, o) == 0 {
 		// A first line that names no column is data, not a header (a file
 		// exported without one, or not CSV at all): its cells may hold a
 		// password or a hash, so none is echoed.
-		return nil, &InputError{Field: "email", Reason: "the first line names no known column: a CSV file needs a header row naming its columns (email, given_name, …), renamed with --map where they differ"}
+		split := fmt.Sprintf("split at %s (the delimiter given with --delimiter)", delimiterName(delim))
+		if o.Delimiter == 0 {
+			split = "split at a comma, a semicolon or a tab"
+		}
+		return nil, &InputError{Field: "email", Reason: "the first line names no known column, " + split + ": a CSV file needs a header row naming its columns (email, given_name, …), renamed with --map where they differ; --delimiter sets another delimiter"}
 	}
 	cols := make([]csvCol, len(header))
 	seen := map[string]string{} // field → source header
@@ -185,6 +202,9 @@ func parseHeader(header []string, o Options) ([]csvCol, *InputError) {
 			seen[col.field] = src
 		}
 		cols[i] = col
+	}
+	if ierr := checkHashColumns(seen); ierr != nil {
+		return nil, ierr
 	}
 	if _, ok := seen["email"]; !ok {
 		return nil, &InputError{Field: "email", Reason: "no email column (the schema requires email; map one with --map)"}
@@ -225,7 +245,9 @@ func mapSourcesMissing(header []string, m map[string]string) []string {
 	return missing
 }
 
-func anyKnownColumn(header []string, o Options) bool {
+// knownColumns counts the header cells that name a column (after --map).
+func knownColumns(header []string, o Options) int {
+	n := 0
 	for _, h := range header {
 		src := strings.TrimSpace(h)
 		dst, mapped := o.ColumnMap[src]
@@ -236,10 +258,10 @@ func anyKnownColumn(header []string, o Options) bool {
 			}
 		}
 		if _, ok := headerCol(dst); ok {
-			return true
+			n++
 		}
 	}
-	return false
+	return n
 }
 
 // shownColumn is an unknown column's name as an error shows it: at most 64
@@ -260,6 +282,9 @@ func shownColumn(src string) string {
 func headerCol(dst string) (csvCol, bool) {
 	if dst == dropColumn {
 		return csvCol{target: dropColumn}, true
+	}
+	if h := hashColumn(dst); h != nil {
+		return csvCol{target: hashColumnName, hash: h, field: h.name}, true
 	}
 	if csvColumns[dst] {
 		return csvCol{target: dst, field: dst}, true
@@ -305,6 +330,8 @@ func (col csvCol) apply(rec *Record, cell string, mode Mode) {
 		u.PasswordHash = cell
 	case "password":
 		rec.Password = cell
+	case hashColumnName:
+		col.hash.apply(rec, cell)
 	case "email_verified", "phone_verified", "blocked":
 		b, ok := parseBool(cell)
 		if !ok {

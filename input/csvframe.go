@@ -14,13 +14,14 @@ import (
 // unterminated quote thus costs one record (the rest of the file), never
 // unbounded memory.
 //
-// Only '"', ',' and '\n' matter, as encoding/csv sees them with LazyQuotes
-// off: a quote that starts a field opens a quoted field, where "" is a
-// quote and a newline is content; a quote anywhere else is a bare quote,
-// which spoils its line only.
+// Only '"', the delimiter and '\n' matter, as encoding/csv sees them with
+// LazyQuotes off: a quote that starts a field opens a quoted field, where
+// "" is a quote and a newline is content; a quote anywhere else is a bare
+// quote, which spoils its line only.
 type csvFramer struct {
 	r     io.Reader
-	limit int // the largest record, in bytes (its newline not counted)
+	limit int  // the largest record, in bytes (its newline not counted)
+	delim byte // the field delimiter (',' ';' '\t' …)
 
 	// Where the scan stands.
 	quoted     bool // inside a quoted field
@@ -39,8 +40,8 @@ type csvFramer struct {
 
 var errCSVRecordTooLarge = errors.New("CSV record too large")
 
-func newCSVFramer(r io.Reader, limit int) *csvFramer {
-	return &csvFramer{r: r, limit: limit, fieldStart: true, recLine: 1}
+func newCSVFramer(r io.Reader, limit int, delim byte) *csvFramer {
+	return &csvFramer{r: r, limit: limit, delim: delim, fieldStart: true, recLine: 1}
 }
 
 // Read hands encoding/csv the scanned bytes, up to the first byte that
@@ -170,13 +171,13 @@ func (f *csvFramer) scan(p []byte, skipping bool) (int, scanEvent) {
 		}
 		seg := p[i:stop]
 		if r := room(); len(seg) > r {
-			f.field += bytes.Count(seg[:r], comma)
+			f.field += bytes.Count(seg[:r], []byte{f.delim})
 			f.size += r
 			return i + r, scanOver
 		}
 		if len(seg) > 0 {
-			f.field += bytes.Count(seg, comma)
-			f.fieldStart = seg[len(seg)-1] == ','
+			f.field += bytes.Count(seg, []byte{f.delim})
+			f.fieldStart = seg[len(seg)-1] == f.delim
 			f.size += len(seg)
 		}
 		i = stop
@@ -207,7 +208,4 @@ func (f *csvFramer) scan(p []byte, skipping bool) (int, scanEvent) {
 	return i, scanAll
 }
 
-var (
-	newline = []byte{'\n'}
-	comma   = []byte{','}
-)
+var newline = []byte{'\n'}

@@ -16,7 +16,8 @@ const (
 	FormatJSON   Format = "json"
 	FormatNDJSON Format = "ndjson"
 	// FormatAuto asks NewReader to sniff the content: used for stdin, which
-	// has no extension. Sniffing peeks at the first non-space byte only.
+	// has no extension, and for .gz files. Sniffing peeks at the first
+	// non-space byte only.
 	FormatAuto Format = ""
 )
 
@@ -33,14 +34,16 @@ func ParseFormat(s string) (Format, error) {
 
 // DetectFormat picks the format of path: the explicit --format value when
 // given, else the extension (.csv, .json, .ndjson, .jsonl). Stdin ("-") has no
-// extension and yields FormatAuto, which NewReader resolves by sniffing. Any
-// other path without a known extension is an error wrapping ErrUnknownFormat
-// (a usage error: the user must say --format).
+// extension and yields FormatAuto, which NewReader resolves by sniffing. So
+// does a .gz file: the name inside is no guide (Auth0 names its NDJSON
+// export .json.gz), its content is. Any other path without a known
+// extension is an error wrapping ErrUnknownFormat (a usage error: the user
+// must say --format).
 func DetectFormat(path string, explicit string) (Format, error) {
 	if explicit != "" {
 		return ParseFormat(explicit)
 	}
-	if path == "-" {
+	if path == "-" || strings.EqualFold(filepath.Ext(path), ".gz") {
 		return FormatAuto, nil
 	}
 	switch strings.ToLower(filepath.Ext(path)) {
@@ -51,12 +54,18 @@ func DetectFormat(path string, explicit string) (Format, error) {
 	case ".ndjson", ".jsonl":
 		return FormatNDJSON, nil
 	}
-	return "", fmt.Errorf("%s: %w: extension %q is not .csv, .json, .ndjson or .jsonl; use --format", path, ErrUnknownFormat, filepath.Ext(path))
+	return "", fmt.Errorf("%s: %w: extension %q is not .csv, .json, .ndjson, .jsonl or .gz; use --format", path, ErrUnknownFormat, filepath.Ext(path))
 }
 
 // Sniff is the format FormatAuto reads br as (see sniff), without
-// consuming it: a caller that copies a pipe names the copy by it.
-func Sniff(br *bufio.Reader) Format { return sniff(br) }
+// consuming it: a caller that copies a pipe names the copy by it. A gzip
+// stream is sniffed by its decompressed start.
+func Sniff(br *bufio.Reader) Format {
+	if IsGzip(br) {
+		return sniffGzip(br)
+	}
+	return sniff(br)
+}
 
 // sniff decides the format from the first non-space byte: '[' is a JSON
 // array, '{' NDJSON, anything else CSV. It peeks without consuming input and

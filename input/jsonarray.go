@@ -126,6 +126,9 @@ func (j *jsonArrayReader) fatal(err error) error {
 		return &InputError{File: j.file, Line: j.lc.lineAt(at), Reason: "malformed JSON: " + jsonErr(err) + "; the rest of the file cannot be read", Err: err}
 	case errors.Is(err, errElementTooLarge):
 		return &InputError{File: j.file, Line: j.lc.lineAt(j.lc.mark), Reason: fmt.Sprintf("the array element starting on or after this line is larger than %d bytes; the rest of the file cannot be read", j.o.maxRecord()), Err: err}
+	case errors.As(err, new(*GzipError)):
+		// Where the decompressed stream broke: the records before it stand.
+		return &InputError{File: j.file, Line: j.lc.lineAt(j.lc.read), Reason: err.Error(), Err: err}
 	case errors.Is(err, io.ErrUnexpectedEOF):
 		return &InputError{File: j.file, Line: j.lc.lineAt(j.lc.read), Reason: "truncated JSON: the array is not closed", Err: err}
 	}
@@ -165,6 +168,6 @@ func (j *jsonArrayReader) Next() (Record, error) {
 		rec.Errors = append(rec.Errors, FieldError{Reason: fmt.Sprintf("larger than %d bytes", j.o.maxRecord())})
 		return rec, nil
 	}
-	decodeObject(raw, j.o.Mode, false, &rec)
+	decodeMapped(raw, j.o, false, &rec)
 	return rec, nil
 }

@@ -3,6 +3,7 @@ package input
 import (
 	"bufio"
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
 )
@@ -24,14 +25,18 @@ func (n *ndjsonReader) Next() (Record, error) {
 	for {
 		line, tooLong, err := n.readLine()
 		if err != nil && err != io.EOF {
-			return Record{}, &InputError{File: n.file, Line: n.line, Reason: "reading: " + err.Error(), Err: err}
+			reason := "reading: " + err.Error()
+			if errors.As(err, new(*GzipError)) {
+				reason = err.Error()
+			}
+			return Record{}, &InputError{File: n.file, Line: n.line, Reason: reason, Err: err}
 		}
 		if tooLong {
 			return Record{File: n.file, Line: n.line, Errors: []FieldError{{Reason: fmt.Sprintf("line longer than %d bytes", n.o.maxRecord())}}}, nil
 		}
 		if t := bytes.TrimSpace(line); len(t) > 0 {
 			rec := Record{File: n.file, Line: n.line}
-			decodeObject(t, n.o.Mode, true, &rec)
+			decodeMapped(t, n.o, true, &rec)
 			return rec, nil
 		}
 		if err == io.EOF {

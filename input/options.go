@@ -37,9 +37,13 @@ const DefaultMaxRecordBytes = 1 << 20
 // Options configure a Reader.
 type Options struct {
 	Mode Mode
-	// ColumnMap renames CSV header columns (source → schema column), from
-	// --map. A target of "-" drops the column.
+	// ColumnMap renames CSV header columns, and the top-level properties
+	// of JSON and NDJSON objects (source → schema column), from --map. A
+	// target of "-" drops the column.
 	ColumnMap map[string]string
+	// Delimiter separates CSV fields; 0 detects it from the header line
+	// (',', ';' or tab: the one that splits it into known columns).
+	Delimiter byte
 	// MaxRecordBytes bounds one record; 0 means DefaultMaxRecordBytes.
 	MaxRecordBytes int
 }
@@ -52,8 +56,8 @@ func (o Options) maxRecord() int {
 }
 
 // csvColumns are the schema columns a CSV header may name (besides the
-// user_metadata.KEY and app_metadata.KEY families). Nested schema objects
-// (custom_password_hash, mfa_factors) have no CSV form: use JSON for them.
+// user_metadata.KEY and app_metadata.KEY families and custom_password_hash,
+// see csvhash.go). mfa_factors has no CSV form: use JSON for it.
 var csvColumns = map[string]bool{
 	"email": true, "email_verified": true, "given_name": true, "family_name": true,
 	"name": true, "nickname": true, "username": true, "phone_number": true,
@@ -69,7 +73,7 @@ const (
 
 // validTarget reports whether s may be the target of a column mapping.
 func validTarget(s string) bool {
-	if s == dropColumn || csvColumns[s] {
+	if s == dropColumn || csvColumns[s] || hashColumn(s) != nil {
 		return true
 	}
 	for _, p := range []string{userMetaPrefix, appMetaPrefix} {
@@ -147,4 +151,27 @@ func parseColumnMap(data []byte) (map[string]string, error) {
 		return nil, fmt.Errorf("unknown target column(s) %s; want a schema column, user_metadata.KEY, app_metadata.KEY or \"-\"", strings.Join(bad, ", "))
 	}
 	return m, nil
+}
+
+// ParseDelimiter checks a --delimiter value: one ASCII character other than
+// a letter, a digit, a quote or a line break, or "tab" (also written \t,
+// which a shell does not turn into a tab).
+func ParseDelimiter(s string) (byte, error) {
+	switch s {
+	case "tab", `\t`, "\t":
+		return '\t', nil
+	}
+	if len(s) != 1 || s[0] >= 0x7f || (s[0] < ' ' && s[0] != '\t') || s[0] == '"' ||
+		s[0] >= '0' && s[0] <= '9' || s[0] >= 'a' && s[0] <= 'z' || s[0] >= 'A' && s[0] <= 'Z' {
+		return 0, fmt.Errorf("--delimiter %q: want one character such as , ; | or the word tab", s)
+	}
+	return s[0], nil
+}
+
+// delimiterName is how messages show a delimiter.
+func delimiterName(d byte) string {
+	if d == '\t' {
+		return "tab"
+	}
+	return fmt.Sprintf("%q", string(d))
 }

@@ -19,9 +19,16 @@ type Reader interface {
 var utf8BOM = []byte{0xEF, 0xBB, 0xBF}
 
 // NewReader returns a streaming reader for r. file names the input in
-// records and errors. FormatAuto sniffs the content (stdin).
+// records and errors. FormatAuto sniffs the content (stdin, a .gz file).
+// Gzip is decompressed on the way, whatever f says (see gzip.go).
 func NewReader(r io.Reader, file string, f Format, o Options) (Reader, error) {
 	br := bufio.NewReaderSize(r, 64<<10)
+	if IsGzip(br) {
+		var err error
+		if br, err = gunzip(br, file); err != nil {
+			return nil, err
+		}
+	}
 	// A UTF-8 BOM (Excel's CSV export writes one) is not content.
 	if b, _ := br.Peek(3); bytes.Equal(b, utf8BOM) {
 		br.Discard(3)

@@ -3,6 +3,7 @@ package input
 import (
 	"fmt"
 	"net/url"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 )
@@ -59,8 +60,18 @@ func validateUser(rec *Record, mode Mode) {
 	}
 	if u.Email == "" {
 		add("email", "required")
+	} else if spaced(u.Email) {
+		add("email", "%s", spacedReason(u.Email))
 	} else if r := emailProblem(u.Email); r != "" {
 		add("email", "%s", r)
+	}
+	for _, f := range []struct {
+		name string
+		v    string
+	}{{"user_id", u.UserID}, {"username", u.Username}, {"phone_number", u.PhoneNumber}, {"picture", u.Picture}} {
+		if spaced(f.v) {
+			add(f.name, "%s", spacedReason(f.v))
+		}
 	}
 	for _, l := range maxLen {
 		// A string of at most max bytes has at most max characters.
@@ -68,17 +79,20 @@ func validateUser(rec *Record, mode Mode) {
 			add(l.field, "longer than %d characters", l.max)
 		}
 	}
-	if u.Username != "" && strings.ContainsAny(u.Username, " \t\r\n") {
+	if u.Username != "" && !spaced(u.Username) && strings.ContainsAny(u.Username, " \t\r\n") {
 		add("username", "contains whitespace")
 	}
-	if u.PhoneNumber != "" && !isE164(u.PhoneNumber) {
+	if u.PhoneNumber != "" && !spaced(u.PhoneNumber) && !isE164(u.PhoneNumber) {
 		add("phone_number", "not E.164 (want + then country code and number, e.g. +12125550001)")
 	}
-	if u.Picture != "" && !isURL(u.Picture) {
+	if u.Picture != "" && !spaced(u.Picture) && !isURL(u.Picture) {
 		add("picture", "not an http(s) URL")
 	}
-	if u.PasswordHash != "" && !isBcrypt(u.PasswordHash) {
+	switch {
+	case spaced(u.PasswordHash):
 		// Never quote the value: it is a secret.
+		add("password_hash", "has spaces around it: remove them")
+	case u.PasswordHash != "" && !isBcrypt(u.PasswordHash):
 		add("password_hash", "not a bcrypt hash ($2a$ or $2b$, cost, 53 characters)")
 	}
 	if u.PasswordHash != "" && u.CustomPasswordHash != nil {
@@ -196,7 +210,9 @@ func validateMFA(fs []MFAFactor, add func(string, string, ...any)) {
 		}
 		if f.Email != nil {
 			n++
-			if r := emailProblem(f.Email.Value); r != "" {
+			if spaced(f.Email.Value) {
+				add(name+".email.value", "%s", spacedReason(f.Email.Value))
+			} else if r := emailProblem(f.Email.Value); r != "" {
 				add(name+".email.value", "%s", r)
 			}
 		}
@@ -218,6 +234,17 @@ func checkMetaKeys(path string, m map[string]any, add func(string, string, ...an
 			checkMetaKeys(path+"."+k, sub, add)
 		}
 	}
+}
+
+// spaced: s has spaces around it, as a spreadsheet cell often does. The
+// schema takes no such email, id or number (and Auth0 would store a
+// username or user_id with them), and "not an email address" alone does
+// not show what is wrong, so it is said. Values are not trimmed: what is
+// sent is what the input says, and the fix belongs in the source.
+func spaced(s string) bool { return s != "" && strings.TrimSpace(s) != s }
+
+func spacedReason(s string) string {
+	return fmt.Sprintf("has spaces around it (%s): remove them", strconv.Quote(truncate(s, 60)))
 }
 
 func isURL(s string) bool {

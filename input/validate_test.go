@@ -77,6 +77,16 @@ func TestValidate(t *testing.T) {
 		{"picture ftp", User{Email: "a@x.io", Picture: "ftp://x/a.png"}, ModeImport, "picture: not an http(s) URL"},
 		{"long name", User{Email: "a@x.io", GivenName: strings.Repeat("é", 151)}, ModeImport, "given_name: longer than 150 characters"},
 		{"username space", User{Email: "a@x.io", Username: "a b"}, ModeImport, "username: contains whitespace"},
+		// A stray space around a value (a spreadsheet's) is named as such.
+		{"email spaces", User{Email: " carol@example.net "}, ModeImport, `email: has spaces around it (" carol@example.net "): remove them`},
+		{"email tab and nbsp", User{Email: "\tcarol@example.net\u00a0"}, ModeImport, `email: has spaces around it ("\tcarol@example.net\u00a0"): remove them`},
+		{"spaces around ids", User{Email: "a@x.io", UserID: "42 ", Username: " ann", PhoneNumber: "+12125550001 ", Picture: " https://x.io/a.png"}, ModeImport,
+			`user_id: has spaces around it ("42 "): remove them; username: has spaces around it (" ann"): remove them; ` +
+				`phone_number: has spaces around it ("+12125550001 "): remove them; picture: has spaces around it (" https://x.io/a.png"): remove them`},
+		{"hash spaces not quoted", User{Email: "a@x.io", PasswordHash: goodBcrypt + " "}, ModeImport, "password_hash: has spaces around it: remove them"},
+		{"mfa email spaces", User{Email: "a@x.io", MFAFactors: []MFAFactor{{Email: &ValueFactor{Value: "m@x.io "}}}}, ModeImport,
+			`mfa_factors[0].email.value: has spaces around it ("m@x.io "): remove them`},
+		{"names may have spaces", User{Email: "a@x.io", GivenName: " Ann "}, ModeImport, ""},
 		{"create refuses hashes", User{Email: "a@x.io", PasswordHash: goodBcrypt, MFAFactors: []MFAFactor{{Email: &ValueFactor{Value: "m@x.io"}}}}, ModeCreate,
 			"password_hash: not accepted by create mode (use import); mfa_factors: not accepted by create mode (use import)"},
 	}
@@ -137,6 +147,46 @@ func TestDedupe(t *testing.T) {
 	}
 }
 
+// A user_id or username seen before (in any file) makes the record a
+// duplicate, as an email does: the tenant would refuse it (CONFLICT,
+// CONFLICT_USERNAME) only after the dry run said all was well. Usernames
+// compare case-insensitively, user ids exactly; a duplicate's other keys
+// stay free, since it is never sent.
+func TestDedupeUserIDAndUsername(t *testing.T) {
+	v := NewValidator(ModeImport)
+	in := []Record{
+		{File: "a.csv", Line: 2, User: User{Email: "a@x.io", UserID: "42", Username: "Ann"}},
+		{File: "a.csv", Line: 3, User: User{Email: "b@x.io", UserID: "42"}},
+		{File: "b.json", Line: 4, User: User{Email: "c@x.io", Username: "ann"}},
+		{File: "b.json", Line: 5, User: User{Email: "d@x.io", UserID: "43", Username: "ANN"}},
+		{File: "b.json", Line: 6, User: User{Email: "b@x.io", UserID: "43", Username: "bo"}}, // b and 43 are free: their records were duplicates
+		{File: "b.json", Line: 7, User: User{Email: "A@x.io", UserID: "42", Username: "ann"}},
+		{File: "b.json", Line: 8, User: User{Email: "e@x.io", UserID: "Ann"}}, // ids and usernames are different keys
+		{File: "b.json", Line: 9, User: User{Email: "f@x.io", UserID: "43 "}}, // invalid: not remembered
+		{File: "b.json", Line: 10, User: User{Email: "g@x.io", UserID: "44", Username: "bo"}},
+	}
+	want := []string{
+		"",
+		"user_id: duplicate of a.csv:2",
+		"username: duplicate of a.csv:2",
+		"username: duplicate of a.csv:2",
+		"",
+		"email: duplicate of a.csv:2; user_id: duplicate of a.csv:2; username: duplicate of a.csv:2",
+		"",
+		`user_id: has spaces around it ("43 "): remove them`,
+		"username: duplicate of b.json:6",
+	}
+	for i := range in {
+		v.Check(&in[i])
+		if got := errs(in[i]); got != want[i] {
+			t.Errorf("record %d: %q, want %q", i, got, want[i])
+		}
+	}
+	if v.Seen() != 3 {
+		t.Errorf("seen %d emails, want 3", v.Seen())
+	}
+}
+
 func TestColumnMapParse(t *testing.T) {
 	tests := []struct {
 		name, in string
@@ -146,6 +196,9 @@ func TestColumnMapParse(t *testing.T) {
 		{"json", `{"E-Mail":"email","Plan":"app_metadata.plan","Junk":"-"}`, map[string]string{"E-Mail": "email", "Plan": "app_metadata.plan", "Junk": "-"}, ""},
 		{"lines", "# comment\n\nE-Mail = email\nA=B=user_metadata.x\n", map[string]string{"E-Mail": "email", "A=B": "user_metadata.x"}, ""},
 		{"unknown targets", `{"a":"mail","b":"user_metadata.","c":"email"}`, nil, `unknown target column(s) "mail" (from "a"), "user_metadata." (from "b")`},
+		{"hash targets", `{"H":"custom_password_hash.hash.value","B":"custom_password_hash.blockSize","J":"custom_password_hash"}`,
+			map[string]string{"H": "custom_password_hash.hash.value", "B": "custom_password_hash.blockSize", "J": "custom_password_hash"}, ""},
+		{"unknown hash target", `{"H":"custom_password_hash.hash.vlaue"}`, nil, `unknown target column(s) "custom_password_hash.hash.vlaue"`},
 		{"bad line", "justtext\n", nil, "line 1: want SOURCE=TARGET"},
 		{"bad json", `{"a":1}`, nil, "not a JSON object of strings"},
 	}

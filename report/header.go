@@ -72,6 +72,9 @@ type Settings struct {
 	Format    string `json:"format,omitempty"`
 	Map       string `json:"map,omitempty"`
 	MapSHA256 string `json:"map_sha256,omitempty"`
+	// Delimiter is the CSV delimiter --delimiter forced ("" : detected
+	// from each file's header, which the same bytes always repeat).
+	Delimiter string `json:"delimiter,omitempty"`
 
 	// Import jobs.
 	ChunkBytes          int      `json:"chunk-bytes,string"`

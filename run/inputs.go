@@ -19,6 +19,8 @@ type inputs struct {
 	MapFile   string
 	Mode      input.Mode
 	ColumnMap map[string]string
+	// Delimiter is --delimiter's, checked (0: detected per CSV file).
+	Delimiter byte
 	// byLine: the report being continued predates ordinals, and names its
 	// records by file and line alone; records read for it get no ordinal.
 	byLine bool
@@ -29,9 +31,18 @@ type inputs struct {
 
 // openInputs checks the inputs before anything is read: each exists, is
 // a file or a pipe, has a known format (a pipe without an extension is
-// sniffed, as stdin is), none is given twice, and the map parses.
-func openInputs(paths []string, format, mapFile string, mode input.Mode) (inputs, error) {
-	in := inputs{Paths: paths, Format: format, MapFile: mapFile, Mode: mode}
+// sniffed, as stdin is), none is given twice, and the map and delimiter
+// parse. how says how they are read (its Format, Map and Delimiter).
+func openInputs(paths []string, how report.Settings, mode input.Mode) (inputs, error) {
+	in := inputs{Paths: paths, Format: how.Format, MapFile: how.Map, Mode: mode}
+	mapFile := how.Map
+	if how.Delimiter != "" {
+		d, err := input.ParseDelimiter(how.Delimiter)
+		if err != nil {
+			return in, &UsageError{Err: err}
+		}
+		in.Delimiter = d
+	}
 	if len(in.Paths) == 0 {
 		in.Paths = []string{"-"}
 	}
@@ -144,6 +155,15 @@ func (in inputs) fingerprint() ([]report.Input, string, error) {
 	return out, mapHash, nil
 }
 
+// delimiter is how the report records --delimiter: the character itself
+// ("" when detected).
+func (in inputs) delimiter() string {
+	if in.Delimiter == 0 {
+		return ""
+	}
+	return string(rune(in.Delimiter))
+}
+
 // pipeName is how messages name an input: "-" is stdin.
 func pipeName(path string) string {
 	if path == "-" {
@@ -189,7 +209,7 @@ func (r reading) streamFile(ctx context.Context, path string, v *input.Validator
 		return &UsageError{Err: err}
 	}
 	ordinal := r.ordinals()
-	rd, err := input.NewReader(rs, name, format, input.Options{Mode: r.in.Mode, ColumnMap: r.in.ColumnMap})
+	rd, err := input.NewReader(rs, name, format, input.Options{Mode: r.in.Mode, ColumnMap: r.in.ColumnMap, Delimiter: r.in.Delimiter})
 	if err != nil {
 		return fileBroken(ctx, name, err, func(rec input.Record) error {
 			rec.Ordinal = ordinal()

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strconv"
 	"time"
 
 	"github.com/a0bulk/a0bulk/clock"
@@ -56,7 +57,7 @@ func planJournal(ctx context.Context, env *Env, spec Spec, in inputs) (*journalP
 		p.discard()
 		return nil, err
 	}
-	spec.Format, spec.Map, spec.MapSHA256 = in.Format, in.MapFile, mapHash
+	spec.Format, spec.Map, spec.MapSHA256, spec.Delimiter = in.Format, in.MapFile, mapHash, in.delimiter()
 	p.header = spec.header(env.Version, fp)
 	p.header.StartedAt = env.Clock.Now().UTC()
 	p.header.Tenant = TenantOf(env.Target.Domain, env.Target.ClientID, "")
@@ -97,9 +98,16 @@ func resumed(env *Env, spec Spec, in inputs, now report.RunHeader, mapHash strin
 	for _, c := range []struct{ name, was, now string }{
 		{"format", was.Settings.Format, spec.Format},
 		{"map", was.Settings.Map, spec.Map},
+		{"delimiter", was.Settings.Delimiter, spec.Delimiter},
 	} {
 		if c.was != c.now {
-			return nil, Usagef("--resume %s: the run read its input with %s %q, not %q", spec.Resume, c.name, c.was, c.now)
+			shown := func(v string) string {
+				if v == "" && c.name == "delimiter" {
+					return "detected from the header"
+				}
+				return strconv.Quote(v)
+			}
+			return nil, Usagef("--resume %s: the run read its input with %s %s, not %s", spec.Resume, c.name, shown(c.was), shown(c.now))
 		}
 	}
 	if err := unchanged(was, now.Inputs, mapHash); err != nil {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/a0bulk/a0bulk/create"
 	"github.com/a0bulk/a0bulk/input"
+	"github.com/a0bulk/a0bulk/report"
 	"github.com/a0bulk/a0bulk/throttle"
 )
 
@@ -72,14 +73,20 @@ type rules struct {
 // Validate plans inputs offline, read for mode (import or create). In
 // import mode the valid records are packed into files of chunkBytes.
 func Validate(ctx context.Context, env Env, paths []string, format, mapFile string, mode input.Mode, chunkBytes int) (*Plan, error) {
+	return ValidateAs(ctx, env, paths, report.Settings{Format: format, Map: mapFile, ChunkBytes: chunkBytes}, mode)
+}
+
+// ValidateAs is Validate with how the inputs are read (Format, Map,
+// Delimiter) and the import files' size (ChunkBytes) in how.
+func ValidateAs(ctx context.Context, env Env, paths []string, how report.Settings, mode input.Mode) (*Plan, error) {
 	env.defaults()
-	in, err := openInputs(paths, format, mapFile, mode)
+	in, err := openInputs(paths, how, mode)
 	if err != nil {
 		return nil, err
 	}
 	r := rules{in: in}
 	if mode == input.ModeImport {
-		r.chunkBytes = chunkBytes
+		r.chunkBytes = how.ChunkBytes
 	}
 	return plan(ctx, &env, r)
 }
@@ -91,7 +98,7 @@ func Validate(ctx context.Context, env Env, paths []string, format, mapFile stri
 // only the state. list, when set, is told each valid record's verdict.
 func DryRun(ctx context.Context, env Env, spec Spec, list func(verdict string, rec input.Record)) (*Plan, error) {
 	env.defaults()
-	in, err := openInputs(spec.Inputs, spec.Format, spec.Map, spec.sendMode())
+	in, err := openInputs(spec.Inputs, spec.Settings, spec.sendMode())
 	if err != nil {
 		return nil, err
 	}

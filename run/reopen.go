@@ -60,7 +60,7 @@ func recordedInputs(h report.RunHeader, what, path string) (inputs, error) {
 		}
 		paths = append(paths, in.Path)
 	}
-	return openInputs(paths, h.Settings.Format, h.Settings.Map, inputMode(h))
+	return openInputs(paths, h.Settings, inputMode(h))
 }
 
 // unchanged compares what h recorded of its inputs and map with their

@@ -19,7 +19,7 @@ import (
 func startedReport(t *testing.T, dir string, spec Spec) string {
 	t.Helper()
 	spec.ReportPath = filepath.Join(dir, "run.ndjson")
-	in, err := openInputs(spec.Inputs, spec.Format, spec.Map, spec.sendMode())
+	in, err := openInputs(spec.Inputs, spec.Settings, spec.sendMode())
 	if err != nil {
 		t.Fatal(err)
 	}

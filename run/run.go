@@ -192,7 +192,7 @@ func (r *started) send(ctx context.Context, upsert bool, admit admitFunc, resume
 
 // migrate is an import or a create, fresh or resumed.
 func migrate(ctx context.Context, env *Env, spec Spec) (*Summary, error) {
-	in, err := openInputs(spec.Inputs, spec.Format, spec.Map, spec.sendMode())
+	in, err := openInputs(spec.Inputs, spec.Settings, spec.sendMode())
 	if err != nil {
 		return nil, err
 	}

@@ -74,6 +74,11 @@ func spoolOne(ctx context.Context, env *Env, in inputs, i int, reportPath string
 		}
 	}
 	dst := fmt.Sprintf("%s.input-%d.%s", reportPath, i+1, format)
+	if input.IsGzip(src) {
+		// The copy stays compressed, as the pipe was: its hash is the
+		// header's, and the reader decompresses it each time.
+		dst += ".gz"
+	}
 	f, err := os.OpenFile(dst, os.O_WRONLY|os.O_CREATE|os.O_EXCL|syscall.O_NOFOLLOW, 0o600)
 	if errors.Is(err, fs.ErrExist) {
 		return report.Input{}, Usagef("--input %s: the copy %s exists (left by a run that stopped before writing its report?): delete it, or choose another --report", pipeName(path), dst)

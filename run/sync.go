@@ -24,7 +24,7 @@ func syncRun(ctx context.Context, env *Env, spec Spec) (*Summary, error) {
 	}
 	// Changed users must be updated, so every sync upserts.
 	spec.Upsert = true
-	in, err := openInputs(spec.Inputs, spec.Format, spec.Map, spec.sendMode())
+	in, err := openInputs(spec.Inputs, spec.Settings, spec.sendMode())
 	if err != nil {
 		return nil, err
 	}

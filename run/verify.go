@@ -24,6 +24,7 @@ type VerifySpec struct {
 	Inputs     []string
 	Format     string
 	Map        string
+	Delimiter  string // --delimiter ("": detected)
 	ReportPath string // the new report of an --input run
 
 	AppClientID string
@@ -230,8 +231,8 @@ func providerID(id string) string {
 
 func verifyFromInput(ctx context.Context, env *Env, vs VerifySpec) (*report.Writer, func(func(verifyTarget) error) error, error) {
 	spec := Spec{Mode: ModeVerify, Inputs: vs.Inputs, ReportPath: vs.ReportPath}
-	spec.Format, spec.Map = vs.Format, vs.Map
-	in, err := openInputs(spec.Inputs, spec.Format, spec.Map, input.ModeImport)
+	spec.Format, spec.Map, spec.Delimiter = vs.Format, vs.Map, vs.Delimiter
+	in, err := openInputs(spec.Inputs, spec.Settings, input.ModeImport)
 	if err != nil {
 		return nil, nil, err
 	}
