@@ -23,8 +23,8 @@ type route struct {
 	// scope is what the route takes: any one of these comma-separated
 	// scopes, as the Management API reference lists them and as its 403
 	// names them ("expected any of: create:users,read:users").
-	scope string
-	handle  func(*Server, *call) response
+	scope  string
+	handle func(*Server, *call) response
 }
 
 var routes = []route{
