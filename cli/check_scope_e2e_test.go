@@ -142,7 +142,7 @@ func TestStaticTokenScopes(t *testing.T) {
 		t.Fatalf("called the API: %v", got)
 	}
 	r = chkRun(t, append(base, "--token", "opaque-not-a-jwt", "--report", filepath.Join(t.TempDir(), "r.ndjson"))...)
-	if !strings.Contains(r.errOut, "warning: the scopes of --token cannot be read") || !strings.Contains(r.errOut, "needs create:users read:connections read:users") {
+	if !strings.Contains(r.errOut, "warning: the token's scopes cannot be read") || !strings.Contains(r.errOut, "needs create:users read:connections read:users") {
 		t.Fatalf("opaque --token: no warning\n%s", r.errOut)
 	}
 	if r.code == 2 {

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -188,20 +189,21 @@ type tokenInfo interface {
 // which the run makes anyway. A token the tenant refused, or a tenant that
 // does not answer, is returned as the run would have met it (exit 1).
 //
-// A --token that is not a JWT cannot be read (Auth0's Management API tokens
-// are JWTs, so this is some other issuer's): the run goes on with a warning
-// on warn, and a missing scope stops it at its first refused request, which
-// names the scope.
+// A token that does not say its scopes (a --token that is not a JWT, or
+// names none; Auth0's Management API tokens are JWTs with a scope claim,
+// so it is some other issuer's) cannot be checked: the run goes on with a
+// warning on warn, and a missing scope stops it at its first refused
+// request, which names the scope.
 func (t tenantOptions) requireScopes(ctx context.Context, api tokenInfo, use preflight.Use, warn io.Writer) error {
 	needs := preflight.Needs(use)
 	info, err := api.TokenInfo(ctx)
-	if err != nil {
-		if t.Token == "" {
-			return err
-		}
-		fmt.Fprintf(warn, "a0bulk: warning: the scopes of --token cannot be read (%v), so they are not checked before the run: a0bulk %s needs %s\n",
+	if errors.Is(err, management.ErrScopesUnknown) {
+		fmt.Fprintf(warn, "a0bulk: warning: the token's scopes cannot be read (%v), so they are not checked before the run: a0bulk %s needs %s\n",
 			err, use.Command, strings.Join(preflight.ScopeNames(needs), " "))
 		return nil
+	}
+	if err != nil {
+		return err
 	}
 	missing := preflight.MissingScopes(needs, info.Scopes)
 	if len(missing) == 0 {
