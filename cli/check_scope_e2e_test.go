@@ -149,3 +149,30 @@ func TestStaticTokenScopes(t *testing.T) {
 		t.Fatalf("an opaque --token was refused for its scopes: %s", r.errOut)
 	}
 }
+
+// jobs reads need create:users or read:users; either does.
+func TestJobsScopes(t *testing.T) {
+	chkCleanEnv(t)
+	for _, tc := range []struct {
+		scopes []string
+		code   int
+	}{
+		{[]string{"update:users"}, 2},
+		{[]string{"create:users"}, 1}, // through the check: the job does not exist
+		{[]string{"read:users"}, 1},
+	} {
+		addr, sb := chkTenant(t, sandbox.Config{Scopes: tc.scopes})
+		r := chkRun(t, "jobs", "status", "--domain", addr, "--client-id", "a", "--client-secret", "b", "job_0000000000000000")
+		if r.code != tc.code {
+			t.Fatalf("%v: exit %d, want %d\n%s", tc.scopes, r.code, tc.code, r.errOut)
+		}
+		if tc.code == 2 {
+			if !strings.Contains(r.errOut, "a0bulk jobs needs: read:users or create:users (GET /jobs/{id}") {
+				t.Errorf("%v: %s", tc.scopes, r.errOut)
+			}
+			if got := apiRequests(sb); len(got) != 0 {
+				t.Errorf("called the API: %v", got)
+			}
+		}
+	}
+}
