@@ -47,7 +47,7 @@ var (
 	createUsers   = ScopeNeed{Scope: "create:users", Why: "POST /users"}
 	readConn      = ScopeNeed{Scope: "read:connections", Why: "looking up the connection by name"}
 	importLookups = ScopeNeed{Scope: "read:users", Why: "looking users up by email when a job's answer was lost or a user already exists"}
-	createLookups = ScopeNeed{Scope: "read:users", Why: "looking up existing users by email (conflicts, lost answers, resume)"}
+	createLookups = ScopeNeed{Scope: "read:users", Why: "looking up existing users by email: conflicts, lost answers, resume"}
 	patchUsers    = ScopeNeed{Scope: "update:users", Why: "updating existing users (PATCH /users/{id})"}
 	verifyEmails  = ScopeNeed{Scope: "update:users", Why: "POST /jobs/verification-email"}
 	verifyLookups = ScopeNeed{Scope: "read:users", Why: "looking users up by email and reading verification jobs back"}
