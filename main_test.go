@@ -82,6 +82,7 @@ func cmdSandbox(ts *testscript.TestScript, neg bool, args []string) {
 	seed := fs.Int64("seed", 1, "")
 	domains := fs.String("custom-domains", "", "")
 	emptyAs200 := fs.Bool("empty-errors-as-200", false, "")
+	scopes := fs.String("scopes", "", "") // space-separated; default: sandbox.DefaultScopes
 	var f sandbox.Faults
 	fs.DurationVar(&f.StormStart, "storm-start", 0, "")
 	fs.DurationVar(&f.StormDuration, "storm-duration", 0, "")
@@ -109,6 +110,9 @@ func cmdSandbox(ts *testscript.TestScript, neg bool, args []string) {
 	if *domains != "" {
 		cfg.CustomDomains = strings.Split(*domains, ",")
 	}
+	if flagGiven(fs, "scopes") {
+		cfg.Scopes = strings.Fields(*scopes)
+	}
 	srv := sandbox.New(cfg)
 	hs := httptest.NewServer(srv)
 	ts.Defer(hs.Close)
@@ -116,6 +120,13 @@ func cmdSandbox(ts *testscript.TestScript, neg bool, args []string) {
 	ts.Setenv("AUTH0_DOMAIN", strings.TrimPrefix(hs.URL, "http://"))
 	ts.Setenv("AUTH0_CLIENT_ID", "e2e-client")
 	ts.Setenv("AUTH0_CLIENT_SECRET", "e2e-secret-DO-NOT-LEAK-9f8e7d")
+}
+
+// flagGiven reports whether name was on the command line.
+func flagGiven(fs *flag.FlagSet, name string) bool {
+	given := false
+	fs.Visit(func(f *flag.Flag) { given = given || f.Name == name })
+	return given
 }
 
 func server(ts *testscript.TestScript) *sandbox.Server {

@@ -20,7 +20,11 @@ var Version = "dev"
 
 // Main runs a0bulk with args and returns the process exit code.
 func Main(args []string, s *IOStreams) int {
-	args, err := loadConfigFile(args, s)
+	app := NewApp(s)
+	known := knownSettings(app)
+	// The environment as given, before the config file adds to it.
+	warnUnknownEnv(os.Environ(), known, s.ErrOut)
+	args, err := loadConfigFile(args, s, known)
 	if err != nil {
 		fmt.Fprintln(s.ErrOut, "a0bulk:", err)
 		return ExitUsage
@@ -28,7 +32,6 @@ func Main(args []string, s *IOStreams) int {
 	ctx, sig := signalContext(context.Background())
 	defer sig.stop()
 
-	app := NewApp(s)
 	unknown := ""
 	app.CommandNotFound = func(c *ucli.Context, name string) { unknown = name }
 	err = app.RunContext(ctx, interspersed(app, args))

@@ -32,10 +32,13 @@ Nothing is created or changed. It tells what the tenant does now: refusals
 unless --max-wait is given. Exit 0 when nothing failed (warnings allowed),
 1 when a check failed, 2 on a usage error.
 
-Scopes needed (Auth0 Management API):
-   import, sync   create:users read:connections read:users   (update:users to verify emails)
+Scopes needed (Auth0 Management API); every run checks its own before its
+first call and refuses (exit 2) naming what is missing:
+   import, sync   create:users read:connections read:users   (update:users to verify emails,
+                  and for sync --mode create)
    create         create:users read:connections read:users   (update:users for --upsert, --verify-email)
    verify         update:users read:users
+   jobs           read:users or create:users
 
 Examples:
    a0bulk check --connection Username-Password-Authentication
@@ -44,7 +47,7 @@ Examples:
 		Flags: concat(tenantFlags(), outputFlags(), []ucli.Flag{
 			&ucli.StringFlag{Name: "connection", Usage: "database connection `NAME` to look up", EnvVars: []string{"A0BULK_CONNECTION"}},
 			&ucli.StringFlag{Name: "custom-domain", Usage: "check that the tenant accepts Auth0-Custom-Domain: `HOST`", EnvVars: []string{"AUTH0_CUSTOM_DOMAIN"}},
-			&ucli.StringFlag{Name: "for", Value: "import", Usage: "the command to check the scopes for: import, create, verify or sync"},
+			&ucli.StringFlag{Name: "for", Value: "import", Usage: "the command to check the scopes for: import, create, verify, sync or jobs"},
 		}),
 		Action: func(c *ucli.Context) error {
 			g, err := readGlobal(c)

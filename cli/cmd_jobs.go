@@ -9,6 +9,7 @@ import (
 
 	"github.com/a0bulk/a0bulk/jobs"
 	"github.com/a0bulk/a0bulk/management"
+	"github.com/a0bulk/a0bulk/preflight"
 )
 
 func jobsCommand(s *IOStreams) *ucli.Command {
@@ -84,6 +85,9 @@ func withJob(c *ucli.Context, s *IOStreams, fn func(context.Context, globalOptio
 	}
 	client, err := t.client(g.logger(s), g.Verbose)
 	if err != nil {
+		return err
+	}
+	if err := t.requireScopes(c.Context, client, preflight.Use{Command: "jobs"}, s.ErrOut); err != nil {
 		return err
 	}
 	return fn(c.Context, g, client, c.Args().First())

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"fmt"
+	"io"
 	"time"
 
 	ucli "github.com/urfave/cli/v2"
@@ -27,13 +28,15 @@ Examples:
    a0bulk sync --state /var/lib/a0bulk/users.state --connection DB --input users.csv
    a0bulk sync --state users.state --connection DB --input users.csv --mode create --random-password
    a0bulk sync --state users.state --connection DB --input users.csv --dry-run --output json`,
-		Flags: concat(tenantFlags(), inputFlags(), outputFlags(), []ucli.Flag{
+		Flags: concat(tenantFlags(), inputFlags(), outputFlags(), confirmFlags(), []ucli.Flag{
 			&ucli.StringFlag{Name: "state", Usage: "sync state `FILE` (created on the first sync; keep it between runs)", EnvVars: []string{"A0BULK_STATE"}},
 			&ucli.StringFlag{Name: "connection", Usage: "database connection `NAME`", EnvVars: []string{"A0BULK_CONNECTION"}},
 			&ucli.StringFlag{Name: "mode", Value: "import", Usage: "import (bulk-import jobs with upsert) or create (per-user create/update)"},
 			&ucli.StringFlag{Name: "report", Usage: "report `FILE` (default a0bulk-sync-TIME.ndjson)"},
 			&ucli.BoolFlag{Name: "dry-run", Usage: "print what would be created, updated and skipped; no call to the tenant"},
 			&ucli.BoolFlag{Name: "full", Usage: "ignore the state's hashes and send every valid record (the state is rewritten)"},
+			&ucli.IntFlag{Name: "min-records", Value: 1, Usage: "refuse an input with fewer valid records (an empty or broken export); 0: no minimum", EnvVars: []string{"A0BULK_MIN_RECORDS"}},
+			&ucli.BoolFlag{Name: "allow-shrink", Usage: "run even when the input has under half the valid records of the previous sync's input"},
 			// import mode
 			&ucli.BoolFlag{Name: "send-completion-email", Usage: "import mode: let Auth0 email each job's completion"},
 			&ucli.StringFlag{Name: "external-id", Usage: "import mode: external_id passed to every import job"},
@@ -107,11 +110,25 @@ func readSyncSpec(c *ucli.Context, s *IOStreams) (syncSpec, *tenantOptions, erro
 	// Both modes' settings, checked whichever applies, as before.
 	readSettings(c, run.ModeImport, &spec.Settings, func(string) bool { return true })
 	readSettings(c, run.ModeCreate, &spec.Settings, func(string) bool { return true })
-	if err := checkSettings(run.ModeImport, spec.Settings); err != nil {
-		return spec, nil, err
+	for _, m := range []string{"import", "create"} {
+		// Both modes' settings, as before; warnings only for the one used.
+		warn := io.Discard
+		if m == spec.SyncMode {
+			warn = s.ErrOut
+		}
+		st := spec.Settings
+		st.SyncMode = m
+		if err := tuneSettings(run.ModeSync, &st, warn); err != nil {
+			return spec, nil, err
+		}
+		if m == spec.SyncMode {
+			st.SyncMode = spec.SyncMode
+			spec.Settings = st
+		}
 	}
-	if err := checkSettings(run.ModeCreate, spec.Settings); err != nil {
-		return spec, nil, err
+	spec.Guard = run.SyncGuard{MinRecords: c.Int("min-records"), AllowShrink: c.Bool("allow-shrink")}
+	if spec.Guard.MinRecords < 0 {
+		return spec, nil, usagef("--min-records must not be negative, got %d", spec.Guard.MinRecords)
 	}
 	if spec.SyncMode == "import" {
 		// Only what the mode uses is recorded.

@@ -19,7 +19,7 @@ are looked up by email.
 Examples:
    a0bulk verify --report a0bulk-import-20261125T100000Z.ndjson --app-client-id abc123
    a0bulk verify --input users.csv --custom-domain login.acme.com`,
-		Flags: concat(tenantFlags(), inputFlags(), outputFlags(), []ucli.Flag{
+		Flags: concat(tenantFlags(), inputFlags(), outputFlags(), confirmFlags(), []ucli.Flag{
 			&ucli.StringFlag{Name: "report", Usage: "the `REPORT` of an import or create run to verify (lines are appended to it)"},
 			&ucli.StringFlag{Name: "out", Usage: "report `FILE` for --input runs"},
 			&ucli.StringFlag{Name: "resume", Usage: "continue a verify run (same as --report on that report)"},
@@ -39,7 +39,7 @@ Examples:
 				}
 				vs.FromReport = r
 			}
-			if err := positiveInt("concurrency", vs.Concurrency); err != nil {
+			if vs.Concurrency, err = clampConcurrency(vs.Concurrency, s.ErrOut); err != nil {
 				return err
 			}
 			vs.Inputs = c.StringSlice("input")

@@ -1,7 +1,10 @@
 package cli
 
 import (
+	"context"
+	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"slices"
@@ -11,6 +14,7 @@ import (
 	ucli "github.com/urfave/cli/v2"
 
 	"github.com/a0bulk/a0bulk/management"
+	"github.com/a0bulk/a0bulk/preflight"
 	"github.com/a0bulk/a0bulk/run"
 	"github.com/a0bulk/a0bulk/throttle"
 )
@@ -26,6 +30,9 @@ type tenantOptions struct {
 	MaxRetries   int
 	MaxWait      time.Duration
 	CustomDomain string
+	// Yes skips the confirmation a terminal run asks before it writes
+	// (--yes, A0BULK_YES); commands without the flag never ask.
+	Yes bool
 }
 
 func readTenant(c *ucli.Context, s *IOStreams) (tenantOptions, error) {
@@ -37,6 +44,7 @@ func readTenant(c *ucli.Context, s *IOStreams) (tenantOptions, error) {
 		Rate:       c.Float64("rate"),
 		MaxRetries: c.Int("max-retries"),
 		MaxWait:    c.Duration("max-wait"),
+		Yes:        c.Bool("yes"),
 	}
 	if c.IsSet("custom-domain") {
 		t.CustomDomain = c.String("custom-domain")
@@ -44,8 +52,11 @@ func readTenant(c *ucli.Context, s *IOStreams) (tenantOptions, error) {
 	if t.Domain == "" {
 		return t, usagef("--domain (or AUTH0_DOMAIN) is required")
 	}
-	if t.Rate < 0 {
-		return t, usagef("--rate must not be negative")
+	if t.Rate < 0 || (c.IsSet("rate") && t.Rate == 0) {
+		return t, usagef("--rate must be positive, got %g (leave it out to learn the tenant's rate from its x-ratelimit headers)", t.Rate)
+	}
+	if t.MaxRetries < 0 {
+		return t, usagef("--max-retries must not be negative, got %d", t.MaxRetries)
 	}
 	if t.MaxWait < 0 {
 		return t, usagef("--max-wait must not be negative")
@@ -165,4 +176,43 @@ func (t tenantOptions) client(log *slog.Logger, verbose bool) (*management.Clien
 		return nil, &run.UsageError{Err: fmt.Errorf("connecting to %s: %w", t.Domain, err)}
 	}
 	return c, nil
+}
+
+// tokenInfo is what the scope check needs of the client.
+type tokenInfo interface {
+	TokenInfo(ctx context.Context) (*management.TokenInfo, error)
+}
+
+// requireScopes refuses (exit 2) a token that lacks a scope the run will
+// need (preflight.Needs: every endpoint it may call, lookups included),
+// before the run's first call to the API: it costs one token request,
+// which the run makes anyway. A token the tenant refused, or a tenant that
+// does not answer, is returned as the run would have met it (exit 1).
+//
+// A token that does not say its scopes (a --token that is not a JWT, or
+// names none; Auth0's Management API tokens are JWTs with a scope claim,
+// so it is some other issuer's) cannot be checked: the run goes on with a
+// warning on warn, and a missing scope stops it at its first refused
+// request, which names the scope.
+func (t tenantOptions) requireScopes(ctx context.Context, api tokenInfo, use preflight.Use, warn io.Writer) error {
+	needs := preflight.Needs(use)
+	info, err := api.TokenInfo(ctx)
+	if errors.Is(err, management.ErrScopesUnknown) {
+		fmt.Fprintf(warn, "a0bulk: warning: the token's scopes cannot be read (%v), so they are not checked before the run: a0bulk %s needs %s\n",
+			err, use.Command, strings.Join(preflight.ScopeNames(needs), " "))
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	missing := preflight.MissingScopes(needs, info.Scopes)
+	if len(missing) == 0 {
+		return nil
+	}
+	granted := strings.Join(info.Scopes, " ")
+	if granted == "" {
+		granted = "none"
+	}
+	return usagef("the token lacks scopes a0bulk %s needs: %s; it carries: %s. Nothing was sent\n  fix: %s",
+		use.Command, preflight.DescribeNeeds(missing), granted, preflight.GrantScopesFix(preflight.ScopeNames(missing), t.ClientID))
 }

@@ -1,12 +1,15 @@
 package cli
 
 import (
+	"fmt"
+	"io"
 	"log/slog"
 	"strings"
 	"time"
 
 	ucli "github.com/urfave/cli/v2"
 
+	"github.com/a0bulk/a0bulk/report"
 	"github.com/a0bulk/a0bulk/run"
 )
 
@@ -34,6 +37,13 @@ func tenantFlags() []ucli.Flag {
 		&ucli.Float64Flag{Name: "rate", Usage: "cap requests per second (default: learn the tenant's limit from its x-ratelimit headers)", EnvVars: []string{"A0BULK_RATE"}},
 		&ucli.IntFlag{Name: "max-retries", Value: run.DefaultMaxRetries, Usage: "retries per request after a 5xx answer (429s and connection errors are waited out for --max-wait)", EnvVars: []string{"A0BULK_MAX_RETRIES"}},
 		&ucli.DurationFlag{Name: "max-wait", Value: time.Duration(run.Defaults().MaxWait), Usage: "how long continuous refusal by the tenant (429s, connection errors) is waited out before the run stops resumably; 0: not at all", EnvVars: []string{"A0BULK_MAX_WAIT"}},
+	}
+}
+
+// confirmFlags are the flags of the commands that write to a tenant.
+func confirmFlags() []ucli.Flag {
+	return []ucli.Flag{
+		&ucli.BoolFlag{Name: "yes", Aliases: []string{"y"}, Usage: "do not ask for confirmation on a terminal before writing to the tenant (never asked off a terminal)", EnvVars: []string{"A0BULK_YES"}},
 	}
 }
 
@@ -119,4 +129,62 @@ func positiveInt(name string, v int) error {
 		return usagef("--%s must be positive, got %d", name, v)
 	}
 	return nil
+}
+
+// Tuning beyond what Auth0 allows is refused (exit 2) when no value could
+// work, and clamped with a warning when a smaller one does the same job
+// (auth0-facts.md):
+//
+//	--chunk-bytes   3..512000: a file over 500 KB is refused by Auth0 (413); refused
+//	--max-jobs      1..2: a tenant runs at most 2 import jobs, a third is refused
+//	                with 429; ≤ 0 refused, more clamped to 2
+//	--slot-wait     > 0; refused otherwise
+//	--concurrency   1..50: 50 is the largest burst Auth0 publishes (Enterprise),
+//	                more requests in flight only wait; ≤ 0 refused, more clamped
+//	--rate          > 0 when given (leave it out to learn the tenant's rate);
+//	                --max-retries ≥ 0; --max-wait ≥ 0 (readTenant)
+const (
+	maxImportJobs  = 2  // a tenant's running import jobs (auth0-facts.md)
+	maxConcurrency = 50 // the largest published bucket burst (Enterprise)
+)
+
+// tuneSettings refuses or clamps st's tuning for mode, telling warn what it
+// clamped.
+func tuneSettings(mode run.Mode, st *report.Settings, warn io.Writer) error {
+	imports := mode == run.ModeImport || (mode == run.ModeSync && st.SyncMode == string(run.ModeImport))
+	creates := mode == run.ModeCreate || (mode == run.ModeSync && st.SyncMode == string(run.ModeCreate))
+	if imports {
+		if st.ChunkBytes <= 2 || st.ChunkBytes > maxImportFile {
+			return usagef("--chunk-bytes must be between 3 and %d (Auth0 refuses an import file over 500 KB), got %d", maxImportFile, st.ChunkBytes)
+		}
+		if err := positiveInt("max-jobs", st.MaxJobs); err != nil {
+			return err
+		}
+		if st.MaxJobs > maxImportJobs {
+			fmt.Fprintf(warn, "a0bulk: warning: --max-jobs %d: Auth0 runs at most %d import jobs per tenant (a third is refused), so %d are used\n", st.MaxJobs, maxImportJobs, maxImportJobs)
+			st.MaxJobs = maxImportJobs
+		}
+		if st.SlotWait <= 0 {
+			return usagef("--slot-wait must be positive, got %s", time.Duration(st.SlotWait))
+		}
+	}
+	if creates {
+		c, err := clampConcurrency(st.Concurrency, warn)
+		st.Concurrency = c
+		return err
+	}
+	return nil
+}
+
+// clampConcurrency refuses no concurrency and clamps more than any tenant
+// can take at once.
+func clampConcurrency(n int, warn io.Writer) (int, error) {
+	if err := positiveInt("concurrency", n); err != nil {
+		return n, err
+	}
+	if n > maxConcurrency {
+		fmt.Fprintf(warn, "a0bulk: warning: --concurrency %d: no Auth0 plan takes more than %d requests at once (its largest burst), so %d are used\n", n, maxConcurrency, maxConcurrency)
+		return maxConcurrency, nil
+	}
+	return n, nil
 }

@@ -15,6 +15,7 @@ type IOStreams struct {
 	Out    io.Writer
 	ErrOut io.Writer
 
+	stdinTTY  bool
 	stdoutTTY bool
 	stderrTTY bool
 }
@@ -23,6 +24,7 @@ type IOStreams struct {
 func System() *IOStreams {
 	return &IOStreams{
 		In: os.Stdin, Out: os.Stdout, ErrOut: os.Stderr,
+		stdinTTY:  isTerminal(os.Stdin),
 		stdoutTTY: isTerminal(os.Stdout),
 		stderrTTY: isTerminal(os.Stderr),
 	}
@@ -38,5 +40,15 @@ func (s *IOStreams) ProgressTTY() bool { return s.stderrTTY }
 
 // StdoutTTY reports whether results go to a terminal.
 func (s *IOStreams) StdoutTTY() bool { return s.stdoutTTY }
+
+// CanPrompt reports whether a person can be asked a question: stdin (the
+// answer) and stderr (the question) are both a terminal. Off a terminal
+// (cron, a pipe, CI) nothing is ever asked.
+func (s *IOStreams) CanPrompt() bool { return s.stdinTTY && s.stderrTTY }
+
+// SetTTY makes test streams act as terminals, or not.
+func (s *IOStreams) SetTTY(stdin, stdout, stderr bool) {
+	s.stdinTTY, s.stdoutTTY, s.stderrTTY = stdin, stdout, stderr
+}
 
 func isTerminal(f *os.File) bool { return term.IsTerminal(int(f.Fd())) }

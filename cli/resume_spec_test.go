@@ -26,7 +26,7 @@ func resumeWith(t *testing.T, args ...string) (run.Spec, tenantOptions) {
 	cmd := createCommand(s)
 	cmd.Action = func(c *ucli.Context) error {
 		var err error
-		if spec, err = readSpec(c, run.ModeCreate); err != nil {
+		if spec, err = readSpec(c, run.ModeCreate, s.ErrOut); err != nil {
 			return err
 		}
 		if ten, err = readTenant(c, s); err != nil {

@@ -3,10 +3,12 @@ package cli
 import (
 	"errors"
 	"fmt"
+	"io"
 	"time"
 
 	ucli "github.com/urfave/cli/v2"
 
+	"github.com/a0bulk/a0bulk/management"
 	"github.com/a0bulk/a0bulk/progress"
 	"github.com/a0bulk/a0bulk/report"
 	"github.com/a0bulk/a0bulk/run"
@@ -23,7 +25,7 @@ func migrateAction(c *ucli.Context, s *IOStreams, mode run.Mode, printPlan func(
 	if err != nil {
 		return err
 	}
-	spec, err := readSpec(c, mode)
+	spec, err := readSpec(c, mode, s.ErrOut)
 	if err != nil {
 		return err
 	}
@@ -48,7 +50,7 @@ func migrateAction(c *ucli.Context, s *IOStreams, mode run.Mode, printPlan func(
 // --resume the report's recorded spec is the base, and only what the
 // operator gives again changes it; the core then refuses any change to what
 // the run means (connection, upsert, inputs, how they are read).
-func readSpec(c *ucli.Context, mode run.Mode) (run.Spec, error) {
+func readSpec(c *ucli.Context, mode run.Mode, warn io.Writer) (run.Spec, error) {
 	spec := run.Spec{Mode: mode}
 	if c.NArg() > 0 {
 		return spec, usagef("unexpected argument %q (inputs go in --input)", c.Args().First())
@@ -93,7 +95,7 @@ func readSpec(c *ucli.Context, mode run.Mode) (run.Spec, error) {
 	if spec.Connection == "" {
 		return spec, usagef("--connection is required")
 	}
-	return spec, checkSettings(mode, spec.Settings)
+	return spec, tuneSettings(mode, &spec.Settings, warn)
 }
 
 // readSettings reads the tuning flags of mode into st where given says so.
@@ -136,22 +138,6 @@ func readSettings(c *ucli.Context, mode run.Mode, st *report.Settings, given fun
 	}
 }
 
-// checkSettings refuses tuning out of range, before any request.
-func checkSettings(mode run.Mode, st report.Settings) error {
-	if mode == run.ModeImport || (mode == run.ModeSync && st.SyncMode == string(run.ModeImport)) {
-		if st.ChunkBytes <= 2 || st.ChunkBytes > maxImportFile {
-			return usagef("--chunk-bytes must be between 3 and %d, got %d", maxImportFile, st.ChunkBytes)
-		}
-		if err := positiveInt("max-jobs", st.MaxJobs); err != nil {
-			return err
-		}
-	}
-	if mode == run.ModeCreate || (mode == run.ModeSync && st.SyncMode == string(run.ModeCreate)) {
-		return positiveInt("concurrency", st.Concurrency)
-	}
-	return nil
-}
-
 // paced gives the tenant options the spec's pacing: a resume restores them.
 func (t tenantOptions) paced(st report.Settings) tenantOptions {
 	t.Rate, t.MaxRetries, t.MaxWait, t.CustomDomain = st.Rate, st.MaxRetries, time.Duration(st.MaxWait), st.CustomDomain
@@ -172,13 +158,24 @@ func runEnv(s *IOStreams, g globalOptions, t *tenantOptions) run.Env {
 	}
 	if t != nil {
 		env.Target = run.TenantOf(t.Domain, t.ClientID, t.Token)
-		env.Connect = func() (run.Tenant, error) {
+		// One client: the gate's token is the run's.
+		var client *management.Client
+		connect := func() (*management.Client, error) {
+			if client != nil {
+				return client, nil
+			}
 			c, err := t.client(log, g.Verbose)
+			client = c
+			return c, err
+		}
+		env.Connect = func() (run.Tenant, error) {
+			c, err := connect()
 			if err != nil {
 				return nil, err
 			}
 			return c, nil
 		}
+		env.Gate = t.gate(s, func() (tokenInfo, error) { return connect() })
 	}
 	return env
 }

@@ -270,18 +270,30 @@ func (tc *tokenCache) info(ctx context.Context) (*TokenInfo, error) {
 		tc.release()
 	}
 	claims, cerr := jwtClaims(tok)
+	claimed := false // the JWT has a scope claim, even an empty one
 	if scope == "" && cerr == nil {
-		scope, _ = claims["scope"].(string)
+		scope, claimed = claims["scope"].(string)
 	}
 	if ti.Expiry.IsZero() && cerr == nil {
 		ti.Expiry, _ = claimTime(claims["exp"])
 	}
-	if scope == "" && cerr != nil {
-		return nil, fmt.Errorf("reading token scopes: %w", cerr)
+	if scope == "" && !claimed {
+		if cerr == nil {
+			cerr = errNoScopeClaim
+		}
+		return nil, fmt.Errorf("%w: %w", ErrScopesUnknown, cerr)
 	}
 	ti.Scopes = strings.Fields(scope)
 	return ti, nil
 }
+
+// ErrScopesUnknown: the token does not say which scopes it carries (it is
+// not a JWT, or names none), so they cannot be checked before the API is
+// called; the API names a missing one when it refuses a request.
+var ErrScopesUnknown = errors.New("reading token scopes")
+
+// errNoScopeClaim: a JWT without a scope claim.
+var errNoScopeClaim = errors.New("the token has no scope claim")
 
 // errOpaqueToken: the token is not a JWT, so nothing can be read from it.
 var errOpaqueToken = errors.New("the token is not a JWT")

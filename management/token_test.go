@@ -258,8 +258,19 @@ func TestTokenInfo(t *testing.T) {
 	})
 	t.Run("static opaque token", func(t *testing.T) {
 		c, _ := newTestClient(t, newStub(t), func(c *Config) { c.Token = "opaque" })
-		if _, err := c.TokenInfo(context.Background()); !errors.Is(err, errOpaqueToken) {
+		if _, err := c.TokenInfo(context.Background()); !errors.Is(err, errOpaqueToken) || !errors.Is(err, ErrScopesUnknown) {
 			t.Fatalf("err = %v", err)
+		}
+	})
+	// A JWT naming no scopes says nothing of them; an empty claim does.
+	t.Run("static JWT without a scope claim", func(t *testing.T) {
+		c, _ := newTestClient(t, newStub(t), func(c *Config) { c.Token = jwt(t, map[string]any{"exp": exp}) })
+		if _, err := c.TokenInfo(context.Background()); !errors.Is(err, ErrScopesUnknown) {
+			t.Fatalf("err = %v", err)
+		}
+		c, _ = newTestClient(t, newStub(t), func(c *Config) { c.Token = jwt(t, map[string]any{"exp": exp, "scope": ""}) })
+		if ti, err := c.TokenInfo(context.Background()); err != nil || len(ti.Scopes) != 0 {
+			t.Fatalf("empty claim: %+v, %v", ti, err)
 		}
 	})
 }

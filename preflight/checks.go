@@ -151,7 +151,7 @@ func (k *checker) scopesLine(info *management.TokenInfo, tokErr error, probe *ma
 	if info == nil {
 		r.Status = Warn
 		r.Detail = fmt.Sprintf("cannot read the token's scopes (%v); the API will name any missing scope when it is used", tokErr)
-		r.Fix = fmt.Sprintf("a0bulk %s needs %s", k.opts.For, strings.Join(scopeNames(commandScopes[k.opts.For]), " "))
+		r.Fix = fmt.Sprintf("a0bulk %s needs %s", k.opts.For, strings.Join(ScopeNames(Scopes(k.opts.For)), " "))
 		return r
 	}
 	v := judgeScopes(k.opts.For, info.Scopes)
@@ -162,12 +162,12 @@ func (k *checker) scopesLine(info *management.TokenInfo, tokErr error, probe *ma
 	switch {
 	case len(v.Missing) > 0:
 		r.Status = Fail
-		r.Detail = fmt.Sprintf("a0bulk %s needs %s; granted: %s", k.opts.For, describeNeeds(v.Missing), granted)
-		r.Fix = GrantScopesFix(scopeNames(v.Missing), k.opts.ClientID)
+		r.Detail = fmt.Sprintf("a0bulk %s needs %s; granted: %s", k.opts.For, DescribeNeeds(v.Missing), granted)
+		r.Fix = GrantScopesFix(ScopeNames(v.Missing), k.opts.ClientID)
 	case len(v.MissingOptional) > 0:
 		r.Status = Warn
-		r.Detail = fmt.Sprintf("enough for a0bulk %s, but not for %s; granted: %s", k.opts.For, describeNeeds(v.MissingOptional), granted)
-		r.Fix = GrantScopesFix(scopeNames(v.MissingOptional), k.opts.ClientID) + " (only if you need those)"
+		r.Detail = fmt.Sprintf("enough for a0bulk %s, but not for %s; granted: %s", k.opts.For, DescribeNeeds(v.MissingOptional), granted)
+		r.Fix = GrantScopesFix(ScopeNames(v.MissingOptional), k.opts.ClientID) + " (only if you need those)"
 	case len(v.Unused) > 0:
 		r.Status = Warn
 		r.Detail = fmt.Sprintf("enough for a0bulk %s; also granted %s, which a0bulk never uses", k.opts.For, strings.Join(v.Unused, " "))
@@ -186,12 +186,12 @@ func (k *checker) scopesLine(info *management.TokenInfo, tokErr error, probe *ma
 }
 
 // connectionLine reports the connection lookup; ok is false when there is
-// nothing to say (verify needs no connection and none was given).
+// nothing to say (verify and jobs need no connection and none was given).
 func (k *checker) connectionLine(conn *management.Connection, err error) (Result, bool) {
 	r := Result{Name: CheckConnection}
 	name := k.opts.Connection
 	if name == "" {
-		if k.opts.For == "verify" {
+		if k.opts.For == "verify" || k.opts.For == "jobs" {
 			return r, false
 		}
 		r.Status = Warn

@@ -287,12 +287,12 @@ func TestScopesLine(t *testing.T) {
 	}{
 		{"import needs read:users", "import", []string{"create:users", "read:connections"}, nil, nil,
 			preflight.Result{Name: "scopes", Status: "FAIL",
-				Detail: "a0bulk import needs read:users (reading job status and job errors); granted: create:users read:connections",
+				Detail: "a0bulk import needs read:users (looking users up by email when a job's answer was lost or a user already exists); granted: create:users read:connections",
 				Fix:    "grant read:users: Auth0 Dashboard → Applications → APIs → Auth0 Management API → Machine to Machine Applications → your application (client id app_1) → expand it, tick the scopes, Update; a new token then carries them"},
 			false},
 		{"import with nothing granted", "import", []string{}, nil, nil,
 			preflight.Result{Name: "scopes", Status: "FAIL",
-				Detail: "a0bulk import needs create:users (POST /jobs/users-imports), read:connections (looking up the connection by name), read:users (reading job status and job errors); granted: none",
+				Detail: "a0bulk import needs create:users (POST /jobs/users-imports, and reading the jobs back), read:connections (looking up the connection by name), read:users (looking users up by email when a job's answer was lost or a user already exists); granted: none",
 				Fix:    grant("create:users", "read:connections", "read:users")},
 			false},
 		{"verify needs update:users", "verify", []string{"read:users", "read:connections"}, nil, nil,
@@ -601,8 +601,9 @@ func TestScopes(t *testing.T) {
 		"sync":   "create:users read:connections read:users (update:users)",
 		"create": "create:users read:connections read:users (update:users)",
 		"verify": "update:users read:users",
+		"jobs":   "read:users", // or create:users: ScopeNeed.Also
 	}
-	if !reflect.DeepEqual(preflight.Commands, []string{"import", "create", "verify", "sync"}) {
+	if !reflect.DeepEqual(preflight.Commands, []string{"import", "create", "verify", "sync", "jobs"}) {
 		t.Errorf("Commands = %q", preflight.Commands)
 	}
 	for _, c := range preflight.Commands {

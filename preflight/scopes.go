@@ -6,50 +6,121 @@ import (
 	"strings"
 )
 
-// ScopeNeed is one Management API scope a command uses, and why. Optional
-// scopes are needed only with some flags: missing them is a warning.
+// ScopeNeed is one Management API scope a command uses, and why. Auth0
+// accepts Scope or any one of Also (its reference lists alternatives: the
+// job reads take create:users or read:users). Optional scopes are needed
+// only with some flags: in `check --for` tables, missing them is a warning.
 type ScopeNeed struct {
 	Scope    string
+	Also     []string
 	Why      string
 	Optional bool
 }
 
-// Commands are the commands whose scopes can be checked (`check --for`).
-var Commands = []string{"import", "create", "verify", "sync"}
-
-// Scopes is the least privilege of command (one of Commands), required
-// scopes first; nil for any other command. The slice is the caller's.
-func Scopes(command string) []ScopeNeed {
-	return slices.Clone(commandScopes[command])
+// met reports whether granted holds Scope or one of its alternatives.
+func (n ScopeNeed) met(granted []string) bool {
+	return slices.Contains(granted, n.Scope) || slices.ContainsFunc(n.Also, func(s string) bool { return slices.Contains(granted, s) })
 }
 
-// commandScopes is the least privilege of each command, from the endpoints
-// it calls (auth0-facts.md). The job endpoints (GET /jobs/{id}, /errors) are
-// documented with create:users and read:users; a0bulk asks for read:users,
-// which the sandbox enforces and which resume and verify need anyway.
-var commandScopes = map[string][]ScopeNeed{
-	"import": {
-		{Scope: "create:users", Why: "POST /jobs/users-imports"},
-		{Scope: "read:connections", Why: "looking up the connection by name"},
-		{Scope: "read:users", Why: "reading job status and job errors"},
-		{Scope: "update:users", Why: "sending verification emails afterwards (a0bulk verify)", Optional: true},
-	},
-	"sync": {
-		{Scope: "create:users", Why: "importing or creating new and changed users"},
-		{Scope: "read:connections", Why: "looking up the connection by name"},
-		{Scope: "read:users", Why: "reading jobs and looking users up by email"},
-		{Scope: "update:users", Why: "sync --mode create updating changed users", Optional: true},
-	},
-	"create": {
-		{Scope: "create:users", Why: "POST /users"},
-		{Scope: "read:connections", Why: "looking up the connection by name"},
-		{Scope: "read:users", Why: "looking up existing users by email (conflicts, resume)"},
-		{Scope: "update:users", Why: "--upsert (PATCH /users/{id}) and --verify-email", Optional: true},
-	},
-	"verify": {
-		{Scope: "update:users", Why: "POST /jobs/verification-email"},
-		{Scope: "read:users", Why: "looking users up by email and reading verification jobs back"},
-	},
+// name is the need as an operator reads it: "read:users or create:users".
+func (n ScopeNeed) name() string {
+	return strings.Join(append([]string{n.Scope}, n.Also...), " or ")
+}
+
+// Commands are the commands whose scopes can be checked (`check --for`).
+var Commands = []string{"import", "create", "verify", "sync", "jobs"}
+
+// Use is what a run will do, as far as it decides which endpoints it calls:
+// the command and the flags that add endpoints.
+type Use struct {
+	Command     string // one of Commands
+	SyncMode    string // sync: "import" (the default) or "create"
+	Upsert      bool   // create: existing users are updated (PATCH /users/{id})
+	VerifyEmail bool   // create: verification emails (POST /jobs/verification-email)
+}
+
+// Why each scope is needed, by what calls it (auth0-facts.md, "Scopes per
+// endpoint"; Auth0 Management API reference, docs-v2 jobs/get-a-job and
+// jobs/get-job-error-details: create:users or read:users).
+var (
+	importJobs    = ScopeNeed{Scope: "create:users", Why: "POST /jobs/users-imports, and reading the jobs back"}
+	createUsers   = ScopeNeed{Scope: "create:users", Why: "POST /users"}
+	readConn      = ScopeNeed{Scope: "read:connections", Why: "looking up the connection by name"}
+	importLookups = ScopeNeed{Scope: "read:users", Why: "looking users up by email when a job's answer was lost or a user already exists"}
+	createLookups = ScopeNeed{Scope: "read:users", Why: "looking up existing users by email: conflicts, lost answers, resume"}
+	patchUsers    = ScopeNeed{Scope: "update:users", Why: "updating existing users (PATCH /users/{id})"}
+	verifyEmails  = ScopeNeed{Scope: "update:users", Why: "POST /jobs/verification-email"}
+	verifyLookups = ScopeNeed{Scope: "read:users", Why: "looking users up by email and reading verification jobs back"}
+	readJobs      = ScopeNeed{Scope: "read:users", Also: []string{"create:users"}, Why: "GET /jobs/{id} and /jobs/{id}/errors"}
+)
+
+// Needs is exactly what a run of u calls, required scopes only: nil for an
+// unknown command. Job reads are not listed where the command already needs
+// create:users or read:users, which each grant them.
+func Needs(u Use) []ScopeNeed {
+	switch u.Command {
+	case "import":
+		return []ScopeNeed{importJobs, readConn, importLookups}
+	case "create":
+		needs := []ScopeNeed{createUsers, readConn, createLookups}
+		switch {
+		case u.Upsert && u.VerifyEmail:
+			needs = append(needs, ScopeNeed{Scope: "update:users", Why: "--upsert (PATCH /users/{id}) and --verify-email (POST /jobs/verification-email)"})
+		case u.Upsert:
+			needs = append(needs, patchUsers)
+		case u.VerifyEmail:
+			needs = append(needs, verifyEmails)
+		}
+		return needs
+	case "sync":
+		if u.SyncMode == "create" {
+			// A sync updates changed users: create mode always upserts.
+			return Needs(Use{Command: "create", Upsert: true, VerifyEmail: u.VerifyEmail})
+		}
+		return Needs(Use{Command: "import"})
+	case "verify":
+		return []ScopeNeed{verifyEmails, verifyLookups}
+	case "jobs":
+		return []ScopeNeed{readJobs}
+	}
+	return nil
+}
+
+// Scopes is the least privilege of command (one of Commands) as `check
+// --for` shows it: the scopes every run needs, then, Optional, those only
+// some flags (or the usual next step) need; nil for any other command. The
+// slice is the caller's.
+func Scopes(command string) []ScopeNeed {
+	needs := Needs(Use{Command: command})
+	var optional []ScopeNeed
+	switch command {
+	case "import":
+		optional = []ScopeNeed{{Scope: "update:users", Why: "sending verification emails afterwards (a0bulk verify)"}}
+	case "create":
+		optional = []ScopeNeed{{Scope: "update:users", Why: "--upsert (PATCH /users/{id}) and --verify-email"}}
+	case "sync":
+		optional = []ScopeNeed{{Scope: "update:users", Why: "sync --mode create updating changed users"}}
+	}
+	for _, o := range optional {
+		o.Optional = true
+		needs = append(needs, o)
+	}
+	return needs
+}
+
+// MissingScopes is what granted lacks of needs, each scope once: a need met
+// by a scope already named missing is not named again.
+func MissingScopes(needs []ScopeNeed, granted []string) []ScopeNeed {
+	var missing []ScopeNeed
+	var named []string
+	for _, n := range needs {
+		if n.met(granted) || n.met(named) {
+			continue
+		}
+		missing = append(missing, n)
+		named = append(named, n.Scope)
+	}
+	return missing
 }
 
 // usedScopes is every scope any a0bulk command uses.
@@ -64,16 +135,16 @@ type scopeVerdict struct {
 
 func judgeScopes(command string, granted []string) scopeVerdict {
 	var v scopeVerdict
-	for _, need := range commandScopes[command] {
-		if slices.Contains(granted, need.Scope) {
-			continue
-		}
-		if need.Optional {
-			v.MissingOptional = append(v.MissingOptional, need)
+	var required, optional []ScopeNeed
+	for _, n := range Scopes(command) {
+		if n.Optional {
+			optional = append(optional, n)
 		} else {
-			v.Missing = append(v.Missing, need)
+			required = append(required, n)
 		}
 	}
+	v.Missing = MissingScopes(required, granted)
+	v.MissingOptional = MissingScopes(optional, granted)
 	for _, g := range granted {
 		if !slices.Contains(usedScopes, g) {
 			v.Unused = append(v.Unused, g)
@@ -82,7 +153,8 @@ func judgeScopes(command string, granted []string) scopeVerdict {
 	return v
 }
 
-func scopeNames(needs []ScopeNeed) []string {
+// ScopeNames are the scopes to grant for needs: the first of each.
+func ScopeNames(needs []ScopeNeed) []string {
 	out := make([]string, len(needs))
 	for i, n := range needs {
 		out[i] = n.Scope
@@ -90,10 +162,12 @@ func scopeNames(needs []ScopeNeed) []string {
 	return out
 }
 
-func describeNeeds(needs []ScopeNeed) string {
+// DescribeNeeds lists needs with their reasons, for an error or a report:
+// "create:users (POST /users), read:users (…)".
+func DescribeNeeds(needs []ScopeNeed) string {
 	parts := make([]string, len(needs))
 	for i, n := range needs {
-		parts[i] = fmt.Sprintf("%s (%s)", n.Scope, n.Why)
+		parts[i] = fmt.Sprintf("%s (%s)", n.name(), n.Why)
 	}
 	return strings.Join(parts, ", ")
 }

@@ -64,6 +64,10 @@ type Env struct {
 	// fresh report records it, and a report of another tenant is refused.
 	// Its empty fields are unknown and not compared.
 	Target report.Tenant
+	// Gate, when set, is asked before a run's first call to the tenant's
+	// API, after every check of its own: an error stops the run there,
+	// having written nothing (gate.go).
+	Gate func(ctx context.Context, i Intent) error
 	// Grace is how long requests already sent may finish after the run's
 	// context ends, so that their outcome is journalled (default 10s).
 	Grace time.Duration

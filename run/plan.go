@@ -120,6 +120,7 @@ func DryRun(ctx context.Context, env Env, spec Spec, list func(verdict string, r
 	// existing one is locked like a sync's, so a dry run never reads a
 	// state another sync is writing.
 	exists := false
+	guard := spec.Guard.check(nil)
 	switch _, err := os.Stat(spec.State); {
 	case err == nil:
 		store, err := openState(spec.State, &env)
@@ -127,14 +128,17 @@ func DryRun(ctx context.Context, env Env, spec Spec, list func(verdict string, r
 			return nil, err
 		}
 		defer store.Close()
-		r.state, exists = store, true
+		r.state, guard.store, exists = store, store, true
 	case !errors.Is(err, fs.ErrNotExist):
 		return nil, fmt.Errorf("opening the sync state: %w", err)
 	}
 	p, err := plan(ctx, &env, r)
-	if p != nil {
-		p.StateExists = exists
+	if err != nil {
+		return p, err
 	}
+	p.StateExists = exists
+	// The real sync's guard, on the count the plan made.
+	_, err = guard.judge(p.Valid)
 	return p, err
 }
 
@@ -142,6 +146,10 @@ func DryRun(ctx context.Context, env Env, spec Spec, list func(verdict string, r
 func (p *Plan) ask(ctx context.Context, env *Env, spec Spec) error {
 	tenant, err := env.connect()
 	if err != nil {
+		return err
+	}
+	// The scopes the real run would need are checked as its own are.
+	if err := env.gate(ctx, spec.dryIntent(env, p.Valid)); err != nil {
 		return err
 	}
 	conn, err := databaseConnection(ctx, tenant, spec.Connection)

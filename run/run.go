@@ -48,9 +48,10 @@ type started struct {
 }
 
 // start connects, plans the journal (every exit-2 check before any
-// request), looks the connection up (a resume's must be the report's) and
-// only then writes the report.
-func start(ctx context.Context, env *Env, spec Spec, in inputs) (*started, error) {
+// request), runs guard (a sync's, over the inputs as the run will read
+// them; nil: none), passes the gate, looks the connection up (a resume's
+// must be the report's) and only then writes the report.
+func start(ctx context.Context, env *Env, spec Spec, in inputs, guard func(context.Context, inputs, *Intent) error) (*started, error) {
 	tenant, err := env.connect()
 	if err != nil {
 		return nil, err
@@ -58,6 +59,17 @@ func start(ctx context.Context, env *Env, spec Spec, in inputs) (*started, error
 	jp, err := planJournal(ctx, env, spec, in)
 	if err != nil {
 		return nil, err
+	}
+	intent := spec.intent(env, jp)
+	if guard != nil {
+		if err := guard(ctx, jp.in, &intent); err != nil {
+			jp.discard()
+			return nil, err
+		}
+	}
+	if err := env.gate(ctx, intent); err != nil {
+		jp.discard()
+		return nil, refusedStop(err, spec.againHint())
 	}
 	w, unwatch := watchWaits(env, tenant)
 	conn, err := databaseConnection(ctx, tenant, spec.Connection)
@@ -196,7 +208,7 @@ func migrate(ctx context.Context, env *Env, spec Spec) (*Summary, error) {
 	if err != nil {
 		return nil, err
 	}
-	r, err := start(ctx, env, spec, in)
+	r, err := start(ctx, env, spec, in, nil)
 	if err != nil {
 		return nil, err
 	}

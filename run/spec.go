@@ -34,6 +34,8 @@ type Spec struct {
 
 	// Full (sync) ignores the state's hashes: every valid record is sent.
 	Full bool
+	// Guard (sync) refuses an input that looks broken (sync.go).
+	Guard SyncGuard
 	// ReportPath is a fresh run's report (default a0bulk-MODE-TIME.ndjson).
 	ReportPath string
 	// Resume is the report of the run to continue (import, create).

@@ -36,7 +36,8 @@ func syncRun(ctx context.Context, env *Env, spec Spec) (*Summary, error) {
 	}
 	defer store.Close()
 
-	r, err := start(ctx, env, spec, in)
+	guard := spec.Guard.check(store)
+	r, err := start(ctx, env, spec, in, guard.run)
 	if err != nil {
 		return nil, err
 	}
@@ -68,10 +69,114 @@ func syncRun(ctx context.Context, env *Env, spec Spec) (*Summary, error) {
 	// Commit what the tenant confirmed before the summary: its exit code
 	// must say if the state could not be written.
 	errs = append(errs, tracker.Err())
+	errs = append(errs, guard.record())
 	if err := store.Flush(); err != nil {
 		errs = append(errs, fmt.Errorf("writing the sync state: %w", err))
 	}
 	return finish(ctx, spec, r.journal, r.problems, r.read, warnings, nil, r.tenant, errs...)
+}
+
+// A nightly sync from an export that broke (empty, truncated, a query that
+// returned a fraction of the users) must not run as if the users were
+// gone, and must not exit 0 either. Before any call to the tenant the
+// guard counts the input's valid records and refuses (exit 2) fewer than
+// SyncGuard.MinRecords, or fewer than ShrinkFloor of the previous sync's
+// input, unless AllowShrink. A state with no recorded input (its first
+// sync with this version) is compared with the users it remembers.
+
+// ShrinkFloor is the share of the previous sync's input a sync's input must
+// reach unless --allow-shrink.
+const ShrinkFloor = 0.5
+
+// SyncGuard is the operator's say in the guard.
+type SyncGuard struct {
+	MinRecords  int  // refuse an input with fewer valid records
+	AllowShrink bool // accept an input under ShrinkFloor of the last one
+}
+
+// syncGuard is the guard of one sync over its state.
+type syncGuard struct {
+	SyncGuard
+	store   stateSizer
+	counted int // valid records, once run has counted them; -1 before
+}
+
+// stateSizer is what the guard reads and writes of the state.
+type stateSizer interface {
+	Len() (int, error)
+	LastInput() (syncstate.InputSize, bool, error)
+	SetLastInput(records int) error
+}
+
+func (g SyncGuard) check(store stateSizer) *syncGuard {
+	return &syncGuard{SyncGuard: g, store: store, counted: -1}
+}
+
+// run counts in's valid records and refuses a broken-looking input; it
+// tells the gate the counts.
+func (g *syncGuard) run(ctx context.Context, in inputs, i *Intent) error {
+	n := 0
+	rd := reading{in: in}
+	if err := rd.stream(ctx, func(rec input.Record) error {
+		if rec.Valid() {
+			n++
+		}
+		return nil
+	}); err != nil {
+		return err
+	}
+	ref, err := g.judge(n)
+	g.counted, i.Records, i.State = n, n, ref
+	return err
+}
+
+// judge refuses n valid records when they look like a broken input, and
+// returns what n was compared with.
+func (g *syncGuard) judge(n int) (int, error) {
+	ref, what, err := g.reference()
+	if err != nil {
+		return 0, err
+	}
+	if n < g.MinRecords {
+		return ref, Usagef("sync: the input has %s, fewer than --min-records %d: nothing was sent (an empty or broken export?)", validRecords(n), g.MinRecords)
+	}
+	if !g.AllowShrink && ref > 0 && float64(n) < ShrinkFloor*float64(ref) {
+		return ref, Usagef("sync: the input has %s, under %d%% of the %d %s: nothing was sent, since a broken export looks like this; if the source really shrank, run again with --allow-shrink",
+			validRecords(n), int(ShrinkFloor*100), ref, what)
+	}
+	return ref, nil
+}
+
+func validRecords(n int) string {
+	if n == 1 {
+		return "1 valid record"
+	}
+	return fmt.Sprintf("%d valid records", n)
+}
+
+// reference is what the input is compared with: the last sync's input, else
+// the users the state remembers.
+func (g *syncGuard) reference() (int, string, error) {
+	if g.store == nil {
+		return 0, "", nil // a dry run before the first sync: no state yet
+	}
+	last, ok, err := g.store.LastInput()
+	if err != nil {
+		return 0, "", err
+	}
+	if ok {
+		return last.Records, "valid records the previous sync read (" + last.At.Format(time.RFC3339) + ")", nil
+	}
+	n, err := g.store.Len()
+	return n, "users the sync state remembers", err
+}
+
+// record keeps the size of this sync's input for the next one's guard.
+func (g *syncGuard) record() error {
+	if g.counted < 0 {
+		return nil
+	}
+	return g.store.SetLastInput(g.counted)
 }
 
 // openState opens (and locks) the sync state.

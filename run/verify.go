@@ -179,6 +179,9 @@ func verifyFromReport(ctx context.Context, env *Env, path string) (*report.Write
 		return nil, nil, err
 	}
 	st := ro.State
+	if err := env.gate(ctx, Intent{Command: ModeVerify, Target: env.Target, Report: path, Resume: true, Records: -1}); err != nil {
+		return nil, nil, err
+	}
 	journal, _, err := report.Append(path, env.Clock)
 	if err != nil {
 		return nil, nil, fmt.Errorf("opening %s: %w", path, err)
@@ -238,6 +241,10 @@ func verifyFromInput(ctx context.Context, env *Env, vs VerifySpec) (*report.Writ
 	}
 	jp, err := planJournal(ctx, env, spec, in)
 	if err != nil {
+		return nil, nil, err
+	}
+	if err := env.gate(ctx, Intent{Command: ModeVerify, Target: env.Target, Inputs: jp.header.Inputs, Report: jp.path, Records: -1}); err != nil {
+		jp.discard()
 		return nil, nil, err
 	}
 	journal, _, err := jp.open()

@@ -20,16 +20,19 @@ type call struct {
 type route struct {
 	method  string
 	pattern string // segments; "{id}" matches one non-empty segment
-	scope   string
-	handle  func(*Server, *call) response
+	// scope is what the route takes: any one of these comma-separated
+	// scopes, as the Management API reference lists them and as its 403
+	// names them ("expected any of: create:users,read:users").
+	scope  string
+	handle func(*Server, *call) response
 }
 
 var routes = []route{
 	{"GET", "/api/v2/connections", "read:connections", (*Server).getConnections},
 	{"POST", "/api/v2/jobs/users-imports", "create:users", (*Server).postImport},
 	{"POST", "/api/v2/jobs/verification-email", "update:users", (*Server).postVerification},
-	{"GET", "/api/v2/jobs/{id}", "read:users", (*Server).getJob},
-	{"GET", "/api/v2/jobs/{id}/errors", "read:users", (*Server).getJobErrors},
+	{"GET", "/api/v2/jobs/{id}", "create:users,read:users", (*Server).getJob},
+	{"GET", "/api/v2/jobs/{id}/errors", "create:users,read:users", (*Server).getJobErrors},
 	{"POST", "/api/v2/users", "create:users", (*Server).postUser},
 	{"GET", "/api/v2/users/{id}", "read:users", (*Server).getUser},
 	{"PATCH", "/api/v2/users/{id}", "update:users", (*Server).patchUser},
@@ -169,7 +172,7 @@ func (s *Server) gate(r *http.Request, rt *route, body []byte, now time.Time) (r
 	if rt == nil {
 		return errResp(http.StatusNotFound, "Not Found", ""), actRespond, reqID{}
 	}
-	if !claims.has(rt.scope) {
+	if !claims.hasAny(strings.Split(rt.scope, ",")) {
 		return errResp(http.StatusForbidden, "Insufficient scope, expected any of: "+rt.scope, "insufficient_scope"), actRespond, reqID{}
 	}
 	// Only requests that got this far are counted, so that rate-limit 429s

@@ -30,8 +30,10 @@ type claims struct {
 	Jti   string `json:"jti"`
 }
 
-func (c *claims) has(scope string) bool {
-	return slices.Contains(strings.Fields(c.Scope), scope)
+// hasAny reports whether the token carries one of scopes.
+func (c *claims) hasAny(scopes []string) bool {
+	granted := strings.Fields(c.Scope)
+	return slices.ContainsFunc(scopes, func(s string) bool { return slices.Contains(granted, s) })
 }
 
 const jwtHeader = `{"alg":"HS256","typ":"JWT","kid":"a0bulk-sandbox"}`

@@ -127,6 +127,41 @@ func TestInsufficientScope(t *testing.T) {
 	}
 }
 
+// Job reads take create:users or read:users (Management API reference,
+// "Get a job" and "Get job error details"): an import token without
+// read:users reads its own jobs back, and a token with neither is refused
+// naming both.
+func TestJobReadsTakeEitherScope(t *testing.T) {
+	for _, tc := range []struct {
+		scopes []string
+		want   int
+	}{
+		{[]string{"create:users"}, http.StatusOK},
+		{[]string{"read:users"}, http.StatusOK},
+		{[]string{"update:users"}, http.StatusForbidden},
+	} {
+		e := newEnv(t, Config{})
+		id := e.importJob(`[{"email":"a@example.com"}]`, nil)
+		e.s.mu.Lock()
+		e.s.cfg.Scopes = tc.scopes // the next token carries these
+		e.s.mu.Unlock()
+		e.token = e.fetchToken()
+		for _, path := range []string{"/api/v2/jobs/" + id, "/api/v2/jobs/" + id + "/errors"} {
+			res, body := e.api(http.MethodGet, path, "")
+			got := res.StatusCode
+			if got == http.StatusNoContent {
+				got = http.StatusOK
+			}
+			if got != tc.want {
+				t.Errorf("%v: GET %s: %d %s, want %d", tc.scopes, path, res.StatusCode, body, tc.want)
+			}
+			if tc.want == http.StatusForbidden && !strings.Contains(string(body), "expected any of: create:users,read:users") {
+				t.Errorf("%v: GET %s: %s does not name both scopes", tc.scopes, path, body)
+			}
+		}
+	}
+}
+
 func TestConnections(t *testing.T) {
 	e := newEnv(t, Config{})
 	res, body := e.api(http.MethodGet, "/api/v2/connections?name="+upa, "")

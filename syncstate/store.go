@@ -28,7 +28,12 @@ const (
 	flushInterval = time.Second
 )
 
-var usersBucket = []byte("users")
+var (
+	usersBucket = []byte("users")
+	// metaBucket holds what the state knows of the syncs themselves.
+	metaBucket   = []byte("meta")
+	lastInputKey = []byte("last_input")
+)
 
 // ErrClosed is returned after Close.
 var ErrClosed = errors.New("syncstate: store closed")
@@ -78,7 +83,10 @@ func Open(path string, clk clock.Clock) (*Store, error) {
 		return nil, fmt.Errorf("set state %s mode 0600: %w", path, err)
 	}
 	if err := db.Update(func(tx *bolt.Tx) error {
-		_, err := tx.CreateBucketIfNotExists(usersBucket)
+		if _, err := tx.CreateBucketIfNotExists(usersBucket); err != nil {
+			return err
+		}
+		_, err := tx.CreateBucketIfNotExists(metaBucket)
 		return err
 	}); err != nil {
 		db.Close()
@@ -120,6 +128,79 @@ func (s *Store) Get(email string) (Entry, bool, error) {
 		return Entry{}, false, fmt.Errorf("read state %s for a user: %w", s.path, err)
 	}
 	return e, found, nil
+}
+
+// Len is the number of users the state remembers (committed, and batched
+// puts not yet committed): the size a sync's input is compared with, so that
+// a truncated export is noticed before it is sent.
+func (s *Store) Len() (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return 0, ErrClosed
+	}
+	n := 0
+	err := s.db.View(func(tx *bolt.Tx) error {
+		b := tx.Bucket(usersBucket)
+		n = b.Stats().KeyN
+		for k := range s.pending {
+			if b.Get([]byte(k)) == nil {
+				n++
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("read state %s: %w", s.path, err)
+	}
+	return n, nil
+}
+
+// InputSize is what a sync read: its valid records, and when.
+type InputSize struct {
+	Records int       `json:"records"`
+	At      time.Time `json:"at"`
+}
+
+// LastInput is the input size the last sync recorded; ok is false for a
+// state no sync recorded one in (a new state, or one written before sizes
+// were kept).
+func (s *Store) LastInput() (size InputSize, ok bool, err error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return size, false, ErrClosed
+	}
+	err = s.db.View(func(tx *bolt.Tx) error {
+		v := tx.Bucket(metaBucket).Get(lastInputKey)
+		if v == nil {
+			return nil
+		}
+		ok = true
+		return json.Unmarshal(v, &size)
+	})
+	if err != nil {
+		return InputSize{}, false, fmt.Errorf("read state %s: %w", s.path, err)
+	}
+	return size, ok, nil
+}
+
+// SetLastInput records the size of the input a sync read (At from the
+// clock): the next sync's input is compared with it. It is written at once.
+func (s *Store) SetLastInput(records int) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return ErrClosed
+	}
+	v, err := json.Marshal(InputSize{Records: records, At: s.clk.Now().UTC()})
+	if err != nil {
+		return err
+	}
+	if err := s.db.Update(func(tx *bolt.Tx) error { return tx.Bucket(metaBucket).Put(lastInputKey, v) }); err != nil {
+		return fmt.Errorf("write state %s: %w", s.path, err)
+	}
+	return nil
 }
 
 // Put records that the tenant confirmed the user with this email in the

@@ -235,3 +235,68 @@ func TestRecordHash(t *testing.T) {
 		t.Error("unencodable value hashed")
 	}
 }
+
+// Len counts each remembered user once, committed or still batched.
+func TestLen(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "state.db")
+	clk := clock.NewFake(t0)
+	s := open(t, path, clk)
+	want := func(n int) {
+		t.Helper()
+		if got, err := s.Len(); got != n || err != nil {
+			t.Fatalf("Len = %d, %v; want %d", got, err, n)
+		}
+	}
+	want(0)
+	for _, e := range []string{"a@example.com", "b@example.com", "A@example.com"} {
+		if err := s.Put(e, Entry{Hash: "h"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want(2) // batched
+	if err := s.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	want(2) // committed
+	if err := s.Put("b@example.com", Entry{Hash: "h2"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Put("c@example.com", Entry{Hash: "h"}); err != nil {
+		t.Fatal(err)
+	}
+	want(3) // b is committed and batched again: once
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Len(); !errors.Is(err, ErrClosed) {
+		t.Fatalf("Len after Close: %v", err)
+	}
+	s = open(t, path, clk)
+	defer s.Close()
+	want(3)
+}
+
+// The last input size survives a reopen; a state without one says so.
+func TestLastInput(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "state.db")
+	clk := clock.NewFake(t0)
+	s := open(t, path, clk)
+	if _, ok, err := s.LastInput(); ok || err != nil {
+		t.Fatalf("new state: ok %v, %v", ok, err)
+	}
+	if err := s.SetLastInput(1200); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SetLastInput(1); !errors.Is(err, ErrClosed) {
+		t.Fatalf("SetLastInput after Close: %v", err)
+	}
+	s = open(t, path, clk)
+	defer s.Close()
+	got, ok, err := s.LastInput()
+	if !ok || err != nil || got.Records != 1200 || !got.At.Equal(t0) {
+		t.Fatalf("LastInput = %+v %v %v, want 1200 at %v", got, ok, err, t0)
+	}
+}
