@@ -36,6 +36,7 @@ Examples:
 			if c.Bool("create") {
 				mode = input.ModeCreate
 			}
+			s.typingUsers(c.StringSlice("input"))
 			plan, err := run.Validate(c.Context, runEnv(s, g, nil), c.StringSlice("input"), c.String("format"), c.String("map"), mode, limit)
 			if err != nil {
 				return err
