@@ -8,8 +8,9 @@ import (
 // A line is laid out to fit the terminal: each piece of it (an item) has
 // renditions from long to short. The line starts with every item at its
 // longest; while it is too wide, steps taken in a fixed order (what a
-// person misses least goes first) shorten or drop one item each; a bar, if
-// any, takes the room left. The line never reaches the last column, so that
+// person misses least goes first) shorten or drop one item each. A bar, if
+// any, is a quarter of the terminal (10 to 30 cells) however the text
+// around it changes, so that it does not jump from one redraw to the next. The line never reaches the last column, so that
 // no terminal wraps it and "\r" always returns to its start: that is what
 // keeps every redraw on one line.
 
@@ -21,7 +22,7 @@ type item struct {
 	// cut, when set, renders it in any room of at least its last
 	// variant's width (a wait's reason is cut short with "…").
 	cut func(room int) string
-	bar bool    // a bar of fraction: barMin cells, grows into what is left
+	bar bool    // a bar of fraction of
 	of  float64 // the bar's fraction, 0..1
 }
 
@@ -39,7 +40,7 @@ func layout(label string, items []item, steps []step, cols int) string {
 	pick := make([]int, len(items)) // variant index, -1: dropped
 	for i, it := range items {
 		if it.bar {
-			text[i] = strings.Repeat(" ", barMin)
+			text[i] = drawBar(it.of, max(barMin, min(barMax, cols/4)))
 		} else {
 			text[i] = it.variants[0]
 		}
@@ -73,13 +74,6 @@ func layout(label string, items []item, steps []step, cols int) string {
 				pick[i]++
 				text[i] = it.variants[pick[i]]
 			}
-		}
-	}
-	// The bar grows into the room left.
-	for i, it := range items {
-		if it.bar && pick[i] >= 0 {
-			n := min(barMax, barMin+budget-width(line()))
-			text[i] = drawBar(it.of, n)
 		}
 	}
 	return truncate(line(), budget)

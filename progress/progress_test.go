@@ -100,11 +100,11 @@ func TestLineAtEachWidth(t *testing.T) {
 		want string
 	}{
 		{s, 40, "import 42% · waiting 12s for the tenan…"},
-		{s, 80, "import 42% 214/500 · 1m20s left · waiting 12s for the tenant's rate limit"},
-		{s, 120, "import ██████░░░░░░░░░ 42% (214/500 records) · 1m20s left · failed 3 · 2 jobs · waiting 12s for the tenant's rate limit"},
-		{calm, 40, "import 42% 214/500 · 1m20s left"},
-		{calm, 80, "import ███████░░░░░░░░░░ 42% (214/500 records) · 1m20s left · failed 3 · 2 jobs"},
-		{calm, 120, "import ████████████░░░░░░░░░░░░░░░░░░ 42% (214/500 records) · about 1m20s left · failed 3 · 2 import jobs running"},
+		{s, 80, "import 42% 214/500 · 1m21s left · waiting 12s for the tenant's rate limit"},
+		{s, 120, "import ████████████░░░░░░░░░░░░░░░░░░ 42% 214/500 · 1m21s left · failed 3 · waiting 12s for the tenant's rate limit"},
+		{calm, 40, "import 42% 214/500 · 1m21s left"},
+		{calm, 80, "import ████████░░░░░░░░░░░░ 42% 214/500 · 1m21s left · failed 3 · 2 jobs"},
+		{calm, 120, "import ████████████░░░░░░░░░░░░░░░░░░ 42% (214/500 records) · about 1m21s left · failed 3 · 2 import jobs running"},
 	} {
 		if got := tc.s.render(tc.cols); got != tc.want {
 			t.Errorf("at %d columns:\n got %q\nwant %q", tc.cols, got, tc.want)

@@ -24,7 +24,8 @@ func (s snapshot) items() []item {
 	}
 	items = append(items, s.mainItem())
 	if eta, ok := s.eta(); ok {
-		items = append(items, item{kind: "eta", sep: " · ", variants: []string{"about " + fmtDur(eta) + " left", fmtDur(eta) + " left"}})
+		left := fmtDur(ceilSeconds(eta)) // never "0s left" before the end
+		items = append(items, item{kind: "eta", sep: " · ", variants: []string{"about " + left + " left", left + " left"}})
 	}
 	if c, ok := s.countsItem(); ok {
 		items = append(items, c)
