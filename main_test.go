@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -53,6 +54,7 @@ func TestScripts(t *testing.T) {
 			"gen":         cmdGen,
 			"seeduser":    cmdSeedUser,
 			"exitcode":    cmdExitCode,
+			"importjob":   cmdImportJob,
 		},
 	})
 }
@@ -92,6 +94,8 @@ func cmdSandbox(ts *testscript.TestScript, neg bool, args []string) {
 	fs.IntVar(&f.TokenResets, "token-resets", 0, "")
 	fs.IntVar(&f.TokenResetSkip, "token-reset-skip", 0, "")
 	fs.Float64Var(&f.TokenReset, "fault-token-reset", 0, "")
+	fs.IntVar(&f.HeldSlots, "held-slots", 0, "")
+	fs.DurationVar(&f.HeldFor, "held-for", 0, "")
 	if err := fs.Parse(args); err != nil {
 		ts.Fatalf("sandbox: %v", err)
 	}
@@ -359,4 +363,21 @@ func cmdExitCode(ts *testscript.TestScript, neg bool, args []string) {
 	if got != want {
 		ts.Fatalf("%s exited %d, want %d", args[1], got, want)
 	}
+}
+
+// importjob VAR: start an import job of one user on the script's sandbox,
+// as another client would, and set $VAR to its id (for jobs status/wait).
+func cmdImportJob(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: importjob VAR")
+	}
+	server(ts)
+	c, err := management.New(management.Config{Domain: ts.Getenv("AUTH0_DOMAIN"), ClientID: ts.Getenv("AUTH0_CLIENT_ID"), ClientSecret: ts.Getenv("AUTH0_CLIENT_SECRET")})
+	ts.Check(err)
+	ctx := context.Background()
+	conn, err := c.ConnectionByName(ctx, "Username-Password-Authentication")
+	ts.Check(err)
+	job, err := c.ImportUsers(ctx, management.ImportRequest{ConnectionID: conn.ID, Users: []byte(`[{"email":"waited@example.com"}]`)})
+	ts.Check(err)
+	ts.Setenv(args[0], job.ID)
 }

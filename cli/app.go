@@ -8,8 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/signal"
-	"syscall"
 
 	"github.com/a0bulk/a0bulk/run"
 	ucli "github.com/urfave/cli/v2"
@@ -29,7 +27,7 @@ func Main(args []string, s *IOStreams) int {
 		fmt.Fprintln(s.ErrOut, "a0bulk:", err)
 		return ExitUsage
 	}
-	ctx, sig := signalContext(context.Background())
+	ctx, sig := signalContext(context.Background(), s)
 	defer sig.stop()
 
 	unknown := ""
@@ -115,58 +113,5 @@ func setUsageHandler(cmd *ucli.Command) {
 	cmd.OnUsageError = func(c *ucli.Context, err error, _ bool) error { return &run.UsageError{Err: err} }
 	for _, sub := range cmd.Subcommands {
 		setUsageHandler(sub)
-	}
-}
-
-// signalState turns SIGINT/SIGTERM into a cancelled context and remembers
-// which one arrived, so the exit code can say so (130/143).
-type signalState struct {
-	ch   chan os.Signal
-	got  chan syscall.Signal
-	stop func()
-}
-
-func signalContext(parent context.Context) (context.Context, *signalState) {
-	ctx, cancel := context.WithCancelCause(parent)
-	st := &signalState{ch: make(chan os.Signal, 2), got: make(chan syscall.Signal, 1)}
-	signal.Notify(st.ch, syscall.SIGINT, syscall.SIGTERM)
-	done := make(chan struct{})
-	go func() {
-		select {
-		case s := <-st.ch:
-			st.got <- s.(syscall.Signal)
-			cancel(&SignalError{Signal: s.(syscall.Signal)})
-		case <-done:
-			return
-		}
-		// A second signal while requests finish means "now": every report
-		// line is already written (only its fsync is batched), so the
-		// report stays resumable.
-		select {
-		case s := <-st.ch:
-			code := ExitInterrupted
-			if s == syscall.SIGTERM {
-				code = ExitTerminated
-			}
-			fmt.Fprintln(os.Stderr, "a0bulk: second signal, stopping at once; the report can be resumed")
-			os.Exit(code)
-		case <-done:
-		}
-	}()
-	st.stop = func() {
-		signal.Stop(st.ch)
-		close(done)
-		cancel(nil)
-	}
-	return ctx, st
-}
-
-func (st *signalState) received() syscall.Signal {
-	select {
-	case s := <-st.got:
-		st.got <- s
-		return s
-	default:
-		return 0
 	}
 }

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -10,6 +11,7 @@ import (
 	"github.com/a0bulk/a0bulk/jobs"
 	"github.com/a0bulk/a0bulk/management"
 	"github.com/a0bulk/a0bulk/preflight"
+	"github.com/a0bulk/a0bulk/progress"
 )
 
 func jobsCommand(s *IOStreams) *ucli.Command {
@@ -35,23 +37,11 @@ func jobsCommand(s *IOStreams) *ucli.Command {
 				},
 			},
 			{
-				Name: "wait", Usage: "wait until a job is completed, failed or expired", ArgsUsage: "JOB_ID",
-				Flags: concat(flags, []ucli.Flag{&ucli.DurationFlag{Name: "timeout", Value: 2 * time.Hour, Usage: "give up (exit 1) after this long"}}),
+				Name: "wait", Usage: "wait until a job is completed, failed or expired, showing its progress", ArgsUsage: "JOB_ID",
+				Flags: concat(flags, []ucli.Flag{&ucli.DurationFlag{Name: "timeout", Value: 2 * time.Hour, Usage: "give up (exit 1; the job goes on) after this long"}}),
 				Action: func(c *ucli.Context) error {
 					return withJob(c, s, func(ctx context.Context, g globalOptions, client *management.Client, id string) error {
-						ctx, cancel := context.WithTimeout(ctx, c.Duration("timeout"))
-						defer cancel()
-						job, err := jobs.Wait(ctx, client, id, nil)
-						if err != nil {
-							return fmt.Errorf("waiting for %s: %w", id, err)
-						}
-						if err := printJob(s, g, job); err != nil {
-							return err
-						}
-						if job.Status != management.JobCompleted {
-							return fmt.Errorf("job %s ended %s", id, job.Status)
-						}
-						return nil
+						return waitJob(ctx, s, g, client, id, c.Duration("timeout"))
 					})
 				},
 			},
@@ -69,6 +59,83 @@ func jobsCommand(s *IOStreams) *ucli.Command {
 			},
 		},
 	}
+}
+
+// waitJob is `jobs wait`: it shows the job's progress while it waits
+// (stderr: a line redrawn in place on a terminal, a plain line at each
+// change elsewhere), prints the job when it ends, and exits 1 unless it
+// completed. A timeout, or a signal, stops the waiting, not the job.
+func waitJob(ctx context.Context, s *IOStreams, g globalOptions, client *management.Client, id string, timeout time.Duration) error {
+	ctx, cancel := context.WithTimeoutCause(ctx, timeout, errWaitTimedOut)
+	defer cancel()
+	watch := progress.WatchJob(s.ErrOut, progress.JobOptions{Quiet: g.Quiet, Bar: s.ProgressTTY() && !g.NoProgress, Width: s.TerminalWidth})
+	var last *management.Job
+	job, err := jobs.Wait(ctx, watchedJobs{api: client, show: func(j *management.Job) {
+		last = j
+		watch.Show(progress.JobState{ID: j.ID, Status: j.Status, Percent: j.PercentageDone, Left: j.TimeLeftSeconds})
+	}}, id, nil)
+	watch.Stop()
+	if err != nil {
+		cause := context.Cause(ctx)
+		if last != nil && cause != nil {
+			// What the job was doing when the wait stopped: scripts read it
+			// on stdout, as when it ends.
+			if perr := printJob(s, g, last); perr != nil {
+				return perr
+			}
+		}
+		switch {
+		case errors.Is(cause, errWaitTimedOut):
+			return &waitTimeoutError{ID: id, Timeout: timeout, Last: last}
+		case cause != nil && errors.Is(err, context.Canceled):
+			return fmt.Errorf("stopped waiting for job %s, which goes on in the tenant (a0bulk jobs wait %s waits again): %w", id, id, cause)
+		}
+		return fmt.Errorf("waiting for job %s: %w", id, err)
+	}
+	if err := printJob(s, g, job); err != nil {
+		return err
+	}
+	if job.Status != management.JobCompleted {
+		return fmt.Errorf("job %s ended %s", id, job.Status)
+	}
+	return nil
+}
+
+// errWaitTimedOut is the cause of a wait's context when --timeout ends it.
+var errWaitTimedOut = errors.New("--timeout reached")
+
+// waitTimeoutError is a `jobs wait` that gave up (exit 1): what it waited
+// for, how long, and how to go on.
+type waitTimeoutError struct {
+	ID      string
+	Timeout time.Duration
+	Last    *management.Job // the last read of the job, nil when none answered
+}
+
+func (e *waitTimeoutError) Error() string {
+	state := "it never answered"
+	if e.Last != nil {
+		state = "it was " + e.Last.Status
+		if e.Last.PercentageDone != nil {
+			state += fmt.Sprintf(", %d%% done", *e.Last.PercentageDone)
+		}
+	}
+	return fmt.Sprintf("gave up waiting for job %s after %s (--timeout; %s). The job goes on in the tenant: "+
+		"a0bulk jobs wait %s waits again (--timeout sets how long), a0bulk jobs status %s shows it", e.ID, e.Timeout, state, e.ID, e.ID)
+}
+
+// watchedJobs reads jobs through api and shows each read.
+type watchedJobs struct {
+	api  *management.Client
+	show func(*management.Job)
+}
+
+func (w watchedJobs) Job(ctx context.Context, id string) (*management.Job, error) {
+	j, err := w.api.Job(ctx, id)
+	if err == nil {
+		w.show(j)
+	}
+	return j, err
 }
 
 func withJob(c *ucli.Context, s *IOStreams, fn func(context.Context, globalOptions, *management.Client, string) error) error {

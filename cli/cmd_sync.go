@@ -59,6 +59,7 @@ Examples:
 			if err != nil {
 				return err
 			}
+			s.typingUsers(spec.Inputs)
 			if spec.DryRun {
 				return dryRunSync(c, s, g, spec.Spec)
 			}

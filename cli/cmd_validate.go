@@ -37,6 +37,7 @@ Examples:
 			if c.Bool("create") {
 				mode = input.ModeCreate
 			}
+			s.typingUsers(c.StringSlice("input"))
 			how := report.Settings{Format: c.String("format"), Map: c.String("map"), Delimiter: c.String("delimiter"), ChunkBytes: limit}
 			plan, err := run.ValidateAs(c.Context, runEnv(s, g, nil), c.StringSlice("input"), how, mode)
 			if err != nil {

@@ -54,6 +54,7 @@ func ExitCode(err error) int {
 		return ExitIncomplete
 	}
 	// Everything else (tenant unreachable, auth refused, no import slot ever
-	// freed, a locked sync state) means the run could not complete.
+	// freed, a locked sync state, a `jobs wait` whose --timeout passed or
+	// whose job failed) means the run could not complete.
 	return ExitRunFailed
 }

@@ -29,6 +29,7 @@ func migrateAction(c *ucli.Context, s *IOStreams, mode run.Mode, printPlan func(
 	if err != nil {
 		return err
 	}
+	s.typingUsers(spec.Inputs)
 	t, err := readTenant(c, s)
 	if err != nil {
 		return err
@@ -149,11 +150,13 @@ func runEnv(s *IOStreams, g globalOptions, t *tenantOptions) run.Env {
 	log := g.logger(s)
 	env := run.Env{
 		Stdin: s.In, Notes: s.ErrOut, Log: log, Version: Version,
+		Grace: stopGrace, Abort: s.abort,
 		Progress: func(task run.Task) run.Progress {
-			return progress.New(s.ErrOut, progress.Options{
+			return s.showing(progress.New(s.ErrOut, progress.Options{
 				Command: task.Command, TotalBytes: task.TotalBytes, BytesRead: task.BytesRead,
-				Quiet: g.Quiet, Bar: s.ProgressTTY() && !g.NoProgress,
-			})
+				ReadDone: task.ReadDone, Done: int64(task.Done),
+				Quiet: g.Quiet, Bar: s.ProgressTTY() && !g.NoProgress, Width: s.TerminalWidth,
+			}))
 		},
 	}
 	if t != nil {

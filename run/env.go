@@ -43,6 +43,12 @@ type Task struct {
 	Command    string
 	TotalBytes int64        // size of the input files; 0 when unknown (stdin)
 	BytesRead  func() int64 // input bytes read so far
+	// ReadDone reports whether every record is read: from then on the
+	// records read are the total (until then it is unknown). nil: never.
+	ReadDone func() bool
+	// Done is how many records were final before this run (a resume reads
+	// them again and skips them): done already.
+	Done int
 }
 
 // Env is everything a run reaches outside itself.
@@ -71,6 +77,10 @@ type Env struct {
 	// Grace is how long requests already sent may finish after the run's
 	// context ends, so that their outcome is journalled (default 10s).
 	Grace time.Duration
+	// Abort, once closed, ends the grace at once (a second Ctrl-C): the
+	// requests still in flight are abandoned, the report is closed as
+	// after any stop, and a resume settles them. nil: never.
+	Abort <-chan struct{}
 	// PollMin overrides the first wait between job reads of the import
 	// scheduler and of verification jobs (0: their defaults).
 	PollMin time.Duration
@@ -134,6 +144,8 @@ func (e *Env) graceContext(parent context.Context) (context.Context, context.Can
 		case <-parent.Done():
 			select {
 			case <-e.Clock.After(e.Grace):
+				cancel()
+			case <-e.Abort:
 				cancel()
 			case <-ctx.Done():
 			}

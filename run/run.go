@@ -100,7 +100,11 @@ func start(ctx context.Context, env *Env, spec Spec, in inputs, guard func(conte
 // showProgress starts the progress display; call it after every observer
 // that must see an entry before the display does.
 func (r *started) showProgress() {
-	r.prog = r.env.progress(Task{Command: string(r.spec.Mode), TotalBytes: r.in.totalBytes(), BytesRead: r.counter.Load})
+	t := Task{Command: string(r.spec.Mode), TotalBytes: r.in.totalBytes(), BytesRead: r.counter.Load, ReadDone: r.read.done.Load}
+	if r.state != nil {
+		t.Done = len(r.state.Final)
+	}
+	r.prog = r.env.progress(t)
 	r.journal.Observe(r.prog.Observe)
 	r.waits.show(r.prog)
 }
