@@ -48,7 +48,9 @@ func reportCommand(s *IOStreams) *ucli.Command {
 hashes stay in the source and never enter the report. Prints records that
 failed or are still unsettled; invalid records are listed on stderr instead,
 to be fixed in the source (what was parsed of them may lack the bad field). They may hold password hashes (and, for a
-create run, passwords): --out writes them to a new file of mode 0600. With a
+create run, passwords): --out writes them to a new file of mode 0600. To send
+the failed records again into the same report, use import (or create)
+--retry-failed REPORT instead. With a
 domain configured (--domain or AUTH0_DOMAIN), a report of another tenant is
 refused; nothing is sent to the tenant.
 
