@@ -83,7 +83,7 @@ func (v *Verifier) Send(ctx context.Context, key report.Key, email, userID strin
 		if u == nil {
 			return v.write(line, report.VerificationFailed, "", code, reason)
 		}
-		userID, line.UserID = u.UserID, u.UserID
+		line.UserID = u.UserID
 		if u.EmailVerified != nil && *u.EmailVerified {
 			// Auth0 emails a verified user all the same: the job only
 			// asks for the email.
