@@ -77,7 +77,8 @@ type VerifyCounts struct {
 	// SentBefore: an earlier verify emailed them; not sent again.
 	SentBefore int `json:"sent_before,omitempty"`
 	// NotEligible: records of the report that its run did not create,
-	// import or update (failed, invalid, skipped): nobody to email.
+	// import or update (failed, invalid, skipped), or invalid records of a
+	// verify's own report: nobody to email.
 	NotEligible int `json:"not_eligible,omitempty"`
 }
 
@@ -92,7 +93,7 @@ func (c VerifyCounts) String() string {
 		{c.Pending, "of unknown outcome (the run stopped first)"},
 		{c.AlreadyVerified, "already verified (not emailed)"},
 		{c.SentBefore, "sent by an earlier verify (not sent again)"},
-		{c.NotEligible, "not created, imported or updated by the run (not emailed)"},
+		{c.NotEligible, "not to email (the run did not create, import or update them, or they are invalid)"},
 	} {
 		if part.n > 0 {
 			s += fmt.Sprintf(", %d %s", part.n, part.what)
