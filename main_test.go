@@ -268,7 +268,8 @@ func compare(ts *testscript.TestScript, neg bool, what string, got int, op, want
 }
 
 // reportcheck REPORT RECORDS [status=N ...]: the report is mode 0600, every
-// record has exactly one final line, RECORDS of them, with these counts.
+// record has exactly one final line (a retrying line supersedes the one
+// before it), RECORDS of them, with these counts.
 func cmdReportCheck(ts *testscript.TestScript, neg bool, args []string) {
 	if len(args) < 2 {
 		ts.Fatalf("usage: reportcheck REPORT RECORDS [status=N ...]")
@@ -290,6 +291,15 @@ func cmdReportCheck(ts *testscript.TestScript, neg bool, args []string) {
 		var e report.Entry
 		if err := json.Unmarshal(sc.Bytes(), &e); err != nil {
 			ts.Fatalf("report line %d: %v", n, err)
+		}
+		if e.Status == report.Retrying {
+			// A retry supersedes the record's failed line: the next final
+			// line is its outcome.
+			if prev, ok := finals[e.Key()]; ok {
+				delete(finals, e.Key())
+				counts[string(prev)]--
+			}
+			continue
 		}
 		if !e.Status.IsFinal() {
 			continue

@@ -18,7 +18,8 @@ Examples:
    a0bulk create --connection Username-Password-Authentication --input users.csv --random-password
    a0bulk create --connection DB --input users.ndjson --upsert --concurrency 8 --rate 10
    a0bulk create --connection DB --input users.csv --verify-email --custom-domain login.acme.com
-   a0bulk create --resume a0bulk-create-20261125T100000Z.ndjson`,
+   a0bulk create --resume a0bulk-create-20261125T100000Z.ndjson
+   a0bulk create --retry-failed a0bulk-create-20261125T100000Z.ndjson`,
 		Flags: concat(tenantFlags(), inputFlags(), outputFlags(), confirmFlags(), []ucli.Flag{
 			&ucli.StringFlag{Name: "connection", Usage: "database connection `NAME`", EnvVars: []string{"A0BULK_CONNECTION"}},
 			&ucli.BoolFlag{Name: "upsert", Usage: "update users that already exist (PATCH what the input sets)"},
@@ -29,6 +30,7 @@ Examples:
 			&ucli.StringFlag{Name: "app-client-id", Usage: "application whose settings the verification email uses"},
 			&ucli.StringFlag{Name: "report", Usage: "report `FILE` (default a0bulk-create-TIME.ndjson)"},
 			&ucli.StringFlag{Name: "resume", Usage: "continue the run recorded in `REPORT`"},
+			&ucli.StringFlag{Name: "retry-failed", Usage: "resume the run recorded in `REPORT` and send its failed records again, appending to it"},
 			&ucli.BoolFlag{Name: "dry-run", Usage: "validate and estimate the duration; send nothing but the connection lookup"},
 		}),
 		Action: func(c *ucli.Context) error {

@@ -17,6 +17,7 @@ func importCommand(s *IOStreams) *ucli.Command {
    a0bulk import --connection Username-Password-Authentication --input users.csv
    a0bulk import --connection DB --input export.ndjson --upsert --report run.ndjson
    a0bulk import --resume run.ndjson            # continue a stopped or failed run
+   a0bulk import --retry-failed run.ndjson      # send the run's failed records again, into the same report
    a0bulk import --connection DB --input users.json --dry-run`,
 		Flags: concat(tenantFlags(), inputFlags(), outputFlags(), confirmFlags(), []ucli.Flag{
 			&ucli.StringFlag{Name: "connection", Usage: "database connection `NAME`", EnvVars: []string{"A0BULK_CONNECTION"}},
@@ -27,6 +28,7 @@ func importCommand(s *IOStreams) *ucli.Command {
 			&ucli.IntFlag{Name: "max-jobs", Value: run.Defaults().MaxJobs, Usage: "import jobs in flight at once (Auth0 allows 2 per tenant)"},
 			&ucli.StringFlag{Name: "report", Usage: "report `FILE` (default a0bulk-import-TIME.ndjson)"},
 			&ucli.StringFlag{Name: "resume", Usage: "continue the run recorded in `REPORT`"},
+			&ucli.StringFlag{Name: "retry-failed", Usage: "resume the run recorded in `REPORT` and send its failed records again, appending to it"},
 			&ucli.BoolFlag{Name: "dry-run", Usage: "validate, plan the chunks and look up the connection; send nothing"},
 			&ucli.DurationFlag{Name: "slot-wait", Value: time.Duration(run.Defaults().SlotWait), Usage: "give up when no import slot frees up for this long"},
 		}),

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"strings"
 
 	ucli "github.com/urfave/cli/v2"
 
@@ -18,8 +19,8 @@ func reportCommand(s *IOStreams) *ucli.Command {
 		Usage: "read a run's report: counts, or the records that did not succeed",
 		Description: `Examples:
    a0bulk report summary run.ndjson
-   a0bulk report failures run.ndjson > retry.ndjson
-   a0bulk import --connection DB --input retry.ndjson`,
+   a0bulk import --retry-failed run.ndjson     # send the failed records again, into run.ndjson
+   a0bulk report failures run.ndjson > failed.ndjson`,
 		Subcommands: []*ucli.Command{
 			{
 				Name: "summary", Usage: "counts per status, and whether the run can be resumed", ArgsUsage: "REPORT",
@@ -47,7 +48,9 @@ func reportCommand(s *IOStreams) *ucli.Command {
 hashes stay in the source and never enter the report. Prints records that
 failed or are still unsettled; invalid records are listed on stderr instead,
 to be fixed in the source (what was parsed of them may lack the bad field). They may hold password hashes (and, for a
-create run, passwords): --out writes them to a new file of mode 0600. With a
+create run, passwords): --out writes them to a new file of mode 0600. To send
+the failed records again into the same report, use import (or create)
+--retry-failed REPORT instead. With a
 domain configured (--domain or AUTH0_DOMAIN), a report of another tenant is
 refused; nothing is sent to the tenant.
 
@@ -73,18 +76,31 @@ func printReportSummary(s *IOStreams, g globalOptions, path string, sum report.S
 		return printJSON(s.Out, sum)
 	}
 	h := sum.Header
-	fmt.Fprintf(s.Out, "report: %s\nrun: %s into %s (upsert %v), started %s, resumed %d times\n", path, h.Mode, h.Connection, h.Upsert, h.StartedAt.Format("2006-01-02 15:04:05Z07:00"), sum.Resumes)
+	fmt.Fprintf(s.Out, "report: %s\nrun: %s into %s (upsert %v), started %s, resumed %d times", path, h.Mode, h.Connection, h.Upsert, h.StartedAt.Format("2006-01-02 15:04:05Z07:00"), sum.Resumes)
+	if sum.Retries > 0 {
+		fmt.Fprintf(s.Out, " (%s of failed records)", plural(sum.Retries, "retry"))
+	}
+	fmt.Fprintln(s.Out)
 	fmt.Fprintf(s.Out, "records: %d:", sum.Records)
 	for _, st := range report.FinalStatuses {
 		fmt.Fprintf(s.Out, " %s %d", st, sum.Final[st])
 	}
 	fmt.Fprintln(s.Out)
-	if sum.VerificationSent+sum.VerificationFailed > 0 {
-		fmt.Fprintf(s.Out, "verification emails: sent %d, failed %d\n", sum.VerificationSent, sum.VerificationFailed)
+	if sum.VerificationSent+sum.VerificationFailed+sum.VerificationSkipped > 0 {
+		fmt.Fprintf(s.Out, "verification emails: sent %d, failed %d", sum.VerificationSent, sum.VerificationFailed)
+		if sum.VerificationSkipped > 0 {
+			fmt.Fprintf(s.Out, ", already verified %d (not emailed)", sum.VerificationSkipped)
+		}
+		fmt.Fprintln(s.Out)
 	}
+	var b strings.Builder
+	printReasons(&b, sum.Reasons)
+	fmt.Fprint(s.Out, b.String())
 	fmt.Fprintln(s.Out, sum.Progress)
 	if next := run.NextStep(h.Mode, path, sum.Progress.State); next != "" {
 		fmt.Fprintf(s.Out, "finish with: %s\n", next)
+	} else if retry := run.RetryStep(h.Mode, path, sum.Final[report.Failed]); retry != "" {
+		fmt.Fprintf(s.Out, "next: %s\n", retry)
 	}
 	if sum.Torn {
 		fmt.Fprintln(s.Out, "the last line is torn (the run was killed mid-write); resume tolerates it")

@@ -14,7 +14,10 @@ func verifyCommand(s *IOStreams) *ucli.Command {
 is not verified (--report RUN_REPORT: the lines are appended to that report, and
 a second run skips users already sent), or to each user of --input (a new
 report is written to --out, default a0bulk-verify-TIME.ndjson). Imported users
-are looked up by email.
+are looked up by email. A user whose email is verified (the input says so, or
+the tenant for a user looked up) is not emailed: Auth0 would email it all the
+same. The summary counts this verify's records only, with the top reasons of
+failed emails.
 
 Examples:
    a0bulk verify --report a0bulk-import-20261125T100000Z.ndjson --app-client-id abc123

@@ -23,11 +23,43 @@ type importPlan struct {
 	Problems   []run.Problem `json:"invalid_records,omitempty"`
 	Connection string        `json:"connection,omitempty"`
 	Estimate   string        `json:"estimate"`
+	Resume     *resumePlan   `json:"resume,omitempty"`
+}
+
+// resumePlan is what a --resume or --retry-failed dry run leaves of its
+// report: the plan (jobs, requests, estimate) is of ToSend only.
+type resumePlan struct {
+	Done    int `json:"done"`
+	Settle  int `json:"to_settle"`
+	Retry   int `json:"to_retry,omitempty"`
+	ToSend  int `json:"to_send"`
+	Records int `json:"records"`
+}
+
+func resumeOf(plan *run.Plan) *resumePlan {
+	if !plan.Resumed {
+		return nil
+	}
+	return &resumePlan{Done: plan.Done, Settle: plan.Settle, Retry: plan.Retry, ToSend: plan.Send, Records: plan.Records}
+}
+
+// printResume says what a resumed plan leaves out.
+func printResume(s *IOStreams, r *resumePlan) {
+	if r == nil {
+		return
+	}
+	fmt.Fprintf(s.Out, "resume: %d of %d records final already (not sent again), %d in jobs the tenant accepted (settled by reading them), %d to send",
+		r.Done, r.Records, r.Settle, r.ToSend)
+	if r.Retry > 0 {
+		fmt.Fprintf(s.Out, " (%d of them failed before: retried)", r.Retry)
+	}
+	fmt.Fprintln(s.Out)
 }
 
 func printImportPlan(s *IOStreams, g globalOptions, plan *run.Plan, limit int) error {
 	p := importPlan{Records: plan.Records, Valid: plan.Valid, Invalid: plan.Invalid, Jobs: len(plan.ChunkBytes),
-		ChunkBytes: plan.ChunkBytes, Limit: limit, Fill: fill(plan.ChunkBytes, limit), Problems: plan.Problems, Connection: plan.Connection}
+		ChunkBytes: plan.ChunkBytes, Limit: limit, Fill: fill(plan.ChunkBytes, limit), Problems: plan.Problems, Connection: plan.Connection,
+		Resume: resumeOf(plan)}
 	p.Estimate = fmt.Sprintf("%s of at most %d bytes; Auth0 runs at most 2 at once per tenant, so the run takes about %s of job processing time (Auth0 publishes no job speed: time one job of this size to turn this into minutes)",
 		plural(p.Jobs, "import job"), limit, plural((p.Jobs+1)/2, "round"))
 	var err error
@@ -39,6 +71,7 @@ func printImportPlan(s *IOStreams, g globalOptions, plan *run.Plan, limit int) e
 		if p.Connection != "" {
 			fmt.Fprintf(s.Out, "connection: %s\n", p.Connection)
 		}
+		printResume(s, p.Resume)
 		if p.Jobs > 0 {
 			smallest, largest := p.ChunkBytes[0], p.ChunkBytes[0]
 			for _, n := range p.ChunkBytes {
@@ -82,11 +115,13 @@ type createPlan struct {
 	Duration   string        `json:"estimated_duration"`
 	Connection string        `json:"connection"`
 	Problems   []run.Problem `json:"invalid_records,omitempty"`
+	Resume     *resumePlan   `json:"resume,omitempty"`
 }
 
 func printCreatePlan(s *IOStreams, g globalOptions, plan *run.Plan) error {
 	p := createPlan{Records: plan.Records, Valid: plan.Valid, Invalid: plan.Invalid, Requests: plan.Requests,
-		Rate: plan.Rate, RateSource: plan.RateSource, Duration: plan.Duration.String(), Connection: plan.Connection, Problems: plan.Problems}
+		Rate: plan.Rate, RateSource: plan.RateSource, Duration: plan.Duration.String(), Connection: plan.Connection, Problems: plan.Problems,
+		Resume: resumeOf(plan)}
 	if g.JSON {
 		if err := printJSON(s.Out, p); err != nil {
 			return err
@@ -94,6 +129,7 @@ func printCreatePlan(s *IOStreams, g globalOptions, plan *run.Plan) error {
 	} else {
 		printProblems(s, p.Problems, 0)
 		fmt.Fprintf(s.Out, "records: %d (valid %d, invalid %d)\nconnection: %s\n", p.Records, p.Valid, p.Invalid, p.Connection)
+		printResume(s, p.Resume)
 		fmt.Fprintf(s.Out, "estimate: %d requests at %.1f/s (%s) ≈ %s, plus a look-up per existing user\n", p.Requests, p.Rate, p.RateSource, p.Duration)
 	}
 	if p.Invalid > 0 {

@@ -56,16 +56,24 @@ func readSpec(c *ucli.Context, mode run.Mode, warn io.Writer) (run.Spec, error) 
 	if c.NArg() > 0 {
 		return spec, usagef("unexpected argument %q (inputs go in --input)", c.Args().First())
 	}
-	resume := c.String("resume")
-	if resume != "" {
-		if c.String("report") != "" {
-			return spec, usagef("--resume appends to its report; do not give --report too")
-		}
+	resume, retry := c.String("resume"), c.String("retry-failed")
+	switch {
+	case resume != "" && retry != "":
+		return spec, usagef("give --resume or --retry-failed, not both (a retry resumes its report first)")
+	case (resume != "" || retry != "") && c.String("report") != "":
+		return spec, usagef("--resume and --retry-failed append to their report; do not give --report too")
+	case resume != "":
 		recorded, err := run.Recorded(resume, mode)
 		if err != nil {
 			return spec, err
 		}
 		spec = recorded
+	case retry != "":
+		recorded, err := run.RecordedRetry(retry, mode)
+		if err != nil {
+			return spec, err
+		}
+		spec, resume = recorded, retry
 	}
 	// given: a fresh run reads every flag (defaults included); a resume only
 	// those set, keeping the recorded value of the others.

@@ -24,7 +24,10 @@ func printSummary(s *IOStreams, g globalOptions, r run.Summary) error {
 	}
 	b.WriteString("\n")
 	if r.Verified != nil {
-		fmt.Fprintf(&b, "verification emails: sent %d, failed %d\n", r.Verified.Sent, r.Verified.Failed)
+		fmt.Fprintf(&b, "verification emails: %s\n", r.Verified)
+	}
+	if r.Retry != nil {
+		fmt.Fprintf(&b, "retried: %s\n", plural(r.Retry.Retried, "failed record"))
 	}
 	for _, bc := range r.Buckets {
 		shape := ""
@@ -43,6 +46,7 @@ func printSummary(s *IOStreams, g globalOptions, r run.Summary) error {
 			fmt.Fprintf(&b, "  %s\n", p)
 		}
 	}
+	printReasons(&b, r.Reasons)
 	fmt.Fprintf(&b, "%s\n", r.Progress)
 	if r.Report != "" {
 		fmt.Fprintf(&b, "report: %s\n", r.Report)
@@ -50,6 +54,21 @@ func printSummary(s *IOStreams, g globalOptions, r run.Summary) error {
 	if r.Resume != "" {
 		fmt.Fprintf(&b, "resume with: %s\n", r.Resume)
 	}
+	if r.RetryCommand != "" {
+		fmt.Fprintf(&b, "next: %s\n", r.RetryCommand)
+	}
 	_, err := fmt.Fprint(s.Out, b.String())
 	return err
+}
+
+// printReasons lists the most frequent reasons of what did not succeed:
+// "  24 failed JOB_FAILED, e.g. users.csv:38: Internal error…".
+func printReasons(b *strings.Builder, reasons []report.Reason) {
+	if len(reasons) == 0 {
+		return
+	}
+	b.WriteString("top reasons:\n")
+	for _, r := range reasons {
+		fmt.Fprintf(b, "  %d %s %s, e.g. %s\n", r.Count, r.Status, r.Code, r.Example)
+	}
 }

@@ -212,8 +212,9 @@ func checkTenant(t *testing.T, srv *sandbox.Server, valid, absent map[string]boo
 }
 
 // readFinals parses every line of the report (a finished report has no
-// torn line: resume drops it) and returns each record's final line,
-// failing on a record with two.
+// torn line: resume drops it) and returns each record's final line (the
+// latest: a retrying line supersedes a failed one), failing on a record
+// with two.
 func readFinals(t *testing.T, path string) map[report.Key]report.Entry {
 	t.Helper()
 	fi, err := os.Stat(path)
@@ -241,6 +242,14 @@ func readFinals(t *testing.T, path string) map[report.Key]report.Entry {
 			if strings.Contains(sc.Text(), s) {
 				t.Errorf("report line %d holds a secret or password (%q)", n, s)
 			}
+		}
+		if e.Status == report.Retrying {
+			// --retry-failed supersedes the record's failed line.
+			if prev, ok := finals[e.Key()]; !ok || prev.Status != report.Failed {
+				t.Errorf("report line %d retries %s:%d, whose final line is %q, not failed", n, e.File, e.Line, prev.Status)
+			}
+			delete(finals, e.Key())
+			continue
 		}
 		if !e.Status.IsFinal() {
 			continue

@@ -87,10 +87,11 @@ func (s *Scheduler) lostPOST(seq int, k report.Key) (time.Time, bool) {
 }
 
 // mayHaveCreated reports whether a record's user, refused as a duplicate,
-// may have been created by this run's own earlier attempt.
+// may have been created by this run's own earlier attempt: a POST whose
+// answer was lost, or an attempt that failed (MaybeCreated: a retry).
 func (s *Scheduler) mayHaveCreated(seq int, k report.Key) bool {
 	_, ok := s.lostPOST(seq, k)
-	return ok
+	return ok || (s.MaybeCreated != nil && s.MaybeCreated(k))
 }
 
 // holdBack reports whether e, which the lookup did not find, must stay

@@ -86,7 +86,13 @@ type Scheduler struct {
 	Connection string // the connection's name, to tell its users from others with the same email
 	RunStarted time.Time
 	MaybeSent  func(report.Key) (lostBy time.Time, ok bool)
-	MaxResends int
+	// MaybeCreated marks records an earlier attempt of the run may have
+	// created although its outcome said failed (a retry sends a failed
+	// record again: a failed job, say, may have inserted it): a
+	// DUPLICATED_USER for one is looked up like a lost POST's, but no
+	// job is waited for (that attempt's job has ended).
+	MaybeCreated func(report.Key) bool
+	MaxResends   int
 
 	initOnce   sync.Once
 	mu         sync.Mutex

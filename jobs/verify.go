@@ -76,14 +76,19 @@ func (v *Verifier) Send(ctx context.Context, key report.Key, email, userID strin
 	line := report.At(key)
 	line.Email, line.UserID = email, userID
 	if userID == "" {
-		id, code, reason, err := v.resolve(ctx, email)
+		u, code, reason, err := v.resolve(ctx, email)
 		if err != nil {
 			return err
 		}
-		if id == "" {
+		if u == nil {
 			return v.write(line, report.VerificationFailed, "", code, reason)
 		}
-		userID, line.UserID = id, id
+		line.UserID = u.UserID
+		if u.EmailVerified != nil && *u.EmailVerified {
+			// Auth0 emails a verified user all the same: the job only
+			// asks for the email.
+			return v.write(line, report.VerificationSkipped, "", report.CodeEmailVerified, "the tenant says this email is already verified: not emailed")
+		}
 	}
 	// The read-back slot is taken before the request: a job once asked for
 	// is always read back (or left, with its id, to a resume).
@@ -181,9 +186,9 @@ func unanswered(err error) bool {
 	return !errors.As(err, &cd) && !errors.As(err, &ms)
 }
 
-// resolve finds the user id for email: ("", code, reason, nil) when there is
+// resolve finds the user of email: (nil, code, reason, nil) when there is
 // no single answer.
-func (v *Verifier) resolve(ctx context.Context, email string) (id, code, reason string, err error) {
+func (v *Verifier) resolve(ctx context.Context, email string) (u *management.User, code, reason string, err error) {
 	key := strings.ToLower(email)
 	v.mu.Lock()
 	users, cached := v.cache[key]
@@ -192,9 +197,9 @@ func (v *Verifier) resolve(ctx context.Context, email string) (id, code, reason 
 		users, err = v.API.UsersByEmail(ctx, key)
 		if err != nil {
 			if _, stop := v.classify(ctx, err); stop != nil {
-				return "", "", "", fmt.Errorf("looking up %s: %w", email, stop)
+				return nil, "", "", fmt.Errorf("looking up %s: %w", email, stop)
 			}
-			return "", "LOOKUP_FAILED", "looking the user up by email: " + err.Error(), nil
+			return nil, "LOOKUP_FAILED", "looking the user up by email: " + err.Error(), nil
 		}
 		v.mu.Lock()
 		if v.cache == nil {
@@ -205,20 +210,20 @@ func (v *Verifier) resolve(ctx context.Context, email string) (id, code, reason 
 	}
 	switch {
 	case len(users) == 0:
-		return "", CodeUserNotFound, "user not found", nil
+		return nil, CodeUserNotFound, "user not found", nil
 	case len(users) == 1:
-		return users[0].UserID, "", "", nil
+		return &users[0], "", "", nil
 	}
 	if v.Connection != "" {
-		for _, u := range users {
+		for i, u := range users {
 			for _, idn := range u.Identities {
 				if idn.Connection == v.Connection {
-					return u.UserID, "", "", nil
+					return &users[i], "", "", nil
 				}
 			}
 		}
 	}
-	return "", CodeAmbiguous, fmt.Sprintf("%d users have this email", len(users)), nil
+	return nil, CodeAmbiguous, fmt.Sprintf("%d users have this email", len(users)), nil
 }
 
 func (v *Verifier) write(e report.Entry, st report.Status, jobID, code, reason string) error {

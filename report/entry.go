@@ -32,6 +32,12 @@ const (
 	Submitted Status = "submitted"
 	// Sending: a per-user create or update is about to be sent.
 	Sending Status = "sending"
+	// Retrying: a retry (--retry-failed) is about to send again a record
+	// whose final line is failed. It supersedes that line: the record has
+	// no final line until the retry writes its new one, and is in flight
+	// meanwhile (a resume sends it again, looking it up first: its earlier
+	// attempt may have created it).
+	Retrying Status = "retrying"
 )
 
 // Verification-email statuses: lines of their own, beside a record's final line.
@@ -41,7 +47,22 @@ const (
 	// VerificationSending is written before the request: a run that dies
 	// before the answer leaves it, and the next run does not email twice.
 	VerificationSending Status = "verification_sending"
+	// VerificationSkipped: no email was asked for, because the user's email
+	// is already verified (code CodeEmailVerified); a later verify skips it.
+	VerificationSkipped Status = "verification_skipped"
 )
+
+// CodeEmailVerified is the code of a verification_skipped line.
+const CodeEmailVerified = "EMAIL_VERIFIED"
+
+// IsVerification reports whether s is a verification line's status.
+func (s Status) IsVerification() bool {
+	switch s {
+	case VerificationSent, VerificationFailed, VerificationSending, VerificationSkipped:
+		return true
+	}
+	return false
+}
 
 // FinalStatuses lists the final statuses in the order summaries print them.
 var FinalStatuses = []Status{Created, Updated, Imported, Skipped, Invalid, Failed}

@@ -17,6 +17,7 @@ type wireLine struct {
 	Entry
 	Run *RunHeader `json:"run,omitempty"`
 	End *End       `json:"end,omitempty"`
+	For Purpose    `json:"for,omitempty"`
 }
 
 // headerLine is how the header and resumed lines are written: without the
@@ -26,6 +27,7 @@ type headerLine struct {
 	At     time.Time  `json:"at"`
 	Run    *RunHeader `json:"run,omitempty"`
 	End    *End       `json:"end,omitempty"`
+	For    Purpose    `json:"for,omitempty"` // of a resumed line
 }
 
 // scanResult is what scanning a report found besides its lines.
@@ -37,7 +39,8 @@ type scanResult struct {
 	// needNewline: the last line parsed but its newline was never written.
 	needNewline bool
 	torn        bool
-	resumes     int
+	resumes     int // runs that continued the report (retries included)
+	retries     int // of which retries of its failed records
 	lines       int
 	// end is the end-of-run line of the report's last run; nil when that
 	// run wrote none (killed, or still running).
@@ -122,6 +125,14 @@ func applyLine(res *scanResult, wl *wireLine, lineNo int, fn func(*Entry, int) e
 		if lineNo == 1 {
 			return errors.New("first line is not the run header")
 		}
+		if wl.For == ForVerify {
+			// verify --report adds verification lines only: the run's
+			// records and its end-of-run line stand.
+			return nil
+		}
+		if wl.For == ForRetry {
+			res.retries++
+		}
 		res.resumes++
 		res.end = nil // the earlier run's end: this one has not ended yet
 		edge(wl.Status, wl.At)
@@ -177,8 +188,14 @@ type State struct {
 	LastChunk int
 	// Torn: the last line was incomplete and is ignored.
 	Torn bool
-	// Resumes counts earlier resumes of this report.
+	// Resumes counts earlier resumes of this report (retries included).
 	Resumes int
+	// Retries counts earlier retries (--retry-failed) of this report.
+	Retries int
+	// Retried holds the records a retry reopened (a retrying line) that
+	// have no final line since: the retry may have sent them, so they are
+	// looked up before they are sent again.
+	Retried map[Key]Entry
 	// Duplicates lists records with more than one final line (a bug).
 	Duplicates []Key
 
@@ -209,6 +226,7 @@ func Load(path string) (*State, error) {
 		Submitted: make(map[int]string),
 		Sending:   make(map[Key]Entry),
 		Verified:  make(map[Key]Entry),
+		Retried:   make(map[Key]Entry),
 		maybeSent: make(map[Key]lostPOST),
 		partial:   make(map[int]struct{}),
 		chunks:    make(map[int]chunkTrace),
@@ -228,6 +246,7 @@ func Load(path string) (*State, error) {
 		case e.Status.IsFinal():
 			s.Final[k] = *e
 			delete(s.Sending, k)
+			delete(s.Retried, k)
 			delete(s.maybeSent, k)
 			if had {
 				s.partial[prev] = struct{}{}
@@ -265,7 +284,10 @@ func Load(path string) (*State, error) {
 			if _, done := s.Final[k]; !done {
 				s.Sending[k] = *e
 			}
-		case e.Status == VerificationSent, e.Status == VerificationFailed, e.Status == VerificationSending:
+		case e.Status == Retrying:
+			delete(s.Final, k) // superseded
+			s.Retried[k] = *e
+		case e.Status.IsVerification():
 			s.Verified[k] = *e
 		}
 		if e.Chunk > s.LastChunk {
@@ -276,7 +298,7 @@ func Load(path string) (*State, error) {
 	if err != nil {
 		return nil, err
 	}
-	s.Header, s.Torn, s.Resumes, s.res = res.header, res.torn, res.resumes, res
+	s.Header, s.Torn, s.Resumes, s.Retries, s.res = res.header, res.torn, res.resumes, res.retries, res
 	// Keep, per chunk, the records that are still its own and unsettled.
 	for seq, keys := range s.Queued {
 		kept := keys[:0]
@@ -318,6 +340,10 @@ func (s *State) MaybeSent(k Key) bool {
 	_, ok := s.maybeSent[k]
 	return ok
 }
+
+// End is the end-of-run line of the report's last run (nil: that run wrote
+// none: it was killed, or is still running).
+func (s *State) End() *End { return s.res.end }
 
 // Done reports whether the record has its final line.
 func (s *State) Done(k Key) bool {

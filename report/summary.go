@@ -6,15 +6,22 @@ type Summary struct {
 	// Final counts records per final status; every final status is present.
 	Final map[Status]int `json:"final"`
 	// Records is the number of distinct records with a final line.
-	Records            int `json:"records"`
-	VerificationSent   int `json:"verification_sent"`
-	VerificationFailed int `json:"verification_failed"`
-	ChunksSubmitted    int `json:"chunks_submitted"`
-	JobsFinished       int `json:"jobs_finished"`
+	Records             int `json:"records"`
+	VerificationSent    int `json:"verification_sent"`
+	VerificationFailed  int `json:"verification_failed"`
+	VerificationSkipped int `json:"verification_skipped"`
+	ChunksSubmitted     int `json:"chunks_submitted"`
+	JobsFinished        int `json:"jobs_finished"`
 	// InFlight counts records queued or sending with no final line: the run
 	// was interrupted and can be resumed.
 	InFlight int `json:"in_flight"`
 	Resumes  int `json:"resumes"`
+	// Retries counts the resumes that were retries (--retry-failed).
+	Retries int `json:"retries"`
+	// Reasons are the most frequent reasons of the records that failed or
+	// are invalid (by their latest final line), and of failed
+	// verification emails.
+	Reasons []Reason `json:"reasons,omitempty"`
 	// Torn: the last line was incomplete (the run was killed mid-write).
 	Torn bool `json:"torn"`
 	// Duplicates lists records with more than one final line, which breaks
@@ -83,10 +90,11 @@ func Summarize(path string) (Summary, error) {
 		sum.Final[st] = t.Final[st]
 	}
 	sum.Records = t.Records
-	sum.VerificationSent, sum.VerificationFailed = t.VerificationSent, t.VerificationFailed
+	sum.VerificationSent, sum.VerificationFailed, sum.VerificationSkipped = t.VerificationSent, t.VerificationFailed, t.VerificationSkipped
 	sum.ChunksSubmitted, sum.JobsFinished = t.ChunksSubmitted, t.JobsFinished
 	sum.InFlight = tr.inFlight()
-	sum.Resumes, sum.Torn = res.resumes, res.torn
+	sum.Resumes, sum.Retries, sum.Torn = res.resumes, res.retries, res.torn
+	sum.Reasons = tr.reasons.top(MaxReasons)
 	sum.VerificationPending, sum.End = t.VerificationPending, res.end
 	sum.Progress = JudgeRun(sum.Header.Mode, res.end, t, sum.InFlight)
 	return sum, nil

@@ -24,6 +24,9 @@ type Tally struct {
 	Records            int
 	VerificationSent   int
 	VerificationFailed int
+	// VerificationSkipped counts verification_skipped lines: users not
+	// emailed because their email is already verified.
+	VerificationSkipped int
 	// VerificationPending counts records whose last verification line is
 	// verification_sending: an email requested, its outcome unknown.
 	VerificationPending int
@@ -67,6 +70,7 @@ func (t Tally) clone() Tally {
 type finalRef struct {
 	line   int
 	status Status
+	code   string
 }
 
 // tracker follows the journal line by line. The Writer and Load share it so
@@ -78,9 +82,11 @@ type tracker struct {
 	pending   map[int]int      // chunk → its queued records without a final line
 	submitted map[int]struct{} // chunks with a submitted line
 	sending   map[Key]struct{} // sending records without a final line
+	reopened  map[Key]struct{} // retrying records not yet queued, sending or final
 	verifying map[Key]struct{} // verification requested, outcome unknown
 	tally     Tally
-	lines     int // lines applied, header included
+	reasons   reasonTally // of the latest final lines, and verification failures
+	lines     int         // lines applied, header included
 }
 
 func newTracker() *tracker {
@@ -91,6 +97,7 @@ func newTracker() *tracker {
 		pending:   make(map[int]int),
 		submitted: make(map[int]struct{}),
 		sending:   make(map[Key]struct{}),
+		reopened:  make(map[Key]struct{}),
 		verifying: make(map[Key]struct{}),
 		tally:     Tally{Final: make(map[Status]int)},
 	}
@@ -131,8 +138,7 @@ func validate(e *Entry) error {
 		if e.Chunk < 1 {
 			return fmt.Errorf("queued line for %s:%d needs chunk >= 1", e.File, e.Line)
 		}
-	case e.Status.IsFinal(), e.Status == Sending,
-		e.Status == VerificationSent, e.Status == VerificationFailed, e.Status == VerificationSending:
+	case e.Status.IsFinal(), e.Status == Sending, e.Status == Retrying, e.Status.IsVerification():
 	default:
 		return fmt.Errorf("unknown status %q", e.Status)
 	}
@@ -143,8 +149,19 @@ func validate(e *Entry) error {
 }
 
 // check refuses what would break "exactly one final line per record": a
-// second final, or sending again a record that is already final.
+// second final, or sending again a record that is already final. Only a
+// record whose final line is failed may be retried (which supersedes it).
 func (t *tracker) check(e *Entry) error {
+	if e.Status == Retrying {
+		ref, ok := t.final[e.Key()]
+		if !ok {
+			return fmt.Errorf("retrying %s: it has no final line to supersede (an unsettled record is resumed, not retried)", e.Key())
+		}
+		if ref.status != Failed {
+			return fmt.Errorf("retrying %s (final %s on report line %d): only a failed record can be retried: %w", e.Key(), ref.status, ref.line, ErrAlreadyFinal)
+		}
+		return nil
+	}
 	if e.Status.IsFinal() || e.Status == Queued || e.Status == Sending {
 		if ref, ok := t.final[e.Key()]; ok {
 			return fmt.Errorf("%s %s (final %s on report line %d): %w",
@@ -167,10 +184,12 @@ func (t *tracker) apply(e *Entry, lineNo int) (dupOf finalRef, dup bool) {
 		if ref, ok := t.final[k]; ok {
 			return ref, true
 		}
-		t.final[k] = finalRef{line: lineNo, status: e.Status}
+		t.final[k] = finalRef{line: lineNo, status: e.Status, code: e.Code}
+		t.reasons.add(e)
 		t.tally.Final[e.Status]++
 		t.tally.Records++
 		delete(t.sending, k)
+		delete(t.reopened, k)
 		if c, ok := t.chunkOf[k]; ok {
 			delete(t.chunkOf, k)
 			t.settleOne(c)
@@ -191,6 +210,7 @@ func (t *tracker) apply(e *Entry, lineNo int) (dupOf finalRef, dup bool) {
 		}
 		t.chunkOf[k] = e.Chunk
 		t.pending[e.Chunk]++
+		delete(t.reopened, k)
 	case e.Status == Submitted:
 		if _, ok := t.submitted[e.Chunk]; !ok {
 			t.submitted[e.Chunk] = struct{}{}
@@ -199,7 +219,18 @@ func (t *tracker) apply(e *Entry, lineNo int) (dupOf finalRef, dup bool) {
 	case e.Status == Sending:
 		if _, ok := t.final[k]; !ok {
 			t.sending[k] = struct{}{}
+			delete(t.reopened, k)
 		}
+	case e.Status == Retrying:
+		// The failed line is superseded: the record counts by its next
+		// final line, and is in flight until then.
+		if ref, ok := t.final[k]; ok {
+			delete(t.final, k)
+			t.reasons.remove(ref.status, ref.code)
+			t.tally.Final[ref.status]--
+			t.tally.Records--
+		}
+		t.reopened[k] = struct{}{}
 	case e.Status == VerificationSending:
 		t.verifying[k] = struct{}{}
 	case e.Status == VerificationSent:
@@ -207,6 +238,10 @@ func (t *tracker) apply(e *Entry, lineNo int) (dupOf finalRef, dup bool) {
 		delete(t.verifying, k)
 	case e.Status == VerificationFailed:
 		t.tally.VerificationFailed++
+		t.reasons.add(e)
+		delete(t.verifying, k)
+	case e.Status == VerificationSkipped:
+		t.tally.VerificationSkipped++
 		delete(t.verifying, k)
 	}
 	t.tally.VerificationPending = len(t.verifying)
@@ -224,5 +259,6 @@ func (t *tracker) settleOne(chunk int) {
 	}
 }
 
-// inFlight is the number of records sent or queued without a final line.
-func (t *tracker) inFlight() int { return len(t.chunkOf) + len(t.sending) }
+// inFlight is the number of records sent, queued or being retried without
+// a final line.
+func (t *tracker) inFlight() int { return len(t.chunkOf) + len(t.sending) + len(t.reopened) }

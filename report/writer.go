@@ -101,10 +101,29 @@ func Create(path string, h RunHeader, clk clock.Clock) (*Writer, error) {
 	return w, nil
 }
 
+// Purpose says why a run appends to a report; its "resumed" line records it.
+type Purpose string
+
+const (
+	// ForResume: --resume continues the run.
+	ForResume Purpose = ""
+	// ForRetry: --retry-failed continues the run (as a resume does) and
+	// sends its failed records again.
+	ForRetry Purpose = "retry"
+	// ForVerify: verify --report adds verification lines; the run's own
+	// end-of-run line stands.
+	ForVerify Purpose = "verify"
+)
+
 // Append reopens a report for --resume: it loads it, drops a torn last line
 // (so that what follows stays parseable), writes a "resumed" line and
 // returns a writer whose counts continue the report's.
 func Append(path string, clk clock.Clock) (*Writer, *State, error) {
+	return AppendFor(path, clk, ForResume)
+}
+
+// AppendFor is Append for purpose, which the "resumed" line records.
+func AppendFor(path string, clk clock.Clock, purpose Purpose) (*Writer, *State, error) {
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND, 0)
 	if err != nil {
 		return nil, nil, fmt.Errorf("open report for resume: %w", err)
@@ -132,7 +151,7 @@ func Append(path string, clk clock.Clock) (*Writer, *State, error) {
 		}
 	}
 	at := clk.Now().UTC()
-	if err := w.writeHeader(headerLine{Status: statusResumed, At: at}); err != nil {
+	if err := w.writeHeader(headerLine{Status: statusResumed, At: at, For: purpose}); err != nil {
 		f.Close()
 		return nil, nil, err
 	}
@@ -349,6 +368,15 @@ func (w *Writer) InFlight() int {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	return w.tr.inFlight()
+}
+
+// Reasons returns the report's most frequent reasons for records that
+// failed or are invalid (by their latest final line) and for verification
+// emails that failed.
+func (w *Writer) Reasons() []Reason {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.tr.reasons.top(MaxReasons)
 }
 
 // Path is the report's file name.

@@ -28,6 +28,10 @@ type journalPlan struct {
 	in     inputs
 	spools []string
 	env    *Env
+	// purpose is why a resume appends (a retry, or a plain resume), and
+	// flag the flag that asked for it, for messages.
+	purpose report.Purpose
+	flag    string
 }
 
 // planJournal checks a fresh report's path, or that a resumed run means
@@ -35,10 +39,13 @@ type journalPlan struct {
 // map file and its contents). A fresh run's pipes are copied next to the
 // report (spoolPipes) before anything is hashed.
 func planJournal(ctx context.Context, env *Env, spec Spec, in inputs) (*journalPlan, error) {
-	p := &journalPlan{mode: spec.Mode, path: spec.ReportPath, clk: env.Clock, in: in, env: env}
+	p := &journalPlan{mode: spec.Mode, path: spec.ReportPath, clk: env.Clock, in: in, env: env, flag: spec.resumeFlag()}
+	if spec.Retry {
+		p.purpose = report.ForRetry
+	}
 	if spec.Resume != "" {
 		if pipe, ok := in.hasPipe(); ok {
-			return nil, Usagef("--resume %s: %s is a pipe, which cannot be read again (a run that reads one keeps a copy next to its report, and its resume reads that)", spec.Resume, pipeName(pipe))
+			return nil, Usagef("%s %s: %s is a pipe, which cannot be read again (a run that reads one keeps a copy next to its report, and its resume reads that)", spec.resumeFlag(), spec.Resume, pipeName(pipe))
 		}
 	} else {
 		if p.path == "" {
@@ -84,16 +91,17 @@ func (p *journalPlan) discard() {
 // same bytes the same way (format, map file and its contents). The inputs
 // were just fingerprinted into now; they are not read twice.
 func resumed(env *Env, spec Spec, in inputs, now report.RunHeader, mapHash string) (*reopened, error) {
+	flag := spec.resumeFlag()
 	st, err := report.Load(spec.Resume)
 	if err != nil {
-		return nil, Usagef("--resume %s: %w", spec.Resume, err)
+		return nil, Usagef("%s %s: %w", flag, spec.Resume, err)
 	}
 	was := st.Header
-	if err := checkReportTenant(env, "--resume", spec.Resume, was.Tenant); err != nil {
+	if err := checkReportTenant(env, flag, spec.Resume, was.Tenant); err != nil {
 		return nil, err
 	}
 	if err := was.Check(now); err != nil {
-		return nil, Usagef("--resume %s: %w", spec.Resume, err)
+		return nil, Usagef("%s %s: %w", flag, spec.Resume, err)
 	}
 	for _, c := range []struct{ name, was, now string }{
 		{"format", was.Settings.Format, spec.Format},
@@ -107,11 +115,11 @@ func resumed(env *Env, spec Spec, in inputs, now report.RunHeader, mapHash strin
 				}
 				return strconv.Quote(v)
 			}
-			return nil, Usagef("--resume %s: the run read its input with %s %s, not %s", spec.Resume, c.name, shown(c.was), shown(c.now))
+			return nil, Usagef("%s %s: the run read its input with %s %s, not %s", flag, spec.Resume, c.name, shown(c.was), shown(c.now))
 		}
 	}
 	if err := unchanged(was, now.Inputs, mapHash); err != nil {
-		return nil, Usagef("--resume %s: %w", spec.Resume, err)
+		return nil, Usagef("%s %s: %w", flag, spec.Resume, err)
 	}
 	return &reopened{Path: spec.Resume, State: st, in: in}, nil
 }
@@ -140,7 +148,7 @@ func (p *journalPlan) startFrom(t interface{ ServerTime() (time.Time, bool) }) t
 // state is the resumed report's, nil for a fresh one.
 func (p *journalPlan) open() (*report.Writer, *report.State, error) {
 	if p.res != nil {
-		w, st, err := report.Append(p.res.Path, p.clk)
+		w, st, err := report.AppendFor(p.res.Path, p.clk, p.purpose)
 		if err != nil {
 			return nil, nil, fmt.Errorf("resuming %s: %w", p.res.Path, err)
 		}

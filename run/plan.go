@@ -29,6 +29,17 @@ type Plan struct {
 	StateExists             bool
 	New, Changed, Unchanged int
 
+	// Send is the number of records the run would send (a fresh import or
+	// create: every valid one).
+	Send int
+	// Resumed: the plan is of a --resume or --retry-failed, which sends only
+	// what its report left: Done records have their final line (not sent
+	// again), Settle ones are in jobs the tenant accepted (settled by
+	// reading them), Retry ones are failed records a retry sends again
+	// (counted in Send too).
+	Resumed             bool
+	Done, Settle, Retry int
+
 	// Dry runs that ask the tenant (import, create).
 	Connection string // "Name (id, strategy s)"
 	Requests   int
@@ -68,6 +79,8 @@ type rules struct {
 	judged          bool        // sync
 	full            bool        // sync --full
 	list            func(string, input.Record)
+	// left, for a resumed run, is what its report leaves of each record.
+	left func(report.Key) leftover
 }
 
 // Validate plans inputs offline, read for mode (import or create). In
@@ -109,6 +122,18 @@ func DryRun(ctx context.Context, env Env, spec Spec, list func(verdict string, r
 		r.requirePassword = !spec.RandomPassword
 	}
 	if spec.Mode != ModeSync {
+		if spec.Resume != "" {
+			// What is left of the run: the report is checked as the
+			// resume would check it (same inputs, same tenant), then read.
+			jp, err := planJournal(ctx, &env, spec, in)
+			if err != nil {
+				return nil, err
+			}
+			st := jp.res.State
+			r.in = jp.in
+			r.in.byLine = st.Header.KeyedByLine()
+			r.left = leftOf(st, spec.Retry)
+		}
 		p, err := plan(ctx, &env, r)
 		if err != nil {
 			return nil, err
@@ -158,7 +183,7 @@ func (p *Plan) ask(ctx context.Context, env *Env, spec Spec) error {
 	}
 	p.Connection = fmt.Sprintf("%s (%s, strategy %s)", conn.Name, conn.ID, conn.Strategy)
 	if spec.Mode == ModeCreate {
-		p.Requests = p.Valid
+		p.Requests = p.Send
 		if spec.VerifyEmail {
 			// The user, its verification job, and at least one read of
 			// the job (a request, not a sent email, until read back).
@@ -174,7 +199,7 @@ func (p *Plan) ask(ctx context.Context, env *Env, spec Spec) error {
 // plan reads every record and applies r, keeping only counts, chunk sizes
 // and the first problems (constant memory).
 func plan(ctx context.Context, env *Env, r rules) (*Plan, error) {
-	p := &Plan{}
+	p := &Plan{Resumed: r.left != nil}
 	var chunker *input.Chunker
 	if r.chunkBytes > 0 {
 		chunker = input.NewChunker(r.chunkBytes, 1)
@@ -187,6 +212,17 @@ func plan(ctx context.Context, env *Env, r rules) (*Plan, error) {
 	rd := reading{in: r.in, stdin: env.Stdin}
 	err := rd.stream(ctx, func(rec input.Record) error {
 		p.Records++
+		left := toSend
+		if r.left != nil {
+			left = r.left(keyOf(rec))
+		}
+		switch left {
+		case isFinal:
+			p.Done++
+		case toSettle:
+			p.Settle++
+		}
+		sends := left == toSend || left == toRetry
 		verdict := WouldCreate
 		if rec.Valid() && r.judged {
 			v, _, _, err := judge(r.state, rec, r.full)
@@ -195,7 +231,7 @@ func plan(ctx context.Context, env *Env, r rules) (*Plan, error) {
 			}
 			verdict = verdictNames[v]
 		}
-		if rec.Valid() && verdict != WouldSkip {
+		if rec.Valid() && verdict != WouldSkip && sends {
 			if err := r.sendable(&rec, chunker, addChunk); err != nil {
 				return err
 			}
@@ -208,6 +244,12 @@ func plan(ctx context.Context, env *Env, r rules) (*Plan, error) {
 			return nil
 		}
 		p.Valid++
+		if sends && verdict != WouldSkip {
+			p.Send++
+		}
+		if left == toRetry {
+			p.Retry++
+		}
 		if r.judged {
 			switch verdict {
 			case WouldCreate:
@@ -252,4 +294,17 @@ func (r rules) sendable(rec *input.Record, chunker *input.Chunker, addChunk func
 	}
 	addChunk(full)
 	return err
+}
+
+// leftOf is what a resume (retry: a retry) of the run whose report is st
+// leaves of each record, as the run would decide it (resumePlan.left,
+// retryPlan.admit).
+func leftOf(st *report.State, retry bool) func(report.Key) leftover {
+	rp := newResumePlan(st)
+	return func(k report.Key) leftover {
+		if f, ok := st.Final[k]; retry && ok && f.Status == report.Failed {
+			return toRetry
+		}
+		return rp.left(k)
+	}
 }

@@ -28,6 +28,13 @@ type resumePlan struct {
 	jobChunk  map[report.Key]int   // record → its submitted chunk
 	submitted map[int]*resumeChunk // seq → chunk rebuilt from the input
 
+	// retried are the records a retry reopened (this run's, and an earlier
+	// retry's still without a new final line): an earlier attempt may
+	// have created them, so they are looked up before they count as absent
+	// or existing. Written by the reader, read by the senders.
+	retriedMu sync.Mutex
+	retried   map[report.Key]struct{}
+
 	settle func(c input.Chunk, jobID string, partial bool) // starts settling a chunk (set by watch)
 }
 
@@ -40,11 +47,14 @@ type resumeChunk struct {
 }
 
 func newResumePlan(state *report.State) *resumePlan {
-	p := &resumePlan{state: state, nextChunk: 1, jobChunk: map[report.Key]int{}, submitted: map[int]*resumeChunk{}}
+	p := &resumePlan{state: state, nextChunk: 1, jobChunk: map[report.Key]int{}, submitted: map[int]*resumeChunk{}, retried: map[report.Key]struct{}{}}
 	if state == nil {
 		return p
 	}
 	p.nextChunk = state.LastChunk + 1
+	for k := range state.Retried {
+		p.retried[k] = struct{}{}
+	}
 	for _, c := range state.InFlightChunks() {
 		if c.JobID == "" {
 			// Never acknowledged by the tenant: its records are sent again,
@@ -124,14 +134,58 @@ func (p *resumePlan) skip(rec input.Record) bool {
 }
 
 // wasSending reports whether a create of k was in flight when an earlier
-// run stopped: it is settled by looking the user up before sending again.
+// run stopped, or is a retry (an earlier attempt may have created it): it
+// is settled by looking the user up before sending again.
 func (p *resumePlan) wasSending(k report.Key) bool {
 	if p.state == nil {
 		return false
 	}
-	_, ok := p.state.Sending[k]
+	if _, ok := p.state.Sending[k]; ok {
+		return true
+	}
+	return p.maybeCreated(k)
+}
+
+// markRetried notes that this run reopened k to send it again.
+func (p *resumePlan) markRetried(k report.Key) {
+	p.retriedMu.Lock()
+	defer p.retriedMu.Unlock()
+	p.retried[k] = struct{}{}
+}
+
+// maybeCreated is the scheduler's MaybeCreated: k is a retried record.
+func (p *resumePlan) maybeCreated(k report.Key) bool {
+	p.retriedMu.Lock()
+	defer p.retriedMu.Unlock()
+	_, ok := p.retried[k]
 	return ok
 }
+
+// left is what a resume would do with a record it reads again: nothing
+// (final), settle it by reading its job (submitted), or send it. It changes
+// nothing (a dry run asks it).
+func (p *resumePlan) left(k report.Key) leftover {
+	switch {
+	case p.state == nil:
+		return toSend
+	case p.state.Done(k):
+		return isFinal
+	}
+	if _, ok := p.jobChunk[k]; ok {
+		return toSettle
+	}
+	return toSend
+}
+
+// leftover is what is left of a record for a resume.
+type leftover int
+
+const (
+	toSend   leftover = iota // never sent, or sent without an answer: sent (again)
+	isFinal                  // has its final line: not sent again
+	toSettle                 // in a job the tenant accepted: settled by reading it
+	toRetry                  // failed: a retry sends it again
+)
 
 // maybeSent is the scheduler's MaybeSent for a resumed run: every mark the
 // report kept, not only the record's latest chunk's, with the latest time

@@ -114,15 +114,16 @@ func (r *started) source() source {
 	return r.read.count(rd.stream)
 }
 
-// scheduler is the one import scheduler of every run.
-func (r *started) scheduler(upsert bool, maybeSent func(report.Key) (time.Time, bool)) *jobs.Scheduler {
+// scheduler is the one import scheduler of every run; resume says which
+// records an earlier attempt may have sent.
+func (r *started) scheduler(upsert bool, resume *resumePlan) *jobs.Scheduler {
 	log := r.env.Log
 	return &jobs.Scheduler{
 		API: r.tenant, Journal: r.journal, Clock: r.env.Clock,
 		ConnectionID: r.conn.ID, Upsert: upsert, ExternalID: r.spec.ExternalID,
 		SendCompletionEmail: r.spec.SendCompletionEmail, MaxJobs: r.spec.MaxJobs, SlotWait: time.Duration(r.spec.SlotWait),
 		PollMin: r.env.PollMin,
-		Users:   r.tenant, Connection: r.conn.Name, RunStarted: r.start, MaybeSent: maybeSent,
+		Users:   r.tenant, Connection: r.conn.Name, RunStarted: r.start, MaybeSent: resume.maybeSent, MaybeCreated: resume.maybeCreated,
 		OnSlotWait: func(d time.Duration) { r.waits.wait("an import slot", d) },
 		PollRate:   r.pollRate,
 		Logf:       func(format string, args ...any) { log.Warn(fmt.Sprintf(format, args...)) },
@@ -190,7 +191,7 @@ func (r *started) send(ctx context.Context, upsert bool, admit admitFunc, resume
 		}.Run(ctx, workCtx)
 		return []error{readErr, runErr}, nil
 	}
-	sched := r.scheduler(upsert, resume.maybeSent)
+	sched := r.scheduler(upsert, resume)
 	settling := resume.watch(workCtx, sched)
 	readErr, schedErr := importLoop{
 		Source: r.source(), Journal: r.journal, Scheduler: sched,
@@ -206,7 +207,7 @@ func (r *started) send(ctx context.Context, upsert bool, admit admitFunc, resume
 	return []error{readErr, schedErr, settleErr, sched.Unsettled()}, warnings
 }
 
-// migrate is an import or a create, fresh or resumed.
+// migrate is an import or a create, fresh, resumed or retried.
 func migrate(ctx context.Context, env *Env, spec Spec) (*Summary, error) {
 	in, err := openInputs(spec.Inputs, spec.Settings, spec.sendMode())
 	if err != nil {
@@ -222,9 +223,26 @@ func migrate(ctx context.Context, env *Env, spec Spec) (*Summary, error) {
 	defer r.prog.Stop()
 
 	resume := newResumePlan(r.state)
-	errs, warnings := r.send(ctx, spec.Upsert, resume.admit, resume)
+	admit := resume.admit
+	var retry *retryPlan
+	if spec.Retry && r.state != nil {
+		retry = newRetryPlan(resume, r.journal)
+		admit = retry.admit
+	}
+	errs, warnings := r.send(ctx, spec.Upsert, admit, resume)
 	r.prog.Stop()
-	return finish(ctx, spec, r.journal, r.problems, r.read, warnings, nil, r.tenant, errs...)
+	if retry == nil {
+		return finish(ctx, spec, r.journal, r.problems, r.read, warnings, nil, r.tenant, errs...)
+	}
+	rc := retry.counts()
+	if note := rc.note(spec.Mode, r.journal.Path()); note != "" {
+		warnings = append(warnings, note)
+	}
+	sum, err := finish(ctx, spec, r.journal, r.problems, r.read, warnings, nil, r.tenant, errs...)
+	if sum != nil {
+		sum.Retry = rc
+	}
+	return sum, err
 }
 
 // databaseConnection finds the run's connection and refuses any that is

@@ -40,6 +40,9 @@ type Spec struct {
 	ReportPath string
 	// Resume is the report of the run to continue (import, create).
 	Resume string
+	// Retry (with Resume) also sends again the records whose final line in
+	// the report is failed (--retry-failed), appending to the same report.
+	Retry bool
 }
 
 // Defaults are the settings a run takes when not told otherwise (the cli's
@@ -65,14 +68,34 @@ const (
 // mode: the caller overrides what the operator gave again, and the run
 // then refuses anything that changes what the report means.
 func Recorded(path string, mode Mode) (Spec, error) {
+	return recorded(path, mode, Spec{Mode: mode}.resumeFlag())
+}
+
+// RecordedRetry is Recorded for --retry-failed: a resume of the report that
+// also sends its failed records again.
+func RecordedRetry(path string, mode Mode) (Spec, error) {
+	spec, err := recorded(path, mode, Spec{Mode: mode, Retry: true}.resumeFlag())
+	spec.Retry = err == nil
+	return spec, err
+}
+
+func recorded(path string, mode Mode, flag string) (Spec, error) {
 	h, err := report.ReadHeaderOver(path, Defaults())
 	if err != nil {
-		return Spec{}, Usagef("--resume %s: %w", path, err)
+		return Spec{}, Usagef("%s %s: %w", flag, path, err)
 	}
 	if Mode(h.Mode) != mode {
-		return Spec{}, Usagef("--resume %s: the report is a %s run, not %s", path, h.Mode, mode)
+		return Spec{}, Usagef("%s %s: the report is a %s run, not %s", flag, path, h.Mode, mode)
 	}
 	return specOf(h, path), nil
+}
+
+// resumeFlag names the flag that continues a report, for messages.
+func (s Spec) resumeFlag() string {
+	if s.Retry {
+		return "--retry-failed"
+	}
+	return "--resume"
 }
 
 func specOf(h report.RunHeader, path string) Spec {
@@ -114,6 +137,23 @@ func NextStep(mode, reportPath string, p report.RunState) string {
 	return ""
 }
 
+// RetryStep is the command that sends again the failed records of the
+// complete run of mode whose report at reportPath holds failed of them (""
+// when none did, or the mode has no retry: a sync sends them again by
+// itself). verify sends failed emails again from the same report.
+func RetryStep(mode, reportPath string, failed int) string {
+	if failed == 0 {
+		return ""
+	}
+	switch Mode(mode) {
+	case ModeImport, ModeCreate:
+		return fmt.Sprintf("a0bulk %s --retry-failed %s (sends the %s again, appending to the same report)", mode, reportPath, plural(failed, "failed record"))
+	case ModeVerify:
+		return fmt.Sprintf("a0bulk verify --report %s (sends the %s again)", reportPath, plural(failed, "failed email"))
+	}
+	return ""
+}
+
 // againHint is what finishes a run that stopped before its report was
 // written: the same command (a resume's, the same --resume).
 func (s Spec) againHint() string {
@@ -132,5 +172,7 @@ func (s Spec) resumeHint(reportPath string) string {
 	case ModeVerify:
 		return "a0bulk verify --report " + reportPath
 	}
-	return fmt.Sprintf("a0bulk %s --resume %s", s.Mode, reportPath)
+	// A stopped retry is finished by the retry: it resumes what it left in
+	// flight, and sends what is still failed.
+	return fmt.Sprintf("a0bulk %s %s %s", s.Mode, s.resumeFlag(), reportPath)
 }

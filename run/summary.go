@@ -8,6 +8,7 @@ import (
 	"sync/atomic"
 
 	"github.com/a0bulk/a0bulk/input"
+	"github.com/a0bulk/a0bulk/jobs"
 	"github.com/a0bulk/a0bulk/report"
 )
 
@@ -24,8 +25,17 @@ type Summary struct {
 	// to: requests, 429s and time waited in each (bucketsOf).
 	Buckets  []BucketCounts `json:"rate_limit_buckets,omitempty"`
 	Warnings []string       `json:"warnings,omitempty"`
-	Problems []string       `json:"problems,omitempty"`
-	Resume   string         `json:"resume_command,omitempty"`
+	// Problems name the first records that did not succeed; a job or
+	// chunk that failed as a whole is one line, with its record count.
+	Problems []string `json:"problems,omitempty"`
+	// Reasons are the most frequent reasons records failed or are invalid
+	// (verify: emails failed), each with a count and one example.
+	Reasons []report.Reason `json:"reasons,omitempty"`
+	// Retry is what a --retry-failed run sent again.
+	Retry  *RetryCounts `json:"retry,omitempty"`
+	Resume string       `json:"resume_command,omitempty"`
+	// RetryCommand sends the failed records of a complete run again.
+	RetryCommand string `json:"retry_command,omitempty"`
 	// Progress says whether the run is complete ("N of M records final"),
 	// resumable, or needs verify.
 	Progress report.Progress `json:"progress"`
@@ -51,10 +61,45 @@ func (c *readCount) count(src source) source {
 	}
 }
 
-// VerifyCounts are the verification emails of a run.
+// VerifyCounts are the verification emails of a run. A verify run counts
+// its own records only, each once: emailed (sent, failed, or pending when
+// the run stopped before the job's outcome), not emailed because the email
+// is verified already, emailed by an earlier verify, or not a user the
+// report's run created, imported or updated.
 type VerifyCounts struct {
 	Sent   int `json:"sent"`
 	Failed int `json:"failed"`
+	// Pending: requested, outcome unknown (the run stopped first).
+	Pending int `json:"pending,omitempty"`
+	// AlreadyVerified: not emailed, their email is verified (the input or
+	// the tenant says so).
+	AlreadyVerified int `json:"already_verified,omitempty"`
+	// SentBefore: an earlier verify emailed them; not sent again.
+	SentBefore int `json:"sent_before,omitempty"`
+	// NotEligible: records of the report that its run did not create,
+	// import or update (failed, invalid, skipped), or invalid records of a
+	// verify's own report: nobody to email.
+	NotEligible int `json:"not_eligible,omitempty"`
+}
+
+// String is the counts for people: "sent 3, failed 0, already verified 6
+// (not emailed)".
+func (c VerifyCounts) String() string {
+	s := fmt.Sprintf("sent %d, failed %d", c.Sent, c.Failed)
+	for _, part := range []struct {
+		n    int
+		what string
+	}{
+		{c.Pending, "of unknown outcome (the run stopped first)"},
+		{c.AlreadyVerified, "already verified (not emailed)"},
+		{c.SentBefore, "sent by an earlier verify (not sent again)"},
+		{c.NotEligible, "not to email (the run did not create, import or update them, or they are invalid)"},
+	} {
+		if part.n > 0 {
+			s += fmt.Sprintf(", %d %s", part.n, part.what)
+		}
+	}
+	return s
 }
 
 // outcome turns a complete run's counts into its error: an
@@ -92,7 +137,7 @@ func finish(ctx context.Context, spec Spec, journal *report.Writer, problems *pr
 		errs = append(errs, fmt.Errorf("flushing report: %w", err))
 	}
 	sum := &Summary{Command: string(spec.Mode), Report: journal.Path(), Records: t.Total(), Counts: map[string]int{},
-		Chunks: t.ChunksSubmitted, Buckets: bucketsOf(tenant), Warnings: warnings, Problems: problems.list()}
+		Chunks: t.ChunksSubmitted, Buckets: bucketsOf(tenant), Warnings: warnings, Problems: problems.list(), Reasons: journal.Reasons()}
 	for _, st := range report.FinalStatuses {
 		sum.Counts[string(st)] = t.Final[st]
 	}
@@ -122,6 +167,9 @@ func finish(ctx context.Context, spec Spec, journal *report.Writer, problems *pr
 	if sum.Resume == "" && end != nil {
 		sum.Resume = NextStep(string(spec.Mode), journal.Path(), sum.Progress.State)
 	}
+	if sum.Resume == "" && sum.Progress.State != report.StateIncomplete {
+		sum.RetryCommand = RetryStep(string(spec.Mode), journal.Path(), t.Final[report.Failed])
+	}
 	return sum, runErr
 }
 
@@ -136,15 +184,43 @@ func firstError(errs []error) error {
 	return nil
 }
 
-// maxProblems bounds the records a summary names: enough to see what went
-// wrong without scrolling past thousands; the report has them all.
+// maxProblems bounds the lines a summary's problem list has: enough to see
+// what went wrong without scrolling past thousands; the report has them all.
 const maxProblems = 10
 
 // problemCollector remembers the first invalid or failed records as
-// "file:line: reason", fed by the journal like every other count.
+// "file:line: reason", fed by the journal like every other count. The
+// records of a job or chunk that failed as a whole (its status_details on
+// every one of them) are one line: the chunk, its job, the reason and how
+// many records.
 type problemCollector struct {
-	mu    sync.Mutex
-	lines []string
+	mu     sync.Mutex
+	lines  []problemLine
+	chunks map[chunkProblem]int // → index in lines
+}
+
+// chunkProblem is a job or chunk that failed as a whole.
+type chunkProblem struct {
+	chunk     int
+	job, code string
+	reason    string
+}
+
+type problemLine struct {
+	text    string        // one record's problem
+	chunk   *chunkProblem // or a chunk's
+	records int
+	first   report.Key
+}
+
+// chunkCodes are the codes a0bulk gives every record of a job that failed,
+// expired or is gone: the job's outcome, not the record's.
+var chunkCodes = map[string]bool{jobs.CodeJobFailed: true, jobs.CodeJobExpired: true, jobs.CodeJobNotFound: true}
+
+// wholeChunk reports whether e failed with its whole chunk: its job's
+// outcome, or the POST of its chunk refused (no job id).
+func wholeChunk(e report.Entry) bool {
+	return e.Status == report.Failed && e.Chunk > 0 && (e.JobID == "" || chunkCodes[e.Code])
 }
 
 func (p *problemCollector) Observe(e report.Entry) {
@@ -153,6 +229,23 @@ func (p *problemCollector) Observe(e report.Entry) {
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	if wholeChunk(e) {
+		key := chunkProblem{chunk: e.Chunk, job: e.JobID, code: e.Code}
+		if i, ok := p.chunks[key]; ok {
+			p.lines[i].records++
+			return
+		}
+		if len(p.lines) >= maxProblems {
+			return
+		}
+		if p.chunks == nil {
+			p.chunks = map[chunkProblem]int{}
+		}
+		p.chunks[key] = len(p.lines)
+		key.reason = e.Reason
+		p.lines = append(p.lines, problemLine{chunk: &key, records: 1, first: e.Key()})
+		return
+	}
 	if len(p.lines) >= maxProblems {
 		return
 	}
@@ -163,11 +256,24 @@ func (p *problemCollector) Observe(e report.Entry) {
 	if e.Reason != "" {
 		line += ": " + e.Reason
 	}
-	p.lines = append(p.lines, line)
+	p.lines = append(p.lines, problemLine{text: line})
 }
 
 func (p *problemCollector) list() []string {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return append([]string(nil), p.lines...)
+	out := make([]string, 0, len(p.lines))
+	for _, l := range p.lines {
+		if l.chunk == nil {
+			out = append(out, l.text)
+			continue
+		}
+		c := l.chunk
+		name := fmt.Sprintf("chunk %d", c.chunk)
+		if c.job != "" {
+			name += " (" + c.job + ")"
+		}
+		out = append(out, fmt.Sprintf("%s: %s failed %s, from %s: %s", name, plural(l.records, "record"), c.code, l.first, c.reason))
+	}
+	return out
 }

@@ -81,7 +81,7 @@ func (p *journalPlan) bindConnection(id string) error {
 	if p.res == nil {
 		return nil
 	}
-	return checkTenant("--resume", p.res.Path, p.res.State.Header.Tenant, p.header.Tenant)
+	return checkTenant(p.flag, p.res.Path, p.res.State.Header.Tenant, p.header.Tenant)
 }
 
 // describeTenant names t with what is known of it:

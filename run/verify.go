@@ -52,7 +52,10 @@ func (t verifyTarget) verify(ctx context.Context, v *jobs.Verifier) error {
 // Verify sends a verification email to each target, journalled write-ahead
 // (verification_sending before the request, and again with the job id once
 // the tenant accepted it), and reads each job back to its end, so that no
-// resume emails a user twice.
+// resume emails a user twice. A user whose email is verified already (the
+// input says so, or the tenant when the user is looked up by email) is not
+// emailed: a verification_skipped line says so. Its summary counts this
+// run's records only (VerifyCounts).
 func Verify(ctx context.Context, env Env, vs VerifySpec) (*Summary, error) {
 	env.defaults()
 	tenant, err := env.connect()
@@ -61,21 +64,21 @@ func Verify(ctx context.Context, env Env, vs VerifySpec) (*Summary, error) {
 	}
 	waits, unwatch := watchWaits(&env, tenant)
 	defer unwatch()
-	var (
-		journal *report.Writer
-		targets func(func(verifyTarget) error) error
-	)
+	tally := newVerifyTally()
+	var src *verifySource
 	if vs.FromReport != "" {
-		journal, targets, err = verifyFromReport(ctx, &env, vs.FromReport)
+		src, err = verifyFromReport(ctx, &env, vs.FromReport, tally)
 	} else {
-		journal, targets, err = verifyFromInput(ctx, &env, vs)
+		src, err = verifyFromInput(ctx, &env, vs, tally)
 	}
 	if err != nil {
 		return nil, err
 	}
+	journal := src.journal
 	defer journal.Close()
 	problems := &problemCollector{}
 	journal.Observe(problems.Observe)
+	journal.Observe(tally.Observe)
 	v := newVerifier(&env, tenant, journal, vs.AppClientID)
 
 	prog := env.progress(Task{Command: string(ModeVerify)})
@@ -92,16 +95,16 @@ func Verify(ctx context.Context, env Env, vs VerifySpec) (*Summary, error) {
 		fatal error
 	)
 	stopped := func() error { mu.Lock(); defer mu.Unlock(); return fatal }
-	var targetsRead int64
-	readErr := targets(func(t verifyTarget) error {
+	readErr := src.targets(prog.RecordRead, func(t verifyTarget) error {
 		if err := stopped(); err != nil {
 			return err
 		}
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		prog.RecordRead()
-		targetsRead++
+		if t.jobID != "" {
+			tally.readingBack(t.key)
+		}
 		pool.Submit(func() {
 			// Queued work does not start after a signal or a fatal answer.
 			if stopped() != nil || ctx.Err() != nil {
@@ -128,15 +131,12 @@ func Verify(ctx context.Context, env Env, vs VerifySpec) (*Summary, error) {
 	prog.Stop()
 
 	// The exit code speaks of this verify only: a report of an import that
-	// had invalid rows must not make every later verify exit 3.
-	fromInput := vs.FromReport == ""
-	outcomeOf := func(t report.Tally) error {
-		invalid := 0
-		if fromInput {
-			invalid = t.Final[report.Invalid]
-		}
-		if invalid+t.VerificationFailed > 0 {
-			return &IncompleteError{Invalid: invalid, Failed: t.VerificationFailed}
+	// had invalid rows, or of an earlier verify whose emails failed, must
+	// not make every later verify exit 3.
+	counts := tally.counts()
+	outcomeOf := func(report.Tally) error {
+		if n := tally.invalidCount(); n+counts.Failed > 0 {
+			return &IncompleteError{Invalid: n, Failed: counts.Failed}
 		}
 		return nil
 	}
@@ -146,52 +146,95 @@ func Verify(ctx context.Context, env Env, vs VerifySpec) (*Summary, error) {
 		fatalErr = fmt.Errorf("the tenant refused the custom domain, stopping: %w", fatalErr)
 	}
 	var read *readCount // verify --report appends to its run's report: that run's end stands
-	if fromInput {
+	if !src.fromReport {
 		read = &readCount{}
-		read.n.Store(targetsRead)
+		read.n.Store(int64(tally.readCount()))
 		read.done.Store(readErr == nil)
 	}
 	sum, err := finish(ctx, Spec{Mode: ModeVerify}, journal, problems, read, nil, outcomeOf, tenant, readErr, fatalErr)
-	if sum != nil && sum.Verified == nil {
-		sum.Verified = &VerifyCounts{}
+	if sum != nil {
+		src.summarize(sum, tally, journal, ctx.Err() == nil && readErr == nil && fatalErr == nil)
 	}
 	return sum, err
+}
+
+// verifySource is where a verify run's users come from: a run's report (its
+// lines appended to it) or input files (a report of its own).
+type verifySource struct {
+	journal *report.Writer
+	// targets reads every record, calls onRead for each, and hands those
+	// to email (or whose earlier job to read back) to fn; the others are
+	// journalled or counted as they are read.
+	targets    func(onRead func(), fn func(verifyTarget) error) error
+	fromReport bool
+	// mode and end are the report's run's (verify --report), whose state
+	// the run's own end-of-run line still tells.
+	mode string
+	end  *report.End
+}
+
+// summarize makes sum speak of this verify run: its records, the counts of
+// its own lines, its reasons; and, for verify --report, the state of the
+// report it appended to (the run's end stands). done: the run was neither
+// stopped nor failed.
+func (src *verifySource) summarize(sum *Summary, tally *verifyTally, journal *report.Writer, done bool) {
+	counts := tally.counts()
+	sum.Records, sum.Verified, sum.Reasons = tally.readCount(), &counts, tally.reasons.Top()
+	for k := range sum.Counts {
+		sum.Counts[k] = 0
+	}
+	sum.Counts[string(report.Invalid)] = tally.invalidCount()
+	if src.fromReport {
+		sum.Progress = report.JudgeRun(src.mode, src.end, journal.Tally(), journal.InFlight())
+		if done {
+			sum.Resume = NextStep(src.mode, journal.Path(), sum.Progress.State)
+		}
+	}
+	if done && sum.Resume == "" {
+		sum.RetryCommand = RetryStep(string(ModeVerify), journal.Path(), counts.Failed)
+	}
 }
 
 // verifyFromReport picks the users a run created, imported or updated whose
 // email is not verified (re-reading the source for email_verified), or, for
 // the report of an earlier verify --input run, every user it has not yet
 // sent; users that already have a verification_sent line are skipped.
-func verifyFromReport(ctx context.Context, env *Env, path string) (*report.Writer, func(func(verifyTarget) error) error, error) {
+func verifyFromReport(ctx context.Context, env *Env, path string, tally *verifyTally) (*verifySource, error) {
 	h, err := report.ReadHeader(path)
 	if err != nil {
-		return nil, nil, Usagef("--report %s: %w", path, err)
+		return nil, Usagef("--report %s: %w", path, err)
 	}
 	switch Mode(h.Mode) {
 	case ModeImport, ModeCreate, ModeSync, ModeVerify:
 	default:
-		return nil, nil, Usagef("--report %s is a %s report; give the report of an import, create, sync or verify run", path, h.Mode)
+		return nil, Usagef("--report %s is a %s report; give the report of an import, create, sync or verify run", path, h.Mode)
 	}
 	// email_verified is read at the recorded file:line: it must still be
 	// the record the run saw there.
 	ro, err := reopen(env, path, "--report")
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	st := ro.State
 	if err := env.gate(ctx, Intent{Command: ModeVerify, Target: env.Target, Report: path, Resume: true, Records: -1}); err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	journal, _, err := report.Append(path, env.Clock)
+	journal, _, err := report.AppendFor(path, env.Clock, report.ForVerify)
 	if err != nil {
-		return nil, nil, fmt.Errorf("opening %s: %w", path, err)
+		return nil, fmt.Errorf("opening %s: %w", path, err)
 	}
 	rd := reading{in: ro.in, stdin: env.Stdin}
-	targets := func(fn func(verifyTarget) error) error {
+	targets := func(onRead func(), fn func(verifyTarget) error) error {
 		return rd.stream(ctx, func(rec input.Record) error {
+			onRead()
+			tally.read()
 			k := keyOf(rec)
 			switch v := st.Verified[k]; {
 			case v.Status == report.VerificationSent:
+				tally.sentBefore()
+				return nil
+			case v.Status == report.VerificationSkipped:
+				tally.verifiedBefore()
 				return nil
 			case v.Status == report.VerificationSending && v.JobID != "":
 				// The tenant accepted it as a job, not yet read back.
@@ -204,23 +247,42 @@ func verifyFromReport(ctx context.Context, env *Env, path string) (*report.Write
 				e.Code, e.Reason = jobs.CodeUnknownFate, "the run stopped after sending this email and before its answer: it may have been sent, so it is not sent again (run verify once more to resend)"
 				return journal.Record(e)
 			}
+			email, userID := rec.User.Email, providerID(rec.User.UserID)
 			if Mode(h.Mode) == ModeVerify {
 				if !rec.Valid() {
-					return nil // reported invalid by the first run
+					tally.notEligible() // reported invalid by the first run
+					return nil
 				}
-				return fn(verifyTarget{key: k, email: rec.User.Email, userID: providerID(rec.User.UserID)})
+			} else {
+				final, ok := st.Final[k]
+				if !ok || (final.Status != report.Created && final.Status != report.Imported && final.Status != report.Updated) {
+					tally.notEligible()
+					return nil
+				}
+				email, userID = final.Email, final.UserID
 			}
-			final, ok := st.Final[k]
-			if !ok || (final.Status != report.Created && final.Status != report.Imported && final.Status != report.Updated) {
-				return nil
+			if verifiedInInput(rec) {
+				return journal.Record(skippedVerified(k, email, userID))
 			}
-			if rec.User.EmailVerified != nil && *rec.User.EmailVerified {
-				return nil
-			}
-			return fn(verifyTarget{key: k, email: final.Email, userID: final.UserID})
+			return fn(verifyTarget{key: k, email: email, userID: userID})
 		})
 	}
-	return journal, targets, nil
+	return &verifySource{journal: journal, targets: targets, fromReport: true, mode: h.Mode, end: st.End()}, nil
+}
+
+// verifiedInInput: the record says its email is verified; Auth0 would email
+// the user all the same (a verification job only asks for the email).
+func verifiedInInput(rec input.Record) bool {
+	return rec.User.EmailVerified != nil && *rec.User.EmailVerified
+}
+
+// skippedVerified is the line of a user not emailed because the input says
+// the email is verified.
+func skippedVerified(k report.Key, email, userID string) report.Entry {
+	e := report.At(k)
+	e.Email, e.UserID, e.Status = email, userID, report.VerificationSkipped
+	e.Code, e.Reason = report.CodeEmailVerified, "the input says email_verified: true: not emailed"
+	return e
 }
 
 // providerID keeps a user id that names its provider ("auth0|…"); an
@@ -232,36 +294,42 @@ func providerID(id string) string {
 	return ""
 }
 
-func verifyFromInput(ctx context.Context, env *Env, vs VerifySpec) (*report.Writer, func(func(verifyTarget) error) error, error) {
+func verifyFromInput(ctx context.Context, env *Env, vs VerifySpec, tally *verifyTally) (*verifySource, error) {
 	spec := Spec{Mode: ModeVerify, Inputs: vs.Inputs, ReportPath: vs.ReportPath}
 	spec.Format, spec.Map, spec.Delimiter = vs.Format, vs.Map, vs.Delimiter
 	in, err := openInputs(spec.Inputs, spec.Settings, input.ModeImport)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	jp, err := planJournal(ctx, env, spec, in)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	if err := env.gate(ctx, Intent{Command: ModeVerify, Target: env.Target, Inputs: jp.header.Inputs, Report: jp.path, Records: -1}); err != nil {
 		jp.discard()
-		return nil, nil, err
+		return nil, err
 	}
 	journal, _, err := jp.open()
 	if err != nil {
 		jp.discard()
-		return nil, nil, err
+		return nil, err
 	}
 	rd := reading{in: jp.in, stdin: env.Stdin}
-	targets := func(fn func(verifyTarget) error) error {
+	targets := func(onRead func(), fn func(verifyTarget) error) error {
 		return rd.stream(ctx, func(rec input.Record) error {
-			if !rec.Valid() {
+			onRead()
+			tally.read()
+			k := keyOf(rec)
+			switch {
+			case !rec.Valid():
 				return journal.Record(invalidEntry(rec))
+			case verifiedInInput(rec):
+				return journal.Record(skippedVerified(k, rec.User.Email, providerID(rec.User.UserID)))
 			}
-			return fn(verifyTarget{key: keyOf(rec), email: rec.User.Email, userID: providerID(rec.User.UserID)})
+			return fn(verifyTarget{key: k, email: rec.User.Email, userID: providerID(rec.User.UserID)})
 		})
 	}
-	return journal, targets, nil
+	return &verifySource{journal: journal, targets: targets}, nil
 }
 
 // newVerifier is the Verifier of a run: env.PollMin, when set, shortens the
