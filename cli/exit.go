@@ -28,7 +28,21 @@ type SignalError struct {
 	Signal syscall.Signal
 }
 
-func (e *SignalError) Error() string { return fmt.Sprintf("stopped by %v", e.Signal) }
+// Error names the signal as operators know it ("stopped by SIGTERM"), not
+// by the C library's description of it ("terminated").
+func (e *SignalError) Error() string { return "stopped by " + signalName(e.Signal) }
+
+func signalName(s syscall.Signal) string {
+	switch s {
+	case syscall.SIGINT:
+		return "SIGINT (Ctrl-C)"
+	case syscall.SIGTERM:
+		return "SIGTERM"
+	case syscall.SIGHUP:
+		return "SIGHUP"
+	}
+	return fmt.Sprintf("signal %d (%v)", int(s), s)
+}
 
 // ExitCode maps an error to the contract's exit code. It is the only place
 // that does so.

@@ -8,6 +8,7 @@ import (
 	"github.com/a0bulk/a0bulk/jobs"
 	"github.com/a0bulk/a0bulk/report"
 	"github.com/a0bulk/a0bulk/throttle"
+	"github.com/a0bulk/a0bulk/words"
 )
 
 // Mode is what a run does; it is the report header's "mode".
@@ -68,7 +69,7 @@ func Recorded(path string, mode Mode) (Spec, error) {
 		return Spec{}, Usagef("--resume %s: %w", path, err)
 	}
 	if Mode(h.Mode) != mode {
-		return Spec{}, Usagef("--resume %s: the report is a %s run, not %s", path, h.Mode, mode)
+		return Spec{}, Usagef("--resume %s: the report is of %s run, not %s run", path, words.A(h.Mode), words.A(string(mode)))
 	}
 	return specOf(h, path), nil
 }
