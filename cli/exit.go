@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"syscall"
 
+	"github.com/a0bulk/a0bulk/management"
 	"github.com/a0bulk/a0bulk/run"
 )
 
@@ -63,6 +64,10 @@ func ExitCode(err error) int {
 	case errors.As(err, &stopped):
 		return ExitInterrupted
 	case errors.As(err, &usage):
+		return ExitUsage
+	// A --connection the tenant does not have is a configuration error,
+	// though only the tenant could tell: nothing was written to it.
+	case errors.Is(err, management.ErrConnectionNotFound):
 		return ExitUsage
 	case errors.As(err, &incomplete):
 		return ExitIncomplete
