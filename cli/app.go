@@ -105,9 +105,9 @@ Try it with no Auth0 account:
 Exit codes: 0 all records succeeded, 1 the run could not complete, 2 usage or
 configuration error, 3 completed with invalid or failed records, 130/143
 stopped by SIGINT/SIGTERM (resumable).`,
-		Reader:               s.In,
-		Writer:               s.Out,
-		ErrWriter:            s.ErrOut,
+		Reader:    s.In,
+		Writer:    s.Out,
+		ErrWriter: s.ErrOut,
 		// The hidden --generate-bash-completion flag behind the scripts of
 		// `a0bulk completion` (our help command replaces urfave's).
 		EnableBashCompletion: true,
