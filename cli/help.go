@@ -165,7 +165,11 @@ func helpCommand() *ucli.Command {
 		HideHelp:        true,
 		SkipFlagParsing: true,
 		Action: func(c *ucli.Context) error {
+			// The topic ends at the first flag (help import -o json).
 			path := c.Args().Slice()
+			if i := slices.IndexFunc(path, func(a string) bool { return strings.HasPrefix(a, "-") }); i >= 0 {
+				path = path[:i]
+			}
 			cmds := c.App.Commands
 			for i, name := range path {
 				cmd := findCommand(cmds, name)
