@@ -18,21 +18,31 @@ var Version = "dev"
 
 // Main runs a0bulk with args and returns the process exit code.
 func Main(args []string, s *IOStreams) int {
+	// With --output json an error is JSON on stdout, unless the run
+	// already printed its (JSON) summary there.
+	stdout := &countingWriter{w: s.Out}
+	orig := s.Out
+	s.Out = stdout
+	defer func() { s.Out = orig }()
 	app := NewApp(s)
 	known := knownSettings(app)
 	// The environment as given, before the config file adds to it.
 	warnUnknownEnv(os.Environ(), known, s.ErrOut)
-	args, err := loadConfigFile(args, s, known)
+	withConfig, err := loadConfigFile(args, s, known)
 	if err != nil {
-		fmt.Fprintln(s.ErrOut, "a0bulk:", err)
-		return ExitUsage
+		return reportError(s, args, app, stdout, err)
 	}
+	args = withConfig
 	ctx, sig := signalContext(context.Background(), s)
 	defer sig.stop()
 
 	unknown := ""
 	app.CommandNotFound = func(c *ucli.Context, name string) { unknown = name }
-	err = app.RunContext(ctx, interspersed(app, args))
+	if !completing(args) {
+		// Completion asks with the words as typed (urfave reads os.Args).
+		args = interspersed(app, args)
+	}
+	err = app.RunContext(ctx, args)
 	if unknown != "" && err == nil {
 		err = usagef("unknown command %q (see a0bulk --help)", unknown)
 	}
@@ -44,10 +54,29 @@ func Main(args []string, s *IOStreams) int {
 			err = &SignalError{Signal: got}
 		}
 	}
+	return reportError(s, args, app, stdout, err)
+}
+
+// reportError prints err, if it was not shown already, and returns the
+// exit code: text on stderr, or with --output json an errorJSON on stdout
+// when nothing else was printed there.
+func reportError(s *IOStreams, args []string, app *ucli.App, stdout *countingWriter, err error) int {
 	code := ExitCode(err)
-	if err != nil && !errors.Is(err, errSilent) {
-		fmt.Fprintln(s.ErrOut, "a0bulk:", renderError(err))
+	if err == nil || errors.Is(err, errSilent) {
+		return code
 	}
+	if wantsJSON(args) && stdout.n == 0 {
+		var names []string
+		if app != nil {
+			for _, c := range app.Commands {
+				names = append(names, c.Name)
+			}
+		}
+		if perr := printJSON(stdout.w, newErrorJSON(err, code, commandOf(args, names))); perr == nil {
+			return code
+		}
+	}
+	fmt.Fprintln(s.ErrOut, "a0bulk:", renderError(err))
 	return code
 }
 
@@ -58,7 +87,9 @@ var errSilent = errors.New("")
 // NewApp builds the command tree.
 func NewApp(s *IOStreams) *ucli.App {
 	// -v means --verbose here, as in most tools; the version is --version.
-	ucli.VersionFlag = &ucli.BoolFlag{Name: "version", Usage: "print the version"}
+	// Both are added by urfave after categorize: they carry their heading.
+	ucli.VersionFlag = &ucli.BoolFlag{Name: "version", Usage: "print the version", Category: catOutput}
+	ucli.HelpFlag = &ucli.BoolFlag{Name: "help", Aliases: []string{"h"}, Usage: "show help", Category: catOutput}
 	app := &ucli.App{
 		Name:    "a0bulk",
 		Usage:   "move users into an Auth0 tenant in bulk, safely enough for cron",
@@ -75,10 +106,12 @@ Try it with no Auth0 account:
 Exit codes: 0 all records succeeded, 1 the run could not complete, 2 usage or
 configuration error, 3 completed with invalid or failed records, 130/143
 stopped by SIGINT/SIGTERM (resumable).`,
-		Reader:               s.In,
-		Writer:               s.Out,
-		ErrWriter:            s.ErrOut,
-		EnableBashCompletion: false,
+		Reader:    s.In,
+		Writer:    s.Out,
+		ErrWriter: s.ErrOut,
+		// The hidden --generate-bash-completion flag behind the scripts of
+		// `a0bulk completion` (our help command replaces urfave's).
+		EnableBashCompletion: true,
 		HideHelpCommand:      true,
 		// Flag errors must become exit 2, before any call to the tenant.
 		OnUsageError: func(c *ucli.Context, err error, _ bool) error {
@@ -101,12 +134,22 @@ stopped by SIGINT/SIGTERM (resumable).`,
 			validateCommand(s),
 			reportCommand(s),
 			sandboxCommand(s),
+			completionCommand(s),
+			helpCommand(),
 		},
 	}
 	for _, cmd := range app.Commands {
 		setUsageHandler(cmd)
 	}
+	// urfave adds --help only while no command is named help; ours is.
+	app.Flags = append(app.Flags, ucli.HelpFlag)
+	categorize(app)
 	return app
+}
+
+// completing reports whether args ask for shell completion.
+func completing(args []string) bool {
+	return len(args) > 0 && args[len(args)-1] == completionFlag
 }
 
 func setUsageHandler(cmd *ucli.Command) {

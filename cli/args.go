@@ -34,6 +34,9 @@ func interspersed(app *ucli.App, args []string) []string {
 		}
 		out = append(out, a)
 		rest = rest[1:]
+		if cmd.SkipFlagParsing { // its arguments are all positional (help)
+			return append(out, rest...)
+		}
 		if len(cmd.Subcommands) == 0 {
 			return append(out, reorder(cmd.Flags, rest)...)
 		}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/a0bulk/a0bulk/report"
 	"github.com/a0bulk/a0bulk/run"
+	"github.com/a0bulk/a0bulk/words"
 )
 
 func reportCommand(s *IOStreams) *ucli.Command {
@@ -76,9 +77,9 @@ func printReportSummary(s *IOStreams, g globalOptions, path string, sum report.S
 		return printJSON(s.Out, sum)
 	}
 	h := sum.Header
-	fmt.Fprintf(s.Out, "report: %s\nrun: %s into %s (upsert %v), started %s, resumed %d times", path, h.Mode, h.Connection, h.Upsert, h.StartedAt.Format("2006-01-02 15:04:05Z07:00"), sum.Resumes)
+	fmt.Fprintf(s.Out, "report: %s\nrun: %s into %s (upsert %v), started %s, %s", path, h.Mode, h.Connection, h.Upsert, h.StartedAt.Format("2006-01-02 15:04:05Z07:00"), resumedTimes(sum.Resumes))
 	if sum.Retries > 0 {
-		fmt.Fprintf(s.Out, " (%s of failed records)", plural(sum.Retries, "retry"))
+		fmt.Fprintf(s.Out, " (%s of failed records)", words.Count(sum.Retries, "retry"))
 	}
 	fmt.Fprintln(s.Out)
 	fmt.Fprintf(s.Out, "records: %d:", sum.Records)
@@ -137,10 +138,19 @@ func printFailures(c *ucli.Context, s *IOStreams, path, outPath string) error {
 			fmt.Fprintf(s.ErrOut, "%s:%d: invalid, not printed (fix it in the source): %s\n", file, line, reason)
 		})
 	if invalid > 0 {
-		fmt.Fprintf(s.ErrOut, "%d invalid records were not printed\n", invalid)
+		fmt.Fprintf(s.ErrOut, "%s not printed\n", words.Count(invalid, "invalid record"))
 	}
 	if ferr := out.Flush(); err == nil {
 		err = ferr
 	}
 	return err
+}
+
+// resumedTimes says how often a run was resumed: "never resumed",
+// "resumed once", "resumed 3 times".
+func resumedTimes(n int) string {
+	if n == 0 {
+		return "never resumed"
+	}
+	return "resumed " + words.Times(n)
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"syscall"
 
+	"github.com/a0bulk/a0bulk/management"
 	"github.com/a0bulk/a0bulk/run"
 )
 
@@ -28,7 +29,21 @@ type SignalError struct {
 	Signal syscall.Signal
 }
 
-func (e *SignalError) Error() string { return fmt.Sprintf("stopped by %v", e.Signal) }
+// Error names the signal as operators know it ("stopped by SIGTERM"), not
+// by the C library's description of it ("terminated").
+func (e *SignalError) Error() string { return "stopped by " + signalName(e.Signal) }
+
+func signalName(s syscall.Signal) string {
+	switch s {
+	case syscall.SIGINT:
+		return "SIGINT (Ctrl-C)"
+	case syscall.SIGTERM:
+		return "SIGTERM"
+	case syscall.SIGHUP:
+		return "SIGHUP"
+	}
+	return fmt.Sprintf("signal %d (%v)", int(s), s)
+}
 
 // ExitCode maps an error to the contract's exit code. It is the only place
 // that does so.
@@ -49,6 +64,10 @@ func ExitCode(err error) int {
 	case errors.As(err, &stopped):
 		return ExitInterrupted
 	case errors.As(err, &usage):
+		return ExitUsage
+	// A --connection the tenant does not have is a configuration error,
+	// though only the tenant could tell: nothing was written to it.
+	case errors.Is(err, management.ErrConnectionNotFound):
 		return ExitUsage
 	case errors.As(err, &incomplete):
 		return ExitIncomplete

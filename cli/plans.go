@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/a0bulk/a0bulk/run"
+	"github.com/a0bulk/a0bulk/words"
 )
 
 // The dry-run and validate renderings of a run.Plan: one planner, a shape
@@ -61,7 +62,7 @@ func printImportPlan(s *IOStreams, g globalOptions, plan *run.Plan, limit int) e
 		ChunkBytes: plan.ChunkBytes, Limit: limit, Fill: fill(plan.ChunkBytes, limit), Problems: plan.Problems, Connection: plan.Connection,
 		Resume: resumeOf(plan)}
 	p.Estimate = fmt.Sprintf("%s of at most %d bytes; Auth0 runs at most 2 at once per tenant, so the run takes about %s of job processing time (Auth0 publishes no job speed: time one job of this size to turn this into minutes)",
-		plural(p.Jobs, "import job"), limit, plural((p.Jobs+1)/2, "round"))
+		words.Count(p.Jobs, "import job"), limit, words.Count((p.Jobs+1)/2, "round"))
 	var err error
 	if g.JSON {
 		err = printJSON(s.Out, p)
@@ -184,7 +185,7 @@ func printProblems(s *IOStreams, problems []run.Problem, total int) {
 		fmt.Fprintf(s.Out, "%s:%d: %s\n", pr.File, pr.Line, pr.Reason)
 	}
 	if total > len(problems) {
-		fmt.Fprintf(s.Out, "… and %d more invalid records\n", total-len(problems))
+		fmt.Fprintf(s.Out, "… and %s\n", words.Count(total-len(problems), "more invalid record"))
 	}
 }
 

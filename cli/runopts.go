@@ -2,7 +2,6 @@ package cli
 
 import (
 	"errors"
-	"fmt"
 	"io"
 	"time"
 
@@ -215,11 +214,4 @@ func concat(groups ...[]ucli.Flag) []ucli.Flag {
 		out = append(out, g...)
 	}
 	return out
-}
-
-func plural(n int, noun string) string {
-	if n == 1 {
-		return "1 " + noun
-	}
-	return fmt.Sprintf("%d %ss", n, noun)
 }

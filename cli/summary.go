@@ -7,6 +7,7 @@ import (
 
 	"github.com/a0bulk/a0bulk/report"
 	"github.com/a0bulk/a0bulk/run"
+	"github.com/a0bulk/a0bulk/words"
 )
 
 // printSummary prints what a finished (or stopped) run tells the operator:
@@ -16,7 +17,7 @@ func printSummary(s *IOStreams, g globalOptions, r run.Summary) error {
 		return printJSON(s.Out, r)
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s: %d records:", r.Command, r.Records)
+	fmt.Fprintf(&b, "%s: %s:", r.Command, words.Count(r.Records, "record"))
 	for _, st := range report.FinalStatuses {
 		if n := r.Counts[string(st)]; n > 0 {
 			fmt.Fprintf(&b, " %s %d", st, n)
@@ -27,7 +28,7 @@ func printSummary(s *IOStreams, g globalOptions, r run.Summary) error {
 		fmt.Fprintf(&b, "verification emails: %s\n", r.Verified)
 	}
 	if r.Retry != nil {
-		fmt.Fprintf(&b, "retried: %s\n", plural(r.Retry.Retried, "failed record"))
+		fmt.Fprintf(&b, "retried: %s\n", words.Count(r.Retry.Retried, "failed record"))
 	}
 	for _, bc := range r.Buckets {
 		shape := ""
@@ -35,7 +36,7 @@ func printSummary(s *IOStreams, g globalOptions, r run.Summary) error {
 			shape = fmt.Sprintf(" (burst %d, %.4g/s)", bc.Limit, bc.PerSecond)
 		}
 		fmt.Fprintf(&b, "rate-limit bucket %s%s: %s (%d answered 429), waited %s\n",
-			bc.Name, shape, plural(int(bc.Requests), "request"), bc.RateLimited, time.Duration(bc.WaitedSeconds*float64(time.Second)).Round(time.Millisecond))
+			bc.Name, shape, words.Count(int(bc.Requests), "request"), bc.RateLimited, time.Duration(bc.WaitedSeconds*float64(time.Second)).Round(time.Millisecond))
 	}
 	for _, w := range r.Warnings {
 		fmt.Fprintf(&b, "warning: %s\n", w)

@@ -52,6 +52,10 @@ func TestSignalStopsGracefully(t *testing.T) {
 			if o.signaled || o.exit != tc.wantExit {
 				t.Fatalf("want exit %d after %v\n%s", tc.wantExit, tc.sig, o)
 			}
+			// The signal is named as operators know it, not "terminated".
+			if name := map[syscall.Signal]string{syscall.SIGTERM: "SIGTERM", syscall.SIGINT: "SIGINT"}[tc.sig]; !strings.Contains(o.stderr, "stopped by "+name) {
+				t.Errorf("stderr does not say %q\n%s", "stopped by "+name, o)
+			}
 			hint := cmd + " --resume " + reportPath
 			if !strings.Contains(o.stdout+o.stderr, hint) {
 				t.Errorf("the output does not give the resume command %q\n%s", hint, o)

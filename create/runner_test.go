@@ -3,7 +3,6 @@ package create
 import (
 	"context"
 	"errors"
-	"fmt"
 	"runtime"
 	"strings"
 	"sync"
@@ -16,6 +15,7 @@ import (
 	"github.com/a0bulk/a0bulk/jobs"
 	"github.com/a0bulk/a0bulk/management"
 	"github.com/a0bulk/a0bulk/report"
+	"github.com/a0bulk/a0bulk/words"
 )
 
 func TestRunOutcomes(t *testing.T) {
@@ -485,8 +485,8 @@ func TestLostAnswersUseTheRetryBudget(t *testing.T) {
 			if len(f) != 1 || f[0].Status != tc.status {
 				t.Fatalf("final = %+v, want %s", f, tc.status)
 			}
-			if tc.status == report.Failed && (f[0].Code != CodeUnknownFate || !strings.Contains(f[0].Reason, fmt.Sprintf("after %d attempts", tc.posts))) {
-				t.Fatalf("final = %+v, want UNKNOWN_FATE after %d attempts", f[0], tc.posts)
+			if tc.status == report.Failed && (f[0].Code != CodeUnknownFate || !strings.Contains(f[0].Reason, "after "+words.Count(tc.posts, "attempt"))) {
+				t.Fatalf("final = %+v, want UNKNOWN_FATE after %s", f[0], words.Count(tc.posts, "attempt"))
 			}
 			// Each lost answer is looked up before the next send.
 			if len(api.creates) != tc.posts || len(api.lookups) != min(tc.lost, tc.posts) {

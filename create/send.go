@@ -8,6 +8,7 @@ import (
 	"github.com/a0bulk/a0bulk/input"
 	"github.com/a0bulk/a0bulk/management"
 	"github.com/a0bulk/a0bulk/report"
+	"github.com/a0bulk/a0bulk/words"
 )
 
 // outcome is a record's final line.
@@ -99,7 +100,7 @@ func (r *Runner) create(ctx context.Context, rec *input.Record, req management.C
 			}
 			if unanswered > r.MaxRetries {
 				return outcome{status: report.Failed, code: CodeUnknownFate,
-					reason: fmt.Sprintf("no answer from the tenant after %d attempts, and the user is not found by email", unanswered)}, nil
+					reason: fmt.Sprintf("no answer from the tenant after %s, and the user is not found by email", words.Count(unanswered, "attempt"))}, nil
 			}
 			continue // not created: sending again cannot create it twice
 		case v.Action == management.FailRecord && management.IsConflict(err):
@@ -156,7 +157,7 @@ func (r *Runner) existing(ctx context.Context, rec *input.Record, found *managem
 		}
 		if v.Action == management.ReadBack {
 			return outcome{status: report.Failed, userID: found.UserID, code: CodeUnknownFate,
-				reason: fmt.Sprintf("no answer from the tenant to the update after %d attempts", attempt)}, nil
+				reason: fmt.Sprintf("no answer from the tenant to the update after %s", words.Count(attempt, "attempt"))}, nil
 		}
 		o, ferr := r.refused(v)
 		o.userID = found.UserID

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/a0bulk/a0bulk/report"
+	"github.com/a0bulk/a0bulk/words"
 )
 
 // A POST whose answer was lost may have become a job that is still running:
@@ -37,8 +38,8 @@ type WaitForLostJobs struct {
 }
 
 func (e *WaitForLostJobs) Error() string {
-	return fmt.Sprintf("%d records are not settled yet: an import job whose answer was lost may still insert them (Auth0 runs an import job for up to 2 hours), so their absence from the tenant is not final; resume after %s to settle them",
-		e.Records, resumeTime(e.Until))
+	return fmt.Sprintf("%s %s not settled yet: an import job whose answer was lost may still insert them (Auth0 runs an import job for up to 2 hours), so their absence from the tenant is not final; resume after %s to settle them",
+		words.Count(e.Records, "record"), words.Agree(e.Records, "is", "are"), resumeTime(e.Until))
 }
 
 // resumeTime is t for people: UTC, rounded up to the minute, so that a

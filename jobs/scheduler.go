@@ -16,6 +16,7 @@ import (
 	"github.com/a0bulk/a0bulk/input"
 	"github.com/a0bulk/a0bulk/management"
 	"github.com/a0bulk/a0bulk/report"
+	"github.com/a0bulk/a0bulk/words"
 )
 
 // ImportAPI is the part of the Management API the scheduler uses.
@@ -268,7 +269,7 @@ func (s *Scheduler) runChunk(ctx context.Context, c input.Chunk) error {
 	if err := s.write(report.Entry{Status: report.Submitted, Chunk: c.Seq, JobID: job.ID}); err != nil {
 		return fmt.Errorf("importing chunk %d (%s): %w", c.Seq, job.ID, err)
 	}
-	s.tracef("chunk %d: %d records submitted as %s", c.Seq, len(c.Records), job.ID)
+	s.tracef("chunk %d: %s submitted as %s", c.Seq, words.Count(len(c.Records), "record"), job.ID)
 	if err := s.await(ctx, c, job.ID, true, false); err != nil {
 		return fmt.Errorf("importing chunk %d (%s): %w", c.Seq, job.ID, err)
 	}

@@ -8,6 +8,7 @@ import (
 	"github.com/a0bulk/a0bulk/input"
 	"github.com/a0bulk/a0bulk/management"
 	"github.com/a0bulk/a0bulk/report"
+	"github.com/a0bulk/a0bulk/words"
 )
 
 // Codes a0bulk writes for outcomes the tenant gives no code for.
@@ -33,9 +34,9 @@ type SummaryMismatch struct {
 }
 
 func (m SummaryMismatch) String() string {
-	return fmt.Sprintf("chunk %d (%s): job summary inserted=%d updated=%d failed=%d total=%d, report has %d records: %d succeeded, %d not, %d errors matched no record",
+	return fmt.Sprintf("chunk %d (%s): job summary inserted=%d updated=%d failed=%d total=%d, report has %s: %d succeeded, %d not, %s no record",
 		m.Chunk, m.JobID, m.Summary.Inserted, m.Summary.Updated, m.Summary.Failed, m.Summary.Total,
-		m.Records, m.Succeeded, m.NotSucceeded, m.Unmatched)
+		words.Count(m.Records, "record"), m.Succeeded, m.NotSucceeded, words.Count(m.Unmatched, "error")+" "+words.Agree(m.Unmatched, "matches", "match"))
 }
 
 // settle reads the finished job's errors and writes each record's final
@@ -126,7 +127,7 @@ func (s *Scheduler) settleByLookup(ctx context.Context, c input.Chunk, jobID, co
 		entries = append(entries, e)
 	}
 	if held := len(c.Records) - len(entries); held > 0 {
-		s.logf("chunk %d (%s): %d records not found in the tenant are left unsettled: a job whose answer was lost may still insert them", c.Seq, jobID, held)
+		s.logf("chunk %d (%s): %s not found in the tenant %s left unsettled: a job whose answer was lost may still insert them", c.Seq, jobID, words.Count(held, "record"), words.Agree(held, "is", "are"))
 	}
 	return s.writeEntries(entries)
 }

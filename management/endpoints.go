@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/textproto"
 	"net/url"
+	"sort"
 	"strconv"
 	"strings"
 )
@@ -33,7 +34,7 @@ func (c *Client) ConnectionByName(ctx context.Context, name string) (*Connection
 	if err != nil {
 		return nil, fmt.Errorf("resolving connection %q: %w", name, err)
 	}
-	conns, err := decodeConnections(data)
+	conns, _, err := decodeConnections(data)
 	if err != nil {
 		return nil, fmt.Errorf("resolving connection %q: %w", name, err)
 	}
@@ -47,19 +48,84 @@ func (c *Client) ConnectionByName(ctx context.Context, name string) (*Connection
 			return &conn, nil
 		}
 	}
-	return nil, fmt.Errorf("resolving connection %q: %w", name, ErrConnectionNotFound)
+	// The operator mistyped the name, or gave another tenant's: say which
+	// connections this tenant has, where the users could go.
+	names, total, lerr := c.databaseConnectionNames(ctx)
+	return nil, &ConnectionNotFoundError{Name: name, Database: names, Total: total, ListErr: lerr}
+}
+
+// ConnectionNotFoundError is ErrConnectionNotFound with the tenant's
+// database connections (strategy auth0), by name: the ones a0bulk could
+// import into. Database is empty, with ListErr, when they could not be read.
+type ConnectionNotFoundError struct {
+	Name     string
+	Database []string
+	Total    int // database connections in the tenant; more than len(Database) when they fill more than a page
+	ListErr  error
+}
+
+// shownConnections bounds the names an error lists.
+const shownConnections = 10
+
+func (e *ConnectionNotFoundError) Error() string {
+	msg := fmt.Sprintf("the tenant has no connection named %q", e.Name)
+	switch {
+	case e.ListErr != nil:
+		return msg + fmt.Sprintf(" (its database connections could not be listed: %v)", e.ListErr)
+	case len(e.Database) == 0:
+		return msg + ", and no database connection (strategy auth0) to import users into"
+	}
+	names := e.Database[:min(len(e.Database), shownConnections)]
+	list := strings.Join(names, ", ")
+	if more := max(e.Total, len(e.Database)) - len(names); more > 0 {
+		list += fmt.Sprintf(" and %d more", more)
+	}
+	return msg + "; its database connections: " + list
+}
+
+func (e *ConnectionNotFoundError) Is(target error) bool { return target == ErrConnectionNotFound }
+
+// databaseConnectionNames lists the names of the tenant's database
+// connections, sorted: one page of at most 100 (GET /connections takes
+// strategy, fields, per_page). The strategy is checked here too, in case
+// the filter is ignored.
+func (c *Client) databaseConnectionNames(ctx context.Context) ([]string, int, error) {
+	q := url.Values{"strategy": {"auth0"}, "fields": {"name,strategy"}, "include_fields": {"true"},
+		"per_page": {"100"}, "page": {"0"}, "include_totals": {"true"}}
+	_, data, err := c.do(ctx, request{method: http.MethodGet, path: "/api/v2/connections", query: q})
+	if err != nil {
+		return nil, 0, err
+	}
+	conns, total, err := decodeConnections(data)
+	if err != nil {
+		return nil, 0, err
+	}
+	var names []string
+	for _, conn := range conns {
+		if conn.IsDatabase() {
+			names = append(names, conn.Name)
+		}
+	}
+	if len(names) < len(conns) { // the filter was ignored: the total counts others
+		total = len(names)
+	}
+	sort.Strings(names)
+	return names, total, nil
 }
 
 // decodeConnections accepts both forms of GET /connections: a bare array, or
 // the include_totals object.
-func decodeConnections(data []byte) ([]Connection, error) {
+// The total is the object's, or the array's length.
+func decodeConnections(data []byte) ([]Connection, int, error) {
 	trimmed := bytes.TrimSpace(data)
 	if len(trimmed) > 0 && trimmed[0] == '[' {
 		var list []Connection
-		return list, decodeJSON(trimmed, &list, "connections")
+		err := decodeJSON(trimmed, &list, "connections")
+		return list, len(list), err
 	}
 	var page ConnectionList
-	return page.Connections, decodeJSON(trimmed, &page, "connections")
+	err := decodeJSON(trimmed, &page, "connections")
+	return page.Connections, page.Total, err
 }
 
 // ImportUsers starts a bulk import job. send_completion_email is always sent

@@ -9,6 +9,7 @@ import (
 	"mime"
 	"mime/multipart"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -56,16 +57,51 @@ func TestConnectionByName(t *testing.T) {
 		})
 	}
 	t.Run("not found", func(t *testing.T) {
-		s := apiStub(t).handle("GET /api/v2/connections", writeRaw(200, `{"total":0,"start":0,"limit":50,"connections":[]}`))
+		byName := 0
+		s := apiStub(t).handle("GET /api/v2/connections", func(w http.ResponseWriter, r *http.Request) {
+			q := r.URL.Query()
+			if q.Has("name") {
+				byName++
+				writeRaw(200, `{"total":0,"start":0,"limit":50,"connections":[]}`)(w, r)
+				return
+			}
+			if q.Get("strategy") != "auth0" {
+				t.Errorf("the listing asks for %q, want strategy=auth0", r.URL.RawQuery)
+			}
+			// A tenant that ignores the filter: the social one is dropped here.
+			writeRaw(200, `{"total":3,"start":0,"limit":100,"connections":[
+				{"id":"con_b","name":"Users-B","strategy":"auth0"},
+				{"id":"con_g","name":"google-oauth2","strategy":"google-oauth2"},
+				{"id":"con_a","name":"Users-A","strategy":"auth0"}]}`)(w, r)
+		})
 		c, _ := newTestClient(t, s, nil)
 		for i := 0; i < 2; i++ {
 			_, err := c.ConnectionByName(context.Background(), "nope")
-			if !errors.Is(err, ErrConnectionNotFound) || !strings.Contains(err.Error(), `"nope"`) {
+			var nf *ConnectionNotFoundError
+			if !errors.Is(err, ErrConnectionNotFound) || !errors.As(err, &nf) {
 				t.Fatalf("err = %v", err)
 			}
+			want := `the tenant has no connection named "nope"; its database connections: Users-A, Users-B`
+			if err.Error() != want || !slices.Equal(nf.Database, []string{"Users-A", "Users-B"}) {
+				t.Fatalf("err = %v\nwant %s", err, want)
+			}
 		}
-		if n := s.count("GET /api/v2/connections"); n != 2 {
-			t.Fatalf("a miss must not be cached: %d reads", n)
+		if byName != 2 {
+			t.Fatalf("a miss must not be cached: %d reads", byName)
+		}
+	})
+	t.Run("not found, listing refused", func(t *testing.T) {
+		s := apiStub(t).handle("GET /api/v2/connections", func(w http.ResponseWriter, r *http.Request) {
+			if r.URL.Query().Has("name") {
+				writeRaw(200, `[]`)(w, r)
+				return
+			}
+			writeRaw(400, `{"statusCode":400,"error":"Bad Request","message":"bad query","errorCode":"invalid_query_string"}`)(w, r)
+		})
+		c, _ := newTestClient(t, s, nil)
+		_, err := c.ConnectionByName(context.Background(), "nope")
+		if !errors.Is(err, ErrConnectionNotFound) || !strings.Contains(err.Error(), "could not be listed") {
+			t.Fatalf("err = %v", err)
 		}
 	})
 	t.Run("missing scope", func(t *testing.T) {

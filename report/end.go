@@ -1,6 +1,10 @@
 package report
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/a0bulk/a0bulk/words"
+)
 
 // statusEnd is the end-of-run line: written once by every run (or resume)
 // that ends, however it ends. A report whose last run has none was killed,
@@ -103,17 +107,17 @@ func (p Progress) String() string {
 	var s string
 	switch {
 	case p.Records > 0 || p.State == StateComplete:
-		s = fmt.Sprintf("%s: %d of %d records final", p.State, p.Final, p.Records)
+		s = fmt.Sprintf("%s: %d of %s final", p.State, p.Final, words.Count(p.Records, "record"))
 	case !p.Ended:
-		s = fmt.Sprintf("%s: %d records final; the run did not end (killed, or still running), so the input's size is unknown", p.State, p.Final)
+		s = fmt.Sprintf("%s: %s final; the run did not end (killed, or still running), so the input's size is unknown", p.State, words.Count(p.Final, "record"))
 	default:
-		s = fmt.Sprintf("%s: %d records final; %d read before the run %s, the input not to its end", p.State, p.Final, p.Read, p.Outcome)
+		s = fmt.Sprintf("%s: %s final; %d read before the run %s, the input not to its end", p.State, words.Count(p.Final, "record"), p.Read, p.Outcome)
 	}
 	if p.InFlight > 0 {
 		s += fmt.Sprintf(", %d sent and not settled", p.InFlight)
 	}
 	if p.VerificationPending > 0 {
-		s += fmt.Sprintf(", %d verification emails of unknown outcome", p.VerificationPending)
+		s += ", " + words.Count(p.VerificationPending, "verification email") + " of unknown outcome"
 	}
 	return s
 }

@@ -9,7 +9,10 @@ import (
 	"io"
 	"os"
 	"strconv"
+	"strings"
 	"time"
+
+	"github.com/a0bulk/a0bulk/words"
 )
 
 // Input identifies one input file by content, so that a resume can refuse an
@@ -148,10 +151,55 @@ type MismatchError struct {
 	Field  string // e.g. "connection", "inputs[0].sha256"
 	Report string // the value in the report
 	Now    string // the value of the run being started
+	// Input is the changed input's place among the inputs, from 1, and
+	// Path its path in the report; 0 when the mismatch is not an input's.
+	Input int
+	Path  string
 }
 
+// Error says what differs in words, and which input: an operator reading
+// `inputs[0].size was "45665"` must work out that the file changed.
 func (e *MismatchError) Error() string {
-	return fmt.Sprintf("report is for a different run: %s was %q, now %q", e.Field, e.Report, e.Now)
+	const prefix = "report is for a different run: "
+	input := fmt.Sprintf("input %d (%s)", e.Input, e.Path)
+	switch {
+	case strings.HasSuffix(e.Field, ".path"):
+		return fmt.Sprintf("%sinput %d was %s, now %s", prefix, e.Input, e.Report, e.Now)
+	case strings.HasSuffix(e.Field, ".size"):
+		return fmt.Sprintf("%s changed since the run read it: %s then, %s now", input, sizeWords(e.Report), sizeWords(e.Now))
+	case strings.HasSuffix(e.Field, ".sha256"):
+		return fmt.Sprintf("%s changed since the run read it: same size, other content", input)
+	}
+	switch e.Field {
+	case "mode":
+		return fmt.Sprintf("%sit is of %s run, not %s run", prefix, words.A(e.Report), words.A(e.Now))
+	case "connection":
+		return fmt.Sprintf("%sits connection is %q, not %q", prefix, e.Report, e.Now)
+	case "upsert":
+		if e.Report == "true" {
+			return prefix + "it was run with --upsert, this run without"
+		}
+		return prefix + "it was run without --upsert, this run with it"
+	case "external_id":
+		return fmt.Sprintf("%sits --external-id is %q, not %q", prefix, e.Report, e.Now)
+	case "inputs":
+		n, _ := strconv.Atoi(e.Report)
+		return fmt.Sprintf("%sit read %s, this run %s", prefix, words.Count(n, "input"), e.Now)
+	}
+	return fmt.Sprintf("%s%s was %q, now %q", prefix, e.Field, e.Report, e.Now)
+}
+
+// sizeWords is a size for people: "45,665 bytes".
+func sizeWords(n string) string {
+	v, err := strconv.ParseInt(n, 10, 64)
+	if err != nil {
+		return n + " bytes"
+	}
+	s := strconv.FormatInt(v, 10)
+	for i := len(s) - 3; i > 0 && s[i-1] != '-'; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return words.Plural(int(v), s+" byte")
 }
 
 // Check returns a *MismatchError when now is not the run h describes, so that
@@ -187,8 +235,8 @@ func (h RunHeader) Check(now RunHeader) error {
 			{p + "size", strconv.FormatInt(a.Size, 10), strconv.FormatInt(b.Size, 10)},
 			{p + "sha256", a.SHA256, b.SHA256},
 		} {
-			if err := mismatch(c.field, c.a, c.b); err != nil {
-				return err
+			if c.a != c.b {
+				return &MismatchError{Field: c.field, Report: c.a, Now: c.b, Input: i + 1, Path: a.Path}
 			}
 		}
 	}

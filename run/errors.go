@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/a0bulk/a0bulk/throttle"
+	"github.com/a0bulk/a0bulk/words"
 )
 
 // UsageError is a bad flag, argument, configuration or report, found before
@@ -23,7 +24,7 @@ func Usagef(format string, args ...any) error {
 type IncompleteError struct{ Invalid, Failed int }
 
 func (e *IncompleteError) Error() string {
-	return fmt.Sprintf("run completed with %d invalid and %d failed records (see the report)", e.Invalid, e.Failed)
+	return fmt.Sprintf("run completed, but %s did not succeed: %d invalid, %d failed (see the report)", words.Count(e.Invalid+e.Failed, "record"), e.Invalid, e.Failed)
 }
 
 // StoppedError: the run's context ended (a signal) after the journal was

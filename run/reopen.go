@@ -69,7 +69,7 @@ func unchanged(h report.RunHeader, now []report.Input, mapHash string) error {
 	then := h
 	then.Inputs = now
 	if err := h.Check(then); err != nil {
-		return fmt.Errorf("the inputs changed since the run: %w", err)
+		return err // it names the input and what changed
 	}
 	// A report from before map hashes were recorded cannot be checked.
 	if h.Settings.Map != "" && h.Settings.MapSHA256 != "" && h.Settings.MapSHA256 != mapHash {

@@ -21,6 +21,7 @@ package run
 
 import (
 	"fmt"
+	"github.com/a0bulk/a0bulk/words"
 	"sync/atomic"
 
 	"github.com/a0bulk/a0bulk/input"
@@ -88,13 +89,5 @@ func (c *RetryCounts) note(mode Mode, reportPath string) string {
 		return ""
 	}
 	return fmt.Sprintf("%s not retried: the input did not change, so they are still invalid (a0bulk report failures %s lists them; fix them in a copy of the input and %s that as a new run)",
-		plural(c.InvalidNotRetried, "invalid record"), reportPath, mode)
-}
-
-// plural is "1 record", "2 records".
-func plural(n int, noun string) string {
-	if n == 1 {
-		return "1 " + noun
-	}
-	return fmt.Sprintf("%d %ss", n, noun)
+		words.Count(c.InvalidNotRetried, "invalid record"), reportPath, mode)
 }

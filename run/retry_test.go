@@ -13,6 +13,7 @@ import (
 	"github.com/a0bulk/a0bulk/create"
 	"github.com/a0bulk/a0bulk/report"
 	"github.com/a0bulk/a0bulk/sandbox"
+	"github.com/a0bulk/a0bulk/words"
 )
 
 // A create whose every answer is lost before the tenant acts is sent again,
@@ -38,7 +39,7 @@ func TestCreateResendsWithinMaxRetries(t *testing.T) {
 				t.Fatalf("run: %v, want incomplete", err)
 			}
 			f := finals(t, spec.ReportPath)["a@example.com"]
-			want := fmt.Sprintf("after %d attempts", retries+1)
+			want := "after " + words.Count(retries+1, "attempt")
 			if f.Status != report.Failed || f.Code != create.CodeUnknownFate || !strings.Contains(f.Reason, want) {
 				t.Fatalf("final %+v, want failed UNKNOWN_FATE %s", f, want)
 			}

@@ -8,6 +8,7 @@ import (
 	"github.com/a0bulk/a0bulk/jobs"
 	"github.com/a0bulk/a0bulk/report"
 	"github.com/a0bulk/a0bulk/throttle"
+	"github.com/a0bulk/a0bulk/words"
 )
 
 // Mode is what a run does; it is the report header's "mode".
@@ -85,7 +86,7 @@ func recorded(path string, mode Mode, flag string) (Spec, error) {
 		return Spec{}, Usagef("%s %s: %w", flag, path, err)
 	}
 	if Mode(h.Mode) != mode {
-		return Spec{}, Usagef("%s %s: the report is a %s run, not %s", flag, path, h.Mode, mode)
+		return Spec{}, Usagef("%s %s: the report is of %s run, not %s run", flag, path, words.A(h.Mode), words.A(string(mode)))
 	}
 	return specOf(h, path), nil
 }
@@ -147,9 +148,9 @@ func RetryStep(mode, reportPath string, failed int) string {
 	}
 	switch Mode(mode) {
 	case ModeImport, ModeCreate:
-		return fmt.Sprintf("a0bulk %s --retry-failed %s (sends the %s again, appending to the same report)", mode, reportPath, plural(failed, "failed record"))
+		return fmt.Sprintf("a0bulk %s --retry-failed %s (sends the %s again, appending to the same report)", mode, reportPath, words.Count(failed, "failed record"))
 	case ModeVerify:
-		return fmt.Sprintf("a0bulk verify --report %s (sends the %s again)", reportPath, plural(failed, "failed email"))
+		return fmt.Sprintf("a0bulk verify --report %s (sends the %s again)", reportPath, words.Count(failed, "failed email"))
 	}
 	return ""
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/a0bulk/a0bulk/words"
 	"sync"
 	"sync/atomic"
 
@@ -273,7 +274,7 @@ func (p *problemCollector) list() []string {
 		if c.job != "" {
 			name += " (" + c.job + ")"
 		}
-		out = append(out, fmt.Sprintf("%s: %s failed %s, from %s: %s", name, plural(l.records, "record"), c.code, l.first, c.reason))
+		out = append(out, fmt.Sprintf("%s: %s failed %s, from %s: %s", name, words.Count(l.records, "record"), c.code, l.first, c.reason))
 	}
 	return out
 }

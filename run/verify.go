@@ -15,6 +15,7 @@ import (
 	"github.com/a0bulk/a0bulk/jobs"
 	"github.com/a0bulk/a0bulk/management"
 	"github.com/a0bulk/a0bulk/report"
+	"github.com/a0bulk/a0bulk/words"
 )
 
 // VerifySpec is one verify run: the users of a run's report (FromReport,
@@ -207,7 +208,7 @@ func verifyFromReport(ctx context.Context, env *Env, path string, tally *verifyT
 	switch Mode(h.Mode) {
 	case ModeImport, ModeCreate, ModeSync, ModeVerify:
 	default:
-		return nil, Usagef("--report %s is a %s report; give the report of an import, create, sync or verify run", path, h.Mode)
+		return nil, Usagef("--report %s is %s report; give the report of an import, create, sync or verify run", path, words.A(h.Mode))
 	}
 	// email_verified is read at the recorded file:line: it must still be
 	// the record the run saw there.
