@@ -75,12 +75,17 @@ func (e *ConnectionNotFoundError) Error() string {
 	case len(e.Database) == 0:
 		return msg + ", and no database connection (strategy auth0) to import users into"
 	}
-	names := e.Database[:min(len(e.Database), shownConnections)]
-	list := strings.Join(names, ", ")
-	if more := max(e.Total, len(e.Database)) - len(names); more > 0 {
+	return msg + "; its database connections: " + NameList(e.Database, e.Total)
+}
+
+// NameList shows the first names of a listing of total: "a, b and 3 more".
+func NameList(names []string, total int) string {
+	shown := names[:min(len(names), shownConnections)]
+	list := strings.Join(shown, ", ")
+	if more := max(total, len(names)) - len(shown); more > 0 {
 		list += fmt.Sprintf(" and %d more", more)
 	}
-	return msg + "; its database connections: " + list
+	return list
 }
 
 func (e *ConnectionNotFoundError) Is(target error) bool { return target == ErrConnectionNotFound }
@@ -89,6 +94,12 @@ func (e *ConnectionNotFoundError) Is(target error) bool { return target == ErrCo
 // connections, sorted: one page of at most 100 (GET /connections takes
 // strategy, fields, per_page). The strategy is checked here too, in case
 // the filter is ignored.
+// DatabaseConnectionNames lists the tenant's database connections (strategy
+// auth0), the first page of them, with their total: where users can go.
+func (c *Client) DatabaseConnectionNames(ctx context.Context) ([]string, int, error) {
+	return c.databaseConnectionNames(ctx)
+}
+
 func (c *Client) databaseConnectionNames(ctx context.Context) ([]string, int, error) {
 	q := url.Values{"strategy": {"auth0"}, "fields": {"name,strategy"}, "include_fields": {"true"},
 		"per_page": {"100"}, "page": {"0"}, "include_totals": {"true"}}

@@ -203,6 +203,10 @@ func (k *checker) connectionLine(conn *management.Connection, err error) (Result
 	switch {
 	case errors.Is(err, management.ErrConnectionNotFound):
 		r.Detail = fmt.Sprintf("the tenant has no connection named %q", name)
+		var nf *management.ConnectionNotFoundError
+		if errors.As(err, &nf) {
+			r.Detail = nf.Error() // with the tenant's database connections
+		}
 		r.Fix = "give the connection's exact name (case matters), as in Auth0 Dashboard → Authentication → Database"
 	case err != nil:
 		r.Detail = fmt.Sprintf("could not look up %q: %v", name, err)

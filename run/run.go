@@ -253,7 +253,29 @@ func databaseConnection(ctx context.Context, t Tenant, name string) (*management
 		return nil, fmt.Errorf("looking up connection %q: %w", name, err)
 	}
 	if !conn.IsDatabase() {
-		return nil, fmt.Errorf("connection %q has strategy %q: a0bulk imports and creates users in database connections (strategy auth0) only", conn.Name, conn.Strategy)
+		// A flag to fix, found before anything is written: exit 2, with
+		// where the users could go instead.
+		return nil, Usagef("connection %q has strategy %q: a0bulk imports and creates users in database connections (strategy auth0) only%s",
+			conn.Name, conn.Strategy, databaseChoices(ctx, t))
 	}
 	return conn, nil
+}
+
+// databaseChoices names the tenant's database connections, for an error
+// that refused another one ("" when the tenant cannot list them).
+func databaseChoices(ctx context.Context, t Tenant) string {
+	l, ok := t.(interface {
+		DatabaseConnectionNames(context.Context) ([]string, int, error)
+	})
+	if !ok {
+		return ""
+	}
+	names, total, err := l.DatabaseConnectionNames(ctx)
+	switch {
+	case err != nil:
+		return ""
+	case len(names) == 0:
+		return "; the tenant has no database connection"
+	}
+	return "; its database connections: " + management.NameList(names, total)
 }
