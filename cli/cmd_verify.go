@@ -57,6 +57,7 @@ Examples:
 			if err != nil {
 				return err
 			}
+			s.typingUsers(vs.Inputs)
 			sum, err := run.Verify(c.Context, runEnv(s, g, &t), vs)
 			return printed(s, g, sum, err)
 		},
