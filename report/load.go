@@ -171,9 +171,6 @@ func readLine(r *bufio.Reader, buf []byte) ([]byte, error) {
 // State is what a resume needs from a report.
 type State struct {
 	Header RunHeader
-	// Final holds each record's final line (the first, should a buggy
-	// report hold two: see Duplicates).
-	Final map[Key]Entry
 	// Queued maps chunk seq → its records still without a final line, for
 	// chunks not yet settled. A record queued again by a resume belongs to
 	// its latest chunk only.
@@ -182,8 +179,6 @@ type State struct {
 	Submitted map[int]string
 	// Sending holds creates sent with no final line yet.
 	Sending map[Key]Entry
-	// Verified holds each record's last verification line.
-	Verified map[Key]Entry
 	// LastChunk is the highest chunk seq seen; a resume numbers from it + 1.
 	LastChunk int
 	// Torn: the last line was incomplete and is ignored.
@@ -214,25 +209,51 @@ type State struct {
 	// by Append): the last run, had it no end line, ended before.
 	resumedAt time.Time
 
+	// entries holds the final lines kept whole (FinalOf): the failed ones
+	// (a retry quotes their code and reason), or every one when loaded by
+	// LoadFinals. The status of every record is in tr.final, a byte each.
+	entries    map[Key]Entry
+	keepFinals bool
+	// verified is each record's last verification status, a byte each
+	// (allocated only for reports with verification lines); verifying
+	// holds the whole line of those whose last is verification_sending,
+	// which a verify reads back or settles.
+	verified  *recIndex
+	verifying map[Key]Entry
+
 	tr  *tracker
 	res scanResult
 }
 
-// Load reads a report for --resume.
-func Load(path string) (*State, error) {
+// Load reads a report for --resume. It keeps one byte per record, and whole
+// lines only for records that need them (failed, in flight).
+func Load(path string) (*State, error) { return load(path, false) }
+
+// LoadFinals is Load keeping every final line whole (FinalOf), for a verify
+// that needs each created user's id: about 200 bytes per record.
+func LoadFinals(path string) (*State, error) { return load(path, true) }
+
+func load(path string, keepFinals bool) (*State, error) {
 	s := &State{
-		Final:     make(map[Key]Entry),
-		Queued:    make(map[int][]Key),
-		Submitted: make(map[int]string),
-		Sending:   make(map[Key]Entry),
-		Verified:  make(map[Key]Entry),
-		Retried:   make(map[Key]Entry),
-		maybeSent: make(map[Key]lostPOST),
-		partial:   make(map[int]struct{}),
-		chunks:    make(map[int]chunkTrace),
-		runEnds:   []time.Time{{}},
-		tr:        newTracker(),
+		entries:    make(map[Key]Entry),
+		keepFinals: keepFinals,
+		verified:   newRecIndex(),
+		verifying:  make(map[Key]Entry),
+		Queued:     make(map[int][]Key),
+		Submitted:  make(map[int]string),
+		Sending:    make(map[Key]Entry),
+		Retried:    make(map[Key]Entry),
+		maybeSent:  make(map[Key]lostPOST),
+		partial:    make(map[int]struct{}),
+		chunks:     make(map[int]chunkTrace),
+		runEnds:    []time.Time{{}},
+		tr:         newTracker(),
 	}
+	// A create --verify-email resume emails the users created without a
+	// verification line yet (killed in between): it needs their user ids,
+	// so their created lines are kept whole until their verification line.
+	h, _ := ReadHeader(path) // an unreadable header: scan says why
+	owesVerification := h.Settings.VerifyEmail
 	res, err := scanRuns(path, func(e *Entry, lineNo int) error {
 		// had: the record was queued before and has no final line yet.
 		prev, had := s.tr.chunkOf[e.Key()]
@@ -244,7 +265,9 @@ func Load(path string) (*State, error) {
 		k := e.Key()
 		switch {
 		case e.Status.IsFinal():
-			s.Final[k] = *e
+			if s.keepFinals || e.Status == Failed || (owesVerification && e.Status == Created) {
+				s.entries[k] = *e
+			}
 			delete(s.Sending, k)
 			delete(s.Retried, k)
 			delete(s.maybeSent, k)
@@ -252,7 +275,7 @@ func Load(path string) (*State, error) {
 				s.partial[prev] = struct{}{}
 			}
 		case e.Status == Queued:
-			if _, done := s.Final[k]; done {
+			if s.Done(k) {
 				break
 			}
 			c, seen := s.chunks[e.Chunk]
@@ -281,14 +304,22 @@ func Load(path string) (*State, error) {
 			c.submitted, c.submittedAt = true, e.At
 			s.chunks[e.Chunk] = c
 		case e.Status == Sending:
-			if _, done := s.Final[k]; !done {
+			if !s.Done(k) {
 				s.Sending[k] = *e
 			}
 		case e.Status == Retrying:
-			delete(s.Final, k) // superseded
+			delete(s.entries, k) // superseded (the tracker forgot its status)
 			s.Retried[k] = *e
 		case e.Status.IsVerification():
-			s.Verified[k] = *e
+			s.verified.set(k, verificationStatuses.code(e.Status))
+			if f, ok := s.entries[k]; ok && owesVerification && !s.keepFinals && f.Status == Created {
+				delete(s.entries, k) // its user id is no longer needed
+			}
+			if e.Status == VerificationSending {
+				s.verifying[k] = *e
+			} else {
+				delete(s.verifying, k)
+			}
 		}
 		if e.Chunk > s.LastChunk {
 			s.LastChunk = e.Chunk
@@ -346,10 +377,48 @@ func (s *State) MaybeSent(k Key) bool {
 func (s *State) End() *End { return s.res.end }
 
 // Done reports whether the record has its final line.
-func (s *State) Done(k Key) bool {
-	_, ok := s.Final[k]
-	return ok
+func (s *State) Done(k Key) bool { return s.tr.isFinal(k) }
+
+// FinalOf returns the record's final line: whole when kept (failed records,
+// or every one after LoadFinals), else its key, status and code.
+func (s *State) FinalOf(k Key) (Entry, bool) {
+	st, code, ok := s.tr.final.get(k)
+	if !ok {
+		return Entry{}, false
+	}
+	if e, ok := s.entries[k]; ok {
+		return e, true
+	}
+	e := At(k)
+	e.Status, e.Code = st, code
+	return e, true
 }
+
+// Finals is the number of records with a final line.
+func (s *State) Finals() int { return s.tr.final.len() }
+
+// Verification returns the record's last verification line: whole when it
+// is verification_sending (its job id, email and user id are needed), else
+// its key and status.
+func (s *State) Verification(k Key) (Entry, bool) {
+	st, ok := verificationStatuses.status(s.verified.get(k))
+	if !ok {
+		return Entry{}, false
+	}
+	if e, ok := s.verifying[k]; ok {
+		return e, true
+	}
+	e := At(k)
+	e.Status = st
+	return e, true
+}
+
+// Verifications is the number of records with a verification line.
+func (s *State) Verifications() int { return s.verified.len() }
+
+// Verifying returns the records whose last verification line is
+// verification_sending: emails asked for, their outcome unknown.
+func (s *State) Verifying() map[Key]Entry { return s.verifying }
 
 // Tally returns the report's counts.
 func (s *State) Tally() Tally { return s.tr.tally.clone() }

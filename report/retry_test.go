@@ -35,8 +35,8 @@ func TestRetryingSupersedesAFailedLine(t *testing.T) {
 		t.Fatalf("reasons %+v, want JOB_FAILED once (a's failure was superseded)", sum.Reasons)
 	}
 	st := mustLoad(t, path)
-	if st.Final[a.Key()].Status != Created || len(st.Retried) != 0 {
-		t.Fatalf("a is %+v, retried %v; want created, nothing left retried", st.Final[a.Key()], st.Retried)
+	if finalOf(st, a.Key()).Status != Created || len(st.Retried) != 0 {
+		t.Fatalf("a is %+v, retried %v; want created, nothing left retried", finalOf(st, a.Key()), st.Retried)
 	}
 }
 
@@ -120,8 +120,8 @@ func TestVerifyAppendKeepsTheRunsEnd(t *testing.T) {
 	if sum.Progress.State != StateComplete || sum.Resumes != 0 || sum.VerificationSkipped != 1 {
 		t.Fatalf("summary %+v (%s), want complete, no resume, 1 verification skipped", sum, sum.Progress)
 	}
-	if st := mustLoad(t, path); st.End() == nil || st.Verified[a.Key()].Status != VerificationSkipped {
-		t.Fatalf("state end %v, verified %+v", st.End(), st.Verified)
+	if st := mustLoad(t, path); st.End() == nil || verificationOf(st, a.Key()).Status != VerificationSkipped {
+		t.Fatalf("state end %v, verified %+v", st.End(), verificationOf(st, a.Key()))
 	}
 }
 

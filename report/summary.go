@@ -58,7 +58,8 @@ func (s Summary) Complete() bool { return s.InFlight == 0 }
 // record (not the lines), so large reports are fine.
 func Summarize(path string) (Summary, error) {
 	tr := newTracker()
-	dups := make(map[Key]int) // key → index in Duplicates
+	dups := make(map[Key]int)     // key → index in Duplicates
+	firstDup := make(map[int]Key) // report line of a record's first duplicate → the record
 	var sum Summary
 	res, err := scan(path, func(e *Entry, lineNo int) error {
 		first, dup := tr.apply(e, lineNo)
@@ -70,9 +71,10 @@ func Summarize(path string) (Summary, error) {
 		if !ok {
 			i = len(sum.Duplicates)
 			dups[k] = i
+			firstDup[lineNo] = k
 			sum.Duplicates = append(sum.Duplicates, Duplicate{
 				File: k.File, Line: k.Line, Record: k.Record,
-				ReportLines: []int{first.line}, Statuses: []Status{first.status},
+				ReportLines: []int{0}, Statuses: []Status{first.status},
 			})
 		}
 		d := &sum.Duplicates[i]
@@ -82,6 +84,11 @@ func Summarize(path string) (Summary, error) {
 	})
 	if err != nil {
 		return Summary{}, err
+	}
+	if len(firstDup) > 0 {
+		if err := firstFinalLines(path, dups, firstDup, sum.Duplicates); err != nil {
+			return Summary{}, err
+		}
 	}
 	t := tr.tally
 	sum.Header = res.header
@@ -98,4 +105,30 @@ func Summarize(path string) (Summary, error) {
 	sum.VerificationPending, sum.End = t.VerificationPending, res.end
 	sum.Progress = JudgeRun(sum.Header.Mode, res.end, t, sum.InFlight)
 	return sum, nil
+}
+
+// firstFinalLines fills in the report line of each duplicated record's
+// first final line. The tracker keeps one byte per record, not where its
+// final line is, so the (rare) report holding duplicates is read again.
+func firstFinalLines(path string, dups map[Key]int, firstDup map[int]Key, out []Duplicate) error {
+	first := make(map[Key]int, len(dups)) // the final line standing for each duplicated record
+	_, err := scan(path, func(e *Entry, lineNo int) error {
+		k := e.Key()
+		if _, ok := dups[k]; !ok {
+			return nil
+		}
+		switch {
+		case e.Status == Retrying:
+			delete(first, k) // a retry supersedes the failed line: not a duplicate
+		case e.Status.IsFinal():
+			if dk, ok := firstDup[lineNo]; ok && dk == k {
+				out[dups[k]].ReportLines[0] = first[k]
+			}
+			if _, ok := first[k]; !ok {
+				first[k] = lineNo
+			}
+		}
+		return nil
+	})
+	return err
 }

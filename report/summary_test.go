@@ -41,8 +41,8 @@ func TestSummarizeDuplicates(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(st.Duplicates) != 2 || st.Final[Key{File: "f", Line: 1}].Status != Created {
-		t.Fatalf("load: duplicates %v, final %v", st.Duplicates, st.Final[Key{File: "f", Line: 1}])
+	if len(st.Duplicates) != 2 || finalOf(st, Key{File: "f", Line: 1}).Status != Created {
+		t.Fatalf("load: duplicates %v, final %v", st.Duplicates, finalOf(st, Key{File: "f", Line: 1}))
 	}
 }
 

@@ -66,9 +66,8 @@ func (t Tally) clone() Tally {
 	return c
 }
 
-// finalRef remembers where a record's final line is, for duplicate reports.
+// finalRef is what the tracker remembers of a record's final line.
 type finalRef struct {
-	line   int
 	status Status
 	code   string
 }
@@ -77,13 +76,13 @@ type finalRef struct {
 // that a resumed Writer continues exactly the counts the file holds.
 type tracker struct {
 	files     map[string]string // interned file names: one copy per input file
-	final     map[Key]finalRef
-	chunkOf   map[Key]int      // queued records without a final line → chunk
-	pending   map[int]int      // chunk → its queued records without a final line
-	submitted map[int]struct{} // chunks with a submitted line
-	sending   map[Key]struct{} // sending records without a final line
-	reopened  map[Key]struct{} // retrying records not yet queued, sending or final
-	verifying map[Key]struct{} // verification requested, outcome unknown
+	final     *finalIndex       // one byte per record: see recindex.go
+	chunkOf   map[Key]int       // queued records without a final line → chunk
+	pending   map[int]int       // chunk → its queued records without a final line
+	submitted map[int]struct{}  // chunks with a submitted line
+	sending   map[Key]struct{}  // sending records without a final line
+	reopened  map[Key]struct{}  // retrying records not yet queued, sending or final
+	verifying map[Key]struct{}  // verification requested, outcome unknown
 	tally     Tally
 	reasons   reasonTally // of the latest final lines, and verification failures
 	lines     int         // lines applied, header included
@@ -92,7 +91,7 @@ type tracker struct {
 func newTracker() *tracker {
 	return &tracker{
 		files:     make(map[string]string),
-		final:     make(map[Key]finalRef),
+		final:     newFinalIndex(),
 		chunkOf:   make(map[Key]int),
 		pending:   make(map[int]int),
 		submitted: make(map[int]struct{}),
@@ -153,19 +152,18 @@ func validate(e *Entry) error {
 // record whose final line is failed may be retried (which supersedes it).
 func (t *tracker) check(e *Entry) error {
 	if e.Status == Retrying {
-		ref, ok := t.final[e.Key()]
+		st, _, ok := t.final.get(e.Key())
 		if !ok {
 			return fmt.Errorf("retrying %s: it has no final line to supersede (an unsettled record is resumed, not retried)", e.Key())
 		}
-		if ref.status != Failed {
-			return fmt.Errorf("retrying %s (final %s on report line %d): only a failed record can be retried: %w", e.Key(), ref.status, ref.line, ErrAlreadyFinal)
+		if st != Failed {
+			return fmt.Errorf("retrying %s (already %s): only a failed record can be retried: %w", e.Key(), st, ErrAlreadyFinal)
 		}
 		return nil
 	}
 	if e.Status.IsFinal() || e.Status == Queued || e.Status == Sending {
-		if ref, ok := t.final[e.Key()]; ok {
-			return fmt.Errorf("%s %s (final %s on report line %d): %w",
-				e.Status, e.Key(), ref.status, ref.line, ErrAlreadyFinal)
+		if st, _, ok := t.final.get(e.Key()); ok {
+			return fmt.Errorf("%s %s (already %s): %w", e.Status, e.Key(), st, ErrAlreadyFinal)
 		}
 	}
 	return nil
@@ -181,10 +179,10 @@ func (t *tracker) apply(e *Entry, lineNo int) (dupOf finalRef, dup bool) {
 	k := e.Key()
 	switch {
 	case e.Status.IsFinal():
-		if ref, ok := t.final[k]; ok {
-			return ref, true
+		if st, code, ok := t.final.get(k); ok {
+			return finalRef{status: st, code: code}, true
 		}
-		t.final[k] = finalRef{line: lineNo, status: e.Status, code: e.Code}
+		t.final.set(k, e.Status, e.Code)
 		t.reasons.add(e)
 		t.tally.Final[e.Status]++
 		t.tally.Records++
@@ -195,7 +193,7 @@ func (t *tracker) apply(e *Entry, lineNo int) (dupOf finalRef, dup bool) {
 			t.settleOne(c)
 		}
 	case e.Status == Queued:
-		if _, ok := t.final[k]; ok {
+		if t.isFinal(k) {
 			return finalRef{}, false
 		}
 		if old, ok := t.chunkOf[k]; ok {
@@ -217,17 +215,17 @@ func (t *tracker) apply(e *Entry, lineNo int) (dupOf finalRef, dup bool) {
 			t.tally.ChunksSubmitted++
 		}
 	case e.Status == Sending:
-		if _, ok := t.final[k]; !ok {
+		if !t.isFinal(k) {
 			t.sending[k] = struct{}{}
 			delete(t.reopened, k)
 		}
 	case e.Status == Retrying:
 		// The failed line is superseded: the record counts by its next
 		// final line, and is in flight until then.
-		if ref, ok := t.final[k]; ok {
-			delete(t.final, k)
-			t.reasons.remove(ref.status, ref.code)
-			t.tally.Final[ref.status]--
+		if st, code, ok := t.final.get(k); ok {
+			t.final.del(k)
+			t.reasons.remove(st, code)
+			t.tally.Final[st]--
 			t.tally.Records--
 		}
 		t.reopened[k] = struct{}{}
@@ -246,6 +244,11 @@ func (t *tracker) apply(e *Entry, lineNo int) (dupOf finalRef, dup bool) {
 	}
 	t.tally.VerificationPending = len(t.verifying)
 	return finalRef{}, false
+}
+
+func (t *tracker) isFinal(k Key) bool {
+	_, _, ok := t.final.get(k)
+	return ok
 }
 
 func (t *tracker) settleOne(chunk int) {

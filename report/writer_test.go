@@ -253,8 +253,8 @@ func TestConcurrentRecord(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(st.Final) != workers*each+1 || len(st.Sending) != 0 || len(st.Duplicates) != 0 {
-		t.Fatalf("loaded %d finals, %d sending, %d dups", len(st.Final), len(st.Sending), len(st.Duplicates))
+	if st.Finals() != workers*each+1 || len(st.Sending) != 0 || len(st.Duplicates) != 0 {
+		t.Fatalf("loaded %d finals, %d sending, %d dups", st.Finals(), len(st.Sending), len(st.Duplicates))
 	}
 }
 
@@ -296,14 +296,14 @@ func TestRecordSetsAt(t *testing.T) {
 	given := t0.Add(time.Hour)
 	rec(t, w, Entry{File: "f", Line: 1, Status: Created}, Entry{File: "f", Line: 2, Status: Created, At: given})
 	w.Close()
-	st, err := Load(path)
+	st, err := LoadFinals(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if at := st.Final[Key{File: "f", Line: 1}].At; !at.Equal(t0.Add(time.Minute)) {
+	if at := finalOf(st, Key{File: "f", Line: 1}).At; !at.Equal(t0.Add(time.Minute)) {
 		t.Fatalf("At %v, want clock time", at)
 	}
-	if at := st.Final[Key{File: "f", Line: 2}].At; !at.Equal(given) {
+	if at := finalOf(st, Key{File: "f", Line: 2}).At; !at.Equal(given) {
 		t.Fatalf("At %v, want given", at)
 	}
 }

@@ -23,7 +23,7 @@ type FailedUser struct {
 // domain is compared (none configured, nothing is).
 func ReadFailures(env Env, path string) (*FailureReader, error) {
 	env.defaults()
-	ro, err := reopen(&env, path, "report")
+	ro, err := reopen(&env, path, "report", report.Load)
 	if err != nil {
 		return nil, err
 	}
@@ -44,7 +44,7 @@ func (f *FailureReader) Each(ctx context.Context, env Env, failed func(FailedUse
 	n := 0
 	rd := reading{in: ro.in, stdin: env.Stdin}
 	err := rd.stream(ctx, func(rec input.Record) error {
-		f, ok := ro.State.Final[keyOf(rec)]
+		f, ok := ro.State.FinalOf(keyOf(rec))
 		switch {
 		case ok && f.Status.Succeeded():
 			return nil

@@ -61,7 +61,7 @@ func (s Spec) intent(env *Env, jp *journalPlan) Intent {
 		i.SendMode = ModeCreate
 	}
 	if jp.res != nil {
-		i.Resume, i.Done = true, len(jp.res.State.Final)
+		i.Resume, i.Done = true, jp.res.State.Finals()
 	}
 	return i
 }

@@ -1,10 +1,14 @@
 package run
 
 import (
+	"bytes"
+	"encoding/json"
+	"os"
 	"strings"
 	"testing"
 
 	"github.com/a0bulk/a0bulk/management"
+	"github.com/a0bulk/a0bulk/report"
 	"github.com/a0bulk/a0bulk/throttle"
 )
 
@@ -23,3 +27,35 @@ func testConnect(t *testing.T, url string) func() (Tenant, error) {
 		return c, nil
 	}
 }
+
+// lastLines reads a report's record lines and keeps, per record, the last
+// one keep accepts: what a test checks a report holds, without report.Load's
+// compact state (which keeps few lines whole).
+func lastLines(t *testing.T, path string, keep func(report.Status) bool) map[report.Key]report.Entry {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[report.Key]report.Entry{}
+	for i, line := range bytes.Split(b, []byte("\n")) {
+		if i == 0 || len(line) == 0 {
+			continue // the header
+		}
+		var e report.Entry
+		if err := json.Unmarshal(line, &e); err != nil {
+			t.Fatalf("%s line %d: %v", path, i+1, err)
+		}
+		if e.Status == report.Retrying {
+			delete(out, e.Key())
+		}
+		if keep(e.Status) && e.File != "" {
+			out[e.Key()] = e
+		}
+	}
+	return out
+}
+
+func finalLine(s report.Status) bool { return s.IsFinal() }
+
+func isVerification(s report.Status) bool { return s.IsVerification() }

@@ -302,7 +302,7 @@ func (r rules) sendable(rec *input.Record, chunker *input.Chunker, addChunk func
 func leftOf(st *report.State, retry bool) func(report.Key) leftover {
 	rp := newResumePlan(st)
 	return func(k report.Key) leftover {
-		if f, ok := st.Final[k]; retry && ok && f.Status == report.Failed {
+		if f, ok := st.FinalOf(k); retry && ok && f.Status == report.Failed {
 			return toRetry
 		}
 		return rp.left(k)

@@ -28,8 +28,8 @@ func inputMode(h report.RunHeader) input.Mode {
 // bytes changed since the run (unchanged, which --resume applies too): the
 // same file:line would then be another record. what names the caller's flag
 // in messages.
-func reopen(env *Env, path, what string) (*reopened, error) {
-	st, err := report.Load(path)
+func reopen(env *Env, path, what string, load func(string) (*report.State, error)) (*reopened, error) {
+	st, err := load(path)
 	if err != nil {
 		return nil, Usagef("%s %s: %w", what, path, err)
 	}

@@ -46,7 +46,7 @@ func newRetryPlan(resume *resumePlan, journal report.Journal) *retryPlan {
 // retrying line written) and sent; anything else as a resume decides.
 func (p *retryPlan) admit(rec input.Record) (bool, error) {
 	k := keyOf(rec)
-	final, ok := p.resume.state.Final[k]
+	final, ok := p.resume.state.FinalOf(k)
 	switch {
 	case !ok:
 		return p.resume.admit(rec) // unsettled, or reopened by an earlier retry

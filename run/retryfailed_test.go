@@ -55,12 +55,8 @@ func failedImport(t *testing.T) (*sandbox.Server, Env, Spec) {
 // failed one).
 func lastFinals(t *testing.T, path string) map[string]report.Entry {
 	t.Helper()
-	st, err := report.Load(path)
-	if err != nil {
-		t.Fatal(err)
-	}
 	out := map[string]report.Entry{}
-	for _, e := range st.Final {
+	for _, e := range lastLines(t, path, finalLine) {
 		out[e.Email] = e
 	}
 	return out
@@ -143,11 +139,7 @@ func TestRetryKilledAfterRetryingIsResumed(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	st, err := report.Load(spec.ReportPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for k, f := range st.Final {
+	for k, f := range lastLines(t, spec.ReportPath, finalLine) {
 		if f.Status == report.Failed {
 			e := report.At(k)
 			e.Email, e.Status, e.Code = f.Email, report.Retrying, f.Code

@@ -102,7 +102,7 @@ func start(ctx context.Context, env *Env, spec Spec, in inputs, guard func(conte
 func (r *started) showProgress() {
 	t := Task{Command: string(r.spec.Mode), TotalBytes: r.in.totalBytes(), BytesRead: r.counter.Load, ReadDone: r.read.done.Load}
 	if r.state != nil {
-		t.Done = len(r.state.Final)
+		t.Done = r.state.Finals()
 	}
 	r.prog = r.env.progress(t)
 	r.journal.Observe(r.prog.Observe)

@@ -212,7 +212,7 @@ func verifyFromReport(ctx context.Context, env *Env, path string, tally *verifyT
 	}
 	// email_verified is read at the recorded file:line: it must still be
 	// the record the run saw there.
-	ro, err := reopen(env, path, "--report")
+	ro, err := reopen(env, path, "--report", report.LoadFinals) // each created user's id
 	if err != nil {
 		return nil, err
 	}
@@ -230,7 +230,7 @@ func verifyFromReport(ctx context.Context, env *Env, path string, tally *verifyT
 			onRead()
 			tally.read()
 			k := keyOf(rec)
-			switch v := st.Verified[k]; {
+			switch v, _ := st.Verification(k); {
 			case v.Status == report.VerificationSent:
 				tally.sentBefore()
 				return nil
@@ -255,7 +255,7 @@ func verifyFromReport(ctx context.Context, env *Env, path string, tally *verifyT
 					return nil
 				}
 			} else {
-				final, ok := st.Final[k]
+				final, ok := st.FinalOf(k)
 				if !ok || (final.Status != report.Created && final.Status != report.Imported && final.Status != report.Updated) {
 					tally.notEligible()
 					return nil
@@ -353,8 +353,8 @@ func owedVerifications(ctx context.Context, admit admitFunc, st *report.State, v
 			return send, err
 		}
 		k := keyOf(rec)
-		f, done := st.Final[k]
-		if _, asked := st.Verified[k]; !done || asked || f.Status != report.Created || !create.OwesVerification(&rec) {
+		f, done := st.FinalOf(k)
+		if _, asked := st.Verification(k); !done || asked || f.Status != report.Created || !create.OwesVerification(&rec) {
 			return false, nil
 		}
 		return false, v.Send(ctx, k, rec.User.Email, f.UserID)
@@ -371,8 +371,8 @@ func resumeVerifications(ctx context.Context, v *jobs.Verifier, st *report.State
 		return nil
 	}
 	var keys []report.Key
-	for k, e := range st.Verified {
-		if e.Status == report.VerificationSending && e.JobID != "" {
+	for k, e := range st.Verifying() {
+		if e.JobID != "" {
 			keys = append(keys, k)
 		}
 	}
@@ -384,7 +384,7 @@ func resumeVerifications(ctx context.Context, v *jobs.Verifier, st *report.State
 		return keys[i].Record < keys[j].Record || (keys[i].Record == keys[j].Record && keys[i].Line < keys[j].Line)
 	})
 	for _, k := range keys {
-		e := st.Verified[k]
+		e := st.Verifying()[k]
 		if err := v.Resume(ctx, k, e.Email, e.UserID, e.JobID); err != nil {
 			_ = v.Wait() // its error is err, or follows from it
 			return err
