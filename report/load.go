@@ -2,7 +2,6 @@ package report
 
 import (
 	"bufio"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -84,7 +83,7 @@ func scanRuns(path string, fn func(e *Entry, lineNo int) error, edge func(st Sta
 		lineNo++
 		terminated := err == nil
 		var wl wireLine
-		if jerr := json.Unmarshal(buf, &wl); jerr != nil {
+		if jerr := decodeLine(buf, &wl); jerr != nil {
 			pending = fmt.Errorf("report %s line %d: %w", path, lineNo, jerr)
 			if !terminated {
 				break

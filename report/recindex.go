@@ -13,6 +13,10 @@ package report
 type recIndex struct {
 	files map[recFile]*recPages
 	n     int // records holding a non-zero value
+	// last is the file looked up last: records come file by file, so
+	// this saves hashing its name for nearly every record.
+	lastFile  recFile
+	lastPages *recPages
 }
 
 type recFile struct {
@@ -38,13 +42,17 @@ func (x *recIndex) slot(k Key, create bool) *byte {
 	if ord < 1 {
 		return nil // validate refuses such lines; nothing to remember
 	}
-	p := x.files[f]
-	if p == nil {
-		if !create {
-			return nil
+	p := x.lastPages
+	if p == nil || f != x.lastFile {
+		p = x.files[f]
+		if p == nil {
+			if !create {
+				return nil
+			}
+			p = &recPages{}
+			x.files[f] = p
 		}
-		p = &recPages{}
-		x.files[f] = p
+		x.lastFile, x.lastPages = f, p
 	}
 	i := ord >> recPageBits
 	if i >= len(p.pages) {
