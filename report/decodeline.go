@@ -201,4 +201,3 @@ func (d *flatDecoder) member(key []byte, e *Entry, purpose *Purpose) bool {
 	}
 	return true
 }
-

@@ -22,7 +22,7 @@ func TestDecodeLineMatchesJSON(t *testing.T) {
 		{`{"status":"resumed","at":"2026-12-06T01:28:18Z","for":"retry"}`, true},
 		{` { "file" : "é.csv" , "line" : 1 }  `, true},
 		{`{}`, true},
-		{`{"file":"a","reason":"the user \"x\" exists","line":1}`, false},  // escapes
+		{`{"file":"a","reason":"the user \"x\" exists","line":1}`, false},    // escapes
 		{`{"file":"a","email":"\u003cb@example.com\u003e","line":1}`, false}, // escaped < >
 		{`{"File":"a","line":1}`, false},                                     // json matches keys case-insensitively
 		{`{"file":"a","line":1,"line":2}`, true},                             // the last one wins, in both
