@@ -1,6 +1,7 @@
 package report
 
 import (
+	"bytes"
 	"encoding/json"
 	"time"
 	"unicode/utf8"
@@ -14,7 +15,24 @@ import (
 // or hand-edited line) goes to encoding/json, which gives the same result
 // or the error.
 func decodeLine(b []byte, wl *wireLine) error {
-	if decodeFlat(b, &wl.Entry, &wl.For) {
+	var d lineDecoder
+	return d.decode(b, wl)
+}
+
+// lineDecoder is decodeLine that remembers the last file name and job id it
+// read: consecutive lines nearly always repeat them, and sharing the string
+// saves an allocation per line.
+type lineDecoder struct {
+	file, job string
+	// lean, when set, names the statuses whose email, user_id, reason and
+	// at the reader never looks at: they are left empty (and a bad at
+	// unnoticed), which saves a resume two allocations and a time parse
+	// on nearly every line.
+	lean func(Status) bool
+}
+
+func (ld *lineDecoder) decode(b []byte, wl *wireLine) error {
+	if ld.flat(b, &wl.Entry, &wl.For) {
 		return nil
 	}
 	*wl = wireLine{}
@@ -23,31 +41,38 @@ func decodeLine(b []byte, wl *wireLine) error {
 
 // knownStatuses lets a decoded status share one string instead of
 // allocating it on every line.
-var knownStatuses = func() map[string]Status {
-	m := make(map[string]Status)
-	for _, st := range []Status{Created, Updated, Imported, Skipped, Invalid, Failed,
-		Queued, Submitted, Sending, Retrying,
-		VerificationSent, VerificationFailed, VerificationSending, VerificationSkipped,
-		statusRun, statusResumed, statusEnd} {
-		m[string(st)] = st
+var knownStatuses = []Status{Queued, Imported, Created, Submitted, Sending, Updated, Skipped, Invalid, Failed,
+	Retrying, VerificationSent, VerificationFailed, VerificationSending, VerificationSkipped,
+	statusRun, statusResumed, statusEnd}
+
+func statusOf(v []byte) Status {
+	for _, st := range knownStatuses {
+		if string(v) == string(st) {
+			return st
+		}
 	}
-	return m
-}()
+	return Status(v)
+}
 
 // decodeFlat parses a JSON object whose members are the Entry fields (and
 // "for"), each a string with no escapes or a non-negative integer, with
 // nothing but whitespace after it. It reports false, leaving e partly set,
 // for anything else.
 func decodeFlat(b []byte, e *Entry, purpose *Purpose) bool {
+	var ld lineDecoder
+	return ld.flat(b, e, purpose)
+}
+
+func (ld *lineDecoder) flat(b []byte, e *Entry, purpose *Purpose) bool {
 	*e, *purpose = Entry{}, ""
-	d := flatDecoder{b: b}
+	d := flatDecoder{b: b, ld: ld}
 	d.space()
 	if !d.byte('{') {
 		return false
 	}
 	d.space()
 	if d.byte('}') {
-		return d.end()
+		return d.end() && d.finish(e)
 	}
 	for {
 		key, ok := d.str()
@@ -68,15 +93,51 @@ func decodeFlat(b []byte, e *Entry, purpose *Purpose) bool {
 			continue
 		}
 		if d.byte('}') {
-			return d.end()
+			return d.end() && d.finish(e)
 		}
 		return false
 	}
 }
 
 type flatDecoder struct {
-	b []byte
-	i int
+	b  []byte
+	i  int
+	ld *lineDecoder
+	// The values a lean line may leave unread, as they appear in b.
+	email, userID, reason, at []byte
+}
+
+// finish sets the values decoded last, unless the line's status says they
+// are not needed (lineDecoder.lean).
+func (d *flatDecoder) finish(e *Entry) bool {
+	if d.ld.lean != nil && d.ld.lean(e.Status) {
+		return true
+	}
+	if d.at != nil {
+		t, err := time.Parse(time.RFC3339Nano, string(d.at))
+		if err != nil {
+			return false // encoding/json gives the error
+		}
+		e.At = t
+	}
+	if d.email != nil {
+		e.Email = string(d.email)
+	}
+	if d.userID != nil {
+		e.UserID = string(d.userID)
+	}
+	if d.reason != nil {
+		e.Reason = string(d.reason)
+	}
+	return true
+}
+
+// reuse returns v as a string, the one last seen when equal.
+func reuse(last *string, v []byte) string {
+	if string(v) != *last { // no allocation: the compiler compares in place
+		*last = string(v)
+	}
+	return *last
 }
 
 func (d *flatDecoder) space() {
@@ -110,26 +171,26 @@ func (d *flatDecoder) str() ([]byte, bool) {
 	if !d.byte('"') {
 		return nil, false
 	}
-	start := d.i
-	ascii := true
-	for d.i < len(d.b) {
-		c := d.b[d.i]
-		switch {
-		case c == '"':
-			s := d.b[start:d.i]
-			d.i++
-			if !ascii && !utf8.Valid(s) {
-				return nil, false
-			}
-			return s, true
-		case c == '\\' || c < 0x20:
-			return nil, false
-		case c >= 0x80:
-			ascii = false
-		}
-		d.i++
+	n := bytes.IndexByte(d.b[d.i:], '"')
+	if n < 0 {
+		return nil, false
 	}
-	return nil, false
+	s := d.b[d.i : d.i+n]
+	ascii := true
+	for _, c := range s {
+		if c < 0x20 || c == '\\' || c >= 0x80 {
+			if c >= 0x80 {
+				ascii = false
+				continue
+			}
+			return nil, false // an escape (the quote found may be one) or a control character
+		}
+	}
+	if !ascii && !utf8.Valid(s) {
+		return nil, false
+	}
+	d.i += n + 1
+	return s, true
 }
 
 func (d *flatDecoder) int() (int, bool) {
@@ -171,31 +232,23 @@ func (d *flatDecoder) member(key []byte, e *Entry, purpose *Purpose) bool {
 	}
 	switch string(key) {
 	case "file":
-		e.File = string(v)
+		e.File = reuse(&d.ld.file, v)
 	case "email":
-		e.Email = string(v)
+		d.email = v
 	case "status":
-		st, known := knownStatuses[string(v)]
-		if !known {
-			st = Status(v)
-		}
-		e.Status = st
+		e.Status = statusOf(v)
 	case "user_id":
-		e.UserID = string(v)
+		d.userID = v
 	case "job_id":
-		e.JobID = string(v)
+		e.JobID = reuse(&d.ld.job, v)
 	case "code":
 		e.Code = string(v)
 	case "reason":
-		e.Reason = string(v)
+		d.reason = v
 	case "for":
 		*purpose = Purpose(v)
 	case "at":
-		t, err := time.Parse(time.RFC3339Nano, string(v))
-		if err != nil {
-			return false // encoding/json gives the error
-		}
-		e.At = t
+		d.at = v
 	default:
 		return false // run, end, or a field this version does not know
 	}

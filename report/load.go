@@ -57,6 +57,12 @@ func scan(path string, fn func(e *Entry, lineNo int) error) (scanResult, error) 
 // a run (its end-of-run line) or starts a resume (resumed), in order with
 // the entries.
 func scanRuns(path string, fn func(e *Entry, lineNo int) error, edge func(st Status, at time.Time)) (scanResult, error) {
+	return scanLean(path, nil, fn, edge)
+}
+
+// scanLean is scanRuns whose entries of the statuses lean names come without
+// their email, user_id, reason and at (lineDecoder.lean).
+func scanLean(path string, lean func(Status) bool, fn func(e *Entry, lineNo int) error, edge func(st Status, at time.Time)) (scanResult, error) {
 	var res scanResult
 	f, err := os.Open(path)
 	if err != nil {
@@ -65,6 +71,8 @@ func scanRuns(path string, fn func(e *Entry, lineNo int) error, edge func(st Sta
 	defer f.Close()
 	r := bufio.NewReaderSize(f, 64<<10)
 	var (
+		wl      wireLine
+		dec     = lineDecoder{lean: lean}
 		buf     []byte
 		pending error // parse error of the previous line: fatal unless it was the last
 		lineNo  int
@@ -82,8 +90,8 @@ func scanRuns(path string, fn func(e *Entry, lineNo int) error, edge func(st Sta
 		}
 		lineNo++
 		terminated := err == nil
-		var wl wireLine
-		if jerr := decodeLine(buf, &wl); jerr != nil {
+		wl = wireLine{} // one for every line: a line's entry is not kept past fn
+		if jerr := dec.decode(buf, &wl); jerr != nil {
 			pending = fmt.Errorf("report %s line %d: %w", path, lineNo, jerr)
 			if !terminated {
 				break
@@ -253,9 +261,22 @@ func load(path string, keepFinals bool) (*State, error) {
 	// so their created lines are kept whole until their verification line.
 	h, _ := ReadHeader(path) // an unreadable header: scan says why
 	owesVerification := h.Settings.VerifyEmail
-	res, err := scanRuns(path, func(e *Entry, lineNo int) error {
+	// Lines of records that are queued, or final and not kept whole, are
+	// read without the fields nothing here looks at.
+	lean := func(st Status) bool {
+		switch st {
+		case Queued:
+			return true
+		case Imported, Updated, Skipped:
+			return !keepFinals
+		case Created:
+			return !keepFinals && !owesVerification
+		}
+		return false
+	}
+	res, err := scanLean(path, lean, func(e *Entry, lineNo int) error {
 		// had: the record was queued before and has no final line yet.
-		prev, had := s.tr.chunkOf[e.Key()]
+		prev, had := s.tr.chunkOf.get(e.Key())
 		requeued := e.Status == Queued && had && prev == e.Chunk
 		if _, dup := s.tr.apply(e, lineNo); dup {
 			s.Duplicates = append(s.Duplicates, e.Key())
@@ -272,6 +293,7 @@ func load(path string, keepFinals bool) (*State, error) {
 			delete(s.maybeSent, k)
 			if had {
 				s.partial[prev] = struct{}{}
+				s.dropSettled(prev)
 			}
 		case e.Status == Queued:
 			if s.Done(k) {
@@ -291,6 +313,7 @@ func load(path string, keepFinals bool) (*State, error) {
 				} else {
 					s.partial[prev] = struct{}{}
 					s.markMaybeSent(k, s.lostPOSTOf(s.chunks[prev]))
+					s.dropSettled(prev)
 				}
 			}
 			s.chunks[e.Chunk] = c
@@ -333,7 +356,7 @@ func load(path string, keepFinals bool) (*State, error) {
 	for seq, keys := range s.Queued {
 		kept := keys[:0]
 		for _, k := range keys {
-			if c, ok := s.tr.chunkOf[k]; ok && c == seq {
+			if c, ok := s.tr.chunkOf.get(k); ok && c == seq {
 				kept = append(kept, k)
 			}
 		}
@@ -356,6 +379,16 @@ func load(path string, keepFinals bool) (*State, error) {
 		}
 	}
 	return s, nil
+}
+
+// dropSettled forgets the keys of chunk seq once none of its records is
+// left unsettled in it, as the end of Load would: without this, Queued
+// would hold every record of the report until then (32 bytes each).
+func (s *State) dropSettled(seq int) {
+	if _, live := s.tr.pending[seq]; !live {
+		delete(s.Queued, seq)
+		delete(s.partial, seq)
+	}
 }
 
 // MaybeSent reports whether the record, still without a final line, may be

@@ -61,7 +61,9 @@ func Summarize(path string) (Summary, error) {
 	dups := make(map[Key]int)     // key → index in Duplicates
 	firstDup := make(map[int]Key) // report line of a record's first duplicate → the record
 	var sum Summary
-	res, err := scan(path, func(e *Entry, lineNo int) error {
+	// Only failures and invalid records give reasons, read whole.
+	lean := func(st Status) bool { return st == Queued || st.Succeeded() }
+	res, err := scanLean(path, lean, func(e *Entry, lineNo int) error {
 		first, dup := tr.apply(e, lineNo)
 		if !dup {
 			return nil
@@ -81,7 +83,7 @@ func Summarize(path string) (Summary, error) {
 		d.ReportLines = append(d.ReportLines, lineNo)
 		d.Statuses = append(d.Statuses, e.Status)
 		return nil
-	})
+	}, nil)
 	if err != nil {
 		return Summary{}, err
 	}

@@ -77,7 +77,7 @@ type finalRef struct {
 type tracker struct {
 	files     map[string]string // interned file names: one copy per input file
 	final     *finalIndex       // one byte per record: see recindex.go
-	chunkOf   map[Key]int       // queued records without a final line → chunk
+	chunkOf   *recChunks        // queued records without a final line → chunk
 	pending   map[int]int       // chunk → its queued records without a final line
 	submitted map[int]struct{}  // chunks with a submitted line
 	sending   map[Key]struct{}  // sending records without a final line
@@ -92,7 +92,7 @@ func newTracker() *tracker {
 	return &tracker{
 		files:     make(map[string]string),
 		final:     newFinalIndex(),
-		chunkOf:   make(map[Key]int),
+		chunkOf:   newRecChunks(),
 		pending:   make(map[int]int),
 		submitted: make(map[int]struct{}),
 		sending:   make(map[Key]struct{}),
@@ -188,15 +188,15 @@ func (t *tracker) apply(e *Entry, lineNo int) (dupOf finalRef, dup bool) {
 		t.tally.Records++
 		delete(t.sending, k)
 		delete(t.reopened, k)
-		if c, ok := t.chunkOf[k]; ok {
-			delete(t.chunkOf, k)
+		if c, ok := t.chunkOf.get(k); ok {
+			t.chunkOf.del(k)
 			t.settleOne(c)
 		}
 	case e.Status == Queued:
 		if t.isFinal(k) {
 			return finalRef{}, false
 		}
-		if old, ok := t.chunkOf[k]; ok {
+		if old, ok := t.chunkOf.get(k); ok {
 			// Re-queued by a resume: the record now belongs to the new chunk.
 			if old == e.Chunk {
 				return finalRef{}, false
@@ -206,7 +206,7 @@ func (t *tracker) apply(e *Entry, lineNo int) (dupOf finalRef, dup bool) {
 				delete(t.pending, old)
 			}
 		}
-		t.chunkOf[k] = e.Chunk
+		t.chunkOf.set(k, e.Chunk)
 		t.pending[e.Chunk]++
 		delete(t.reopened, k)
 	case e.Status == Submitted:
@@ -264,4 +264,4 @@ func (t *tracker) settleOne(chunk int) {
 
 // inFlight is the number of records sent, queued or being retried without
 // a final line.
-func (t *tracker) inFlight() int { return len(t.chunkOf) + len(t.sending) + len(t.reopened) }
+func (t *tracker) inFlight() int { return t.chunkOf.len() + len(t.sending) + len(t.reopened) }

@@ -247,7 +247,7 @@ func (w *Writer) Record(e Entry) error {
 		return fmt.Errorf("report: %w", err)
 	}
 	w.buf.Reset()
-	if err := w.enc.Encode(&e); err != nil {
+	if err := w.enc.Encode(wireShape(&e)); err != nil {
 		w.mu.Unlock()
 		return fmt.Errorf("report: encode entry: %w", err)
 	}

@@ -1,0 +1,66 @@
+package report
+
+import (
+	"fmt"
+	"path/filepath"
+	"runtime"
+	"testing"
+
+	"github.com/a0bulk/a0bulk/clock"
+)
+
+// BenchmarkLoad reads the report of a finished 200k-user import (a queued,
+// then a final line per record, a submitted line per 1,200): what a
+// --resume reads before it does anything. It reports records/s and the
+// heap Load keeps (its State), per record. Issue 18's goal is ≥ 1M
+// records/s; the process-level figures at 1M and 10M are BenchmarkScale's.
+func BenchmarkLoad(b *testing.B) {
+	const records, perChunk = 200_000, 1200
+	path := filepath.Join(b.TempDir(), "report.ndjson")
+	h := testHeader()
+	h.Keys = KeysByRecord
+	w, err := Create(path, h, clock.NewFake(t0))
+	if err != nil {
+		b.Fatal(err)
+	}
+	file := "/srv/migration/users-2026-12-01.ndjson"
+	for start := 1; start <= records; start += perChunk {
+		chunk := start/perChunk + 1
+		end := min(start+perChunk, records+1)
+		for r := start; r < end; r++ {
+			must(b, w.Record(Entry{File: file, Line: r, Record: r, Email: fmt.Sprintf("user.number%d@example.com", r), Status: Queued, Chunk: chunk}))
+		}
+		must(b, w.Record(Entry{Status: Submitted, Chunk: chunk, JobID: fmt.Sprintf("job_%016d", chunk)}))
+		for r := start; r < end; r++ {
+			must(b, w.Record(Entry{File: file, Line: r, Record: r, Email: fmt.Sprintf("user.number%d@example.com", r), Status: Imported, Chunk: chunk, JobID: fmt.Sprintf("job_%016d", chunk)}))
+		}
+	}
+	must(b, w.Close())
+	b.ResetTimer()
+	var st *State
+	for i := 0; i < b.N; i++ {
+		if st, err = Load(path); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.StopTimer()
+	b.ReportMetric(float64(records)*float64(b.N)/b.Elapsed().Seconds(), "records/s")
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	st, _ = Load(path)
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	if st.Finals() != records {
+		b.Fatalf("%d finals, want %d", st.Finals(), records)
+	}
+	b.ReportMetric(float64(after.HeapAlloc-before.HeapAlloc)/records, "state-B/record")
+	runtime.KeepAlive(st)
+}
+
+func must(b *testing.B, err error) {
+	b.Helper()
+	if err != nil {
+		b.Fatal(err)
+	}
+}
