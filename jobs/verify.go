@@ -56,10 +56,16 @@ type Verifier struct {
 	// DefaultVerifyReads), so polls never crowd the paced client.
 	MaxReads int
 
-	mu    sync.Mutex
+	mu sync.Mutex
+	// cache holds recent lookups by email (a retried send looks its user up
+	// again). It is emptied when it reaches lookupCacheMax entries: a
+	// verify of 10M users must not remember all of them.
 	cache map[string][]management.User
 	bg    background
 }
+
+// lookupCacheMax bounds Verifier.cache.
+const lookupCacheMax = 4096
 
 // Send requests one verification email and hands its job to the background,
 // which reads it back under ctx (so ctx must last as long as the run). With
@@ -204,6 +210,9 @@ func (v *Verifier) resolve(ctx context.Context, email string) (u *management.Use
 		v.mu.Lock()
 		if v.cache == nil {
 			v.cache = map[string][]management.User{}
+		}
+		if len(v.cache) >= lookupCacheMax {
+			clear(v.cache)
 		}
 		v.cache[key] = users
 		v.mu.Unlock()

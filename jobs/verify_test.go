@@ -453,3 +453,23 @@ func outcomes(t *testing.T, entries []report.Entry) []report.Entry {
 	}
 	return out
 }
+
+// The lookup cache is bounded: a verify of millions of users by email must
+// not remember every answer, and a recent one is still answered from it.
+func TestVerifierLookupCacheBounded(t *testing.T) {
+	api := &fakeVerifyAPI{users: map[string][]management.User{}}
+	v := &Verifier{API: api, Clock: clock.Real{}}
+	for i := range lookupCacheMax + 10 {
+		if _, _, _, err := v.resolve(context.Background(), fmt.Sprintf("u%d@example.com", i)); err != nil {
+			t.Fatal(err)
+		}
+		if len(v.cache) > lookupCacheMax {
+			t.Fatalf("cache holds %d lookups after %d, bound %d", len(v.cache), i+1, lookupCacheMax)
+		}
+	}
+	before := api.lookups
+	last := fmt.Sprintf("u%d@example.com", lookupCacheMax+9)
+	if _, _, _, err := v.resolve(context.Background(), last); err != nil || api.lookups != before {
+		t.Fatalf("a recent lookup was asked again (%d → %d): %v", before, api.lookups, err)
+	}
+}
