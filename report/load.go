@@ -62,6 +62,10 @@ func scanRuns(path string, fn func(e *Entry, lineNo int) error, edge func(st Sta
 
 // scanLean is scanRuns whose entries of the statuses lean names come without
 // their email, user_id, reason and at (lineDecoder.lean).
+//
+// Decoding is most of a resume's read: one goroutine reads and decodes
+// lines in batches while this one applies them in order, so that the two
+// overlap on a machine with a core to spare.
 func scanLean(path string, lean func(Status) bool, fn func(e *Entry, lineNo int) error, edge func(st Status, at time.Time)) (scanResult, error) {
 	var res scanResult
 	f, err := os.Open(path)
@@ -69,44 +73,32 @@ func scanLean(path string, lean func(Status) bool, fn func(e *Entry, lineNo int)
 		return res, fmt.Errorf("read report: %w", err)
 	}
 	defer f.Close()
-	r := bufio.NewReaderSize(f, 64<<10)
-	var (
-		wl      wireLine
-		dec     = lineDecoder{lean: lean}
-		buf     []byte
-		pending error // parse error of the previous line: fatal unless it was the last
-		lineNo  int
-	)
-	for {
-		buf, err = readLine(r, buf[:0])
-		if len(buf) == 0 && err == io.EOF {
-			break
-		}
-		if err != nil && err != io.EOF {
-			return res, fmt.Errorf("read report %s: %w", path, err)
-		}
-		if pending != nil {
-			return res, pending
-		}
-		lineNo++
-		terminated := err == nil
-		wl = wireLine{} // one for every line: a line's entry is not kept past fn
-		if jerr := dec.decode(buf, &wl); jerr != nil {
-			pending = fmt.Errorf("report %s line %d: %w", path, lineNo, jerr)
-			if !terminated {
-				break
+	lines, stop := decodeLines(f, path, lean)
+	defer stop()
+	var pending error // parse error of the previous line: fatal unless it was the last
+	for batch := range lines {
+		for i := range batch.lines {
+			l := &batch.lines[i]
+			if l.readErr != nil {
+				return res, l.readErr
 			}
-			continue
+			if pending != nil {
+				return res, pending
+			}
+			if l.decodeErr != nil {
+				pending = l.decodeErr
+				continue // the reader stops after an unterminated line
+			}
+			if err := applyLine(&res, &l.wl, l.lineNo, fn, edge); err != nil {
+				return res, fmt.Errorf("report %s line %d: %w", path, l.lineNo, err)
+			}
+			res.goodLen += int64(l.size)
+			res.lines = l.lineNo
+			if !l.terminated {
+				res.needNewline = true
+			}
 		}
-		if err := applyLine(&res, &wl, lineNo, fn, edge); err != nil {
-			return res, fmt.Errorf("report %s line %d: %w", path, lineNo, err)
-		}
-		res.goodLen += int64(len(buf))
-		res.lines = lineNo
-		if !terminated {
-			res.needNewline = true
-			break
-		}
+		batch.done()
 	}
 	if pending != nil {
 		res.torn = true
@@ -115,6 +107,101 @@ func scanLean(path string, lean func(Status) bool, fn func(e *Entry, lineNo int)
 		return res, fmt.Errorf("report %s has no header line", path)
 	}
 	return res, nil
+}
+
+// decodedLine is one line of a report as the reader goroutine left it.
+type decodedLine struct {
+	wl         wireLine
+	lineNo     int
+	size       int  // bytes, newline included
+	terminated bool // false: the last line, without its newline
+	decodeErr  error
+	readErr    error
+}
+
+type lineBatch struct {
+	lines []decodedLine
+	free  chan<- *lineBatch
+}
+
+// done hands the batch back for reuse: its entries are not kept past fn.
+func (b *lineBatch) done() {
+	b.lines = b.lines[:0]
+	b.free <- b
+}
+
+const (
+	batchLines = 512
+	batchesOut = 4 // batches decoded ahead, or being applied
+)
+
+// decodeLines reads and decodes r's lines on a goroutine, in batches. stop
+// ends it and waits for it: call it before r is closed.
+func decodeLines(r io.Reader, path string, lean func(Status) bool) (<-chan *lineBatch, func()) {
+	out := make(chan *lineBatch, batchesOut)
+	free := make(chan *lineBatch, batchesOut)
+	for range batchesOut {
+		free <- &lineBatch{lines: make([]decodedLine, 0, batchLines), free: free}
+	}
+	quit := make(chan struct{})
+	exited := make(chan struct{})
+	go func() {
+		defer close(exited)
+		defer close(out)
+		br := bufio.NewReaderSize(r, 64<<10)
+		dec := lineDecoder{lean: lean}
+		var buf []byte
+		lineNo := 0
+		var batch *lineBatch
+		send := func() bool {
+			select {
+			case out <- batch:
+				batch = nil
+				return true
+			case <-quit:
+				return false
+			}
+		}
+		for {
+			if batch == nil {
+				select {
+				case batch = <-free:
+				case <-quit:
+					return
+				}
+			}
+			var err error
+			buf, err = readLine(br, buf[:0])
+			if len(buf) == 0 && err == io.EOF {
+				break
+			}
+			batch.lines = append(batch.lines, decodedLine{})
+			l := &batch.lines[len(batch.lines)-1]
+			if err != nil && err != io.EOF {
+				l.readErr = fmt.Errorf("read report %s: %w", path, err)
+				break
+			}
+			lineNo++
+			l.lineNo, l.size, l.terminated = lineNo, len(buf), err == nil
+			if jerr := dec.decode(buf, &l.wl); jerr != nil {
+				l.decodeErr = fmt.Errorf("report %s line %d: %w", path, lineNo, jerr)
+			}
+			if !l.terminated {
+				break
+			}
+			if len(batch.lines) == batchLines && !send() {
+				return
+			}
+		}
+		if batch != nil && len(batch.lines) > 0 {
+			send()
+		}
+	}()
+	stop := func() {
+		close(quit)
+		<-exited
+	}
+	return out, stop
 }
 
 func applyLine(res *scanResult, wl *wireLine, lineNo int, fn func(*Entry, int) error, edge func(Status, time.Time)) error {

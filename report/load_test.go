@@ -2,6 +2,8 @@ package report
 
 import (
 	"bytes"
+	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -259,4 +261,29 @@ func finalOf(st *State, k Key) Entry {
 func verificationOf(st *State, k Key) Entry {
 	e, _ := st.Verification(k)
 	return e
+}
+
+// A reader that stops early (an error in a line's apply) stops the decoding
+// goroutine too, whatever it was doing: the scan returns, nothing leaks.
+func TestScanStopsDecoderOnError(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "r.ndjson")
+	var b strings.Builder
+	b.WriteString(`{"status":"run","at":"2026-11-25T10:00:00Z","run":{"version":"t","mode":"import"}}` + "\n")
+	for i := 1; i <= 5*batchLines; i++ {
+		fmt.Fprintf(&b, `{"file":"f","line":%d,"status":"created","at":"2026-11-25T10:00:00Z"}`+"\n", i)
+	}
+	if err := os.WriteFile(path, []byte(b.String()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	stopAt := errors.New("enough")
+	seen := 0
+	_, err := scan(path, func(e *Entry, lineNo int) error {
+		if seen++; seen == 3 {
+			return stopAt
+		}
+		return nil
+	})
+	if !errors.Is(err, stopAt) || seen != 3 {
+		t.Fatalf("scan: %v after %d entries, want it to stop at the third", err, seen)
+	}
 }
