@@ -308,6 +308,10 @@ type State struct {
 	// LoadFinals. The status of every record is in tr.final, a byte each.
 	entries    map[Key]Entry
 	keepFinals bool
+	// userIDs holds the user id of each created, imported or updated
+	// record whose final line names one, when loaded by LoadUserIDs.
+	userIDs     map[Key]string
+	keepUserIDs bool
 	// verified is each record's last verification status, a byte each
 	// (allocated only for reports with verification lines); verifying
 	// holds the whole line of those whose last is verification_sending,
@@ -321,16 +325,33 @@ type State struct {
 
 // Load reads a report for --resume. It keeps one byte per record, and whole
 // lines only for records that need them (failed, in flight).
-func Load(path string) (*State, error) { return load(path, false) }
+func Load(path string) (*State, error) { return load(path, loadLean) }
 
-// LoadFinals is Load keeping every final line whole (FinalOf), for a verify
-// that needs each created user's id: about 200 bytes per record.
-func LoadFinals(path string) (*State, error) { return load(path, true) }
+// LoadFinals is Load keeping every final line whole (FinalOf): about 200
+// bytes per record.
+func LoadFinals(path string) (*State, error) { return load(path, loadFinals) }
 
-func load(path string, keepFinals bool) (*State, error) {
+// LoadUserIDs is Load keeping the user id of every record its run created,
+// imported or updated (FinalOf's UserID), for a verify that emails them:
+// nothing for an import's records (an import job names no ids), ~80 bytes
+// per record of a create run.
+func LoadUserIDs(path string) (*State, error) { return load(path, loadUserIDs) }
+
+type loadMode int
+
+const (
+	loadLean loadMode = iota
+	loadUserIDs
+	loadFinals
+)
+
+func load(path string, mode loadMode) (*State, error) {
+	keepFinals := mode == loadFinals
 	s := &State{
-		entries:    make(map[Key]Entry),
-		keepFinals: keepFinals,
+		entries:     make(map[Key]Entry),
+		keepFinals:  keepFinals,
+		userIDs:     make(map[Key]string),
+		keepUserIDs: mode == loadUserIDs,
 		verified:   newRecIndex(),
 		verifying:  make(map[Key]Entry),
 		Queued:     make(map[int][]Key),
@@ -354,10 +375,12 @@ func load(path string, keepFinals bool) (*State, error) {
 		switch st {
 		case Queued:
 			return true
-		case Imported, Updated, Skipped:
+		case Skipped:
 			return !keepFinals
+		case Imported, Updated:
+			return mode == loadLean
 		case Created:
-			return !keepFinals && !owesVerification
+			return mode == loadLean && !owesVerification
 		}
 		return false
 	}
@@ -374,6 +397,9 @@ func load(path string, keepFinals bool) (*State, error) {
 		case e.Status.IsFinal():
 			if s.keepFinals || e.Status == Failed || (owesVerification && e.Status == Created) {
 				s.entries[k] = *e
+			}
+			if s.keepUserIDs && e.UserID != "" && (e.Status == Created || e.Status == Imported || e.Status == Updated) {
+				s.userIDs[k] = e.UserID
 			}
 			delete(s.Sending, k)
 			delete(s.Retried, k)
@@ -499,7 +525,8 @@ func (s *State) End() *End { return s.res.end }
 func (s *State) Done(k Key) bool { return s.tr.isFinal(k) }
 
 // FinalOf returns the record's final line: whole when kept (failed records,
-// or every one after LoadFinals), else its key, status and code.
+// or every one after LoadFinals), else its key, status, code and (after
+// LoadUserIDs) user id.
 func (s *State) FinalOf(k Key) (Entry, bool) {
 	st, code, ok := s.tr.final.get(k)
 	if !ok {
@@ -509,7 +536,7 @@ func (s *State) FinalOf(k Key) (Entry, bool) {
 		return e, true
 	}
 	e := At(k)
-	e.Status, e.Code = st, code
+	e.Status, e.Code, e.UserID = st, code, s.userIDs[k]
 	return e, true
 }
 

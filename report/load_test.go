@@ -234,7 +234,7 @@ func TestLoadState(t *testing.T) {
 	path, _ := writeReport(t,
 		Entry{File: "f", Line: 1, Status: Sending},
 		Entry{File: "f", Line: 2, Status: Sending},
-		Entry{File: "f", Line: 2, Status: Created, UserID: "auth0|2"},
+		Entry{File: "f", Line: 2, Status: Created, UserID: "auth0|2", Email: "f2@example.com"},
 		Entry{File: "f", Line: 2, Status: VerificationFailed, JobID: "v1"},
 		Entry{File: "f", Line: 2, Status: VerificationSent, JobID: "v2"},
 	)
@@ -250,6 +250,25 @@ func TestLoadState(t *testing.T) {
 	}
 	if tl := st.Tally(); tl.VerificationSent != 1 || tl.VerificationFailed != 1 || tl.Records != 1 {
 		t.Fatalf("tally %+v", tl)
+	}
+	// What each way of loading keeps of the created line.
+	k := Key{File: "f", Line: 2}
+	for _, tt := range []struct {
+		name          string
+		load          func(string) (*State, error)
+		userID, email string
+	}{
+		{"Load", Load, "", ""},
+		{"LoadUserIDs", LoadUserIDs, "auth0|2", ""},
+		{"LoadFinals", LoadFinals, "auth0|2", "f2@example.com"},
+	} {
+		st, err := tt.load(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if f, ok := st.FinalOf(k); !ok || f.Status != Created || f.UserID != tt.userID || f.Email != tt.email {
+			t.Errorf("%s: final %+v, want created with user id %q, email %q", tt.name, f, tt.userID, tt.email)
+		}
 	}
 }
 

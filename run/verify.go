@@ -212,7 +212,7 @@ func verifyFromReport(ctx context.Context, env *Env, path string, tally *verifyT
 	}
 	// email_verified is read at the recorded file:line: it must still be
 	// the record the run saw there.
-	ro, err := reopen(env, path, "--report", report.LoadFinals) // each created user's id
+	ro, err := reopen(env, path, "--report", report.LoadUserIDs) // each created user's id
 	if err != nil {
 		return nil, err
 	}
@@ -260,7 +260,8 @@ func verifyFromReport(ctx context.Context, env *Env, path string, tally *verifyT
 					tally.notEligible()
 					return nil
 				}
-				email, userID = final.Email, final.UserID
+				// The final line's email is the record's; only its id is kept.
+				userID = final.UserID
 			}
 			if verifiedInInput(rec) {
 				return journal.Record(skippedVerified(k, email, userID))
