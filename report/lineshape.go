@@ -36,26 +36,13 @@ type stepLine struct {
 	Record int       `json:"record,omitempty"`
 }
 
-// finalLine is how a final or verification line is written: the contract's
-// fields, all present.
-type finalLine struct {
-	File   string    `json:"file"`
-	Line   int       `json:"line"`
-	Email  string    `json:"email"`
-	Status Status    `json:"status"`
-	UserID string    `json:"user_id"`
-	JobID  string    `json:"job_id"`
-	Code   string    `json:"code"`
-	Reason string    `json:"reason"`
-	At     time.Time `json:"at"`
-	Record int       `json:"record,omitempty"`
-}
-
 // wireShape returns what is encoded for e.
 func wireShape(e *Entry) any {
 	if e.Status.IsFinal() || e.Status.IsVerification() {
-		return finalLine{File: e.File, Line: e.Line, Email: e.Email, Status: e.Status, UserID: e.UserID,
-			JobID: e.JobID, Code: e.Code, Reason: e.Reason, At: e.At, Record: e.Record}
+		// The contract's fields, all present (Entry), without the chunk.
+		line := *e
+		line.Chunk = 0
+		return &line
 	}
 	return stepLine(*e)
 }

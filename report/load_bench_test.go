@@ -37,9 +37,8 @@ func BenchmarkLoad(b *testing.B) {
 	}
 	must(b, w.Close())
 	b.ResetTimer()
-	var st *State
 	for i := 0; i < b.N; i++ {
-		if st, err = Load(path); err != nil {
+		if _, err := Load(path); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -48,7 +47,7 @@ func BenchmarkLoad(b *testing.B) {
 	var before, after runtime.MemStats
 	runtime.GC()
 	runtime.ReadMemStats(&before)
-	st, _ = Load(path)
+	st, _ := Load(path)
 	runtime.GC()
 	runtime.ReadMemStats(&after)
 	if st.Finals() != records {
