@@ -1,0 +1,239 @@
+package keyset
+
+import (
+	"encoding/binary"
+	"math/bits"
+	"slices"
+)
+
+// memtable holds the keys added since the last spill: each key's record
+// (kind, value, key) in an arena of chunks, and an open-addressing index
+// (linear probing) from fingerprint to record, in shards so that growing
+// one (old and new tables alive together) costs a fraction of the index.
+//
+// An index slot is 8 bytes: 32 bits of the fingerprint (its tag) and the
+// record's place in the arena. The tag alone places the slot, so growing
+// never rereads a key; a tag match is only a candidate, confirmed by
+// comparing the key in the arena.
+type memtable struct {
+	shardBits uint
+	shards    []mshard
+	chunkBits uint
+	chunks    []block
+	cur, pos  int // the next record goes at chunks[cur].b[pos:]
+	arena     int // bytes of the chunks in use (0..cur)
+	index     int // bytes of the index's tables
+	n         int
+}
+
+type mshard struct {
+	mem   block
+	slots []uint64 // tag<<32 | ref+1; 0 is an empty slot
+	n     int
+}
+
+// newMemtable sizes shards and chunks for budget: 256 shards and 1 MB
+// chunks for the default 64 MB, fewer and smaller for the tiny budgets
+// tests use to spill every few keys.
+func newMemtable(budget int) *memtable {
+	sb := uint(min(8, max(0, bits.Len(uint(budget>>18))-1)))
+	cb := uint(min(20, max(9, bits.Len(uint(budget>>4))-1)))
+	return &memtable{shardBits: sb, shards: make([]mshard, 1<<sb), chunkBits: cb}
+}
+
+func (m *memtable) shard(fp uint64) *mshard { return &m.shards[fp>>(64-m.shardBits)] }
+
+// tag is the 32 bits of fp below the shard's.
+func (m *memtable) tag(fp uint64) uint32 { return uint32(fp << m.shardBits >> 32) }
+
+func (t *mshard) home(tag uint32) int { return int(uint64(tag) * uint64(len(t.slots)) >> 32) }
+
+// find returns the value of p's key, if it is here.
+func (m *memtable) find(p Probe, st *Stats) (uint64, bool) {
+	t := m.shard(p.fp)
+	if len(t.slots) == 0 {
+		return 0, false
+	}
+	tag := m.tag(p.fp)
+	for i := t.home(tag); ; {
+		s := t.slots[i]
+		if s == 0 {
+			return 0, false
+		}
+		if uint32(s>>32) == tag {
+			kind, val, key := m.record(uint32(s) - 1)
+			if kind == p.kind && string(key) == p.key {
+				return val, true
+			}
+			st.Collisions++
+		}
+		if i++; i == len(t.slots) {
+			i = 0
+		}
+	}
+}
+
+// record decodes the arena record at ref.
+func (m *memtable) record(ref uint32) (kind uint8, val uint64, key []byte) {
+	b := m.chunks[ref>>m.chunkBits].b[ref&(1<<m.chunkBits-1):]
+	kind, val, key, _ = decodeBody(b)
+	return kind, val, key
+}
+
+// add stores p's key (which must not be here) with val.
+func (m *memtable) add(p Probe, val uint64) {
+	size := bodySize(val, p.key)
+	m.room(size)
+	ref := uint32(m.cur<<m.chunkBits | m.pos)
+	encodeBody(m.chunks[m.cur].b[m.pos:m.pos], p.kind, val, p.key)
+	m.pos += size
+	t := m.shard(p.fp)
+	if (t.n+1)*5 > len(t.slots)*4 {
+		m.grow(t)
+	}
+	t.insert(m.tag(p.fp), ref)
+	t.n++
+	m.n++
+}
+
+// room makes the current chunk able to take size more bytes. A record
+// starts below 1<<chunkBits (refs have that many bits for the offset); one
+// larger than a chunk gets a chunk of its own.
+func (m *memtable) room(size int) {
+	if m.cur < len(m.chunks) && m.pos < 1<<m.chunkBits && m.pos+size <= len(m.chunks[m.cur].b) {
+		return
+	}
+	if m.cur < len(m.chunks) {
+		m.cur++
+	}
+	for m.cur < len(m.chunks) && len(m.chunks[m.cur].b) < size {
+		m.arena += len(m.chunks[m.cur].b) // skipped until the next reset
+		m.cur++
+	}
+	if m.cur == len(m.chunks) {
+		m.chunks = append(m.chunks, alloc(max(1<<m.chunkBits, size)))
+	}
+	m.arena += len(m.chunks[m.cur].b)
+	m.pos = 0
+}
+
+func (t *mshard) insert(tag uint32, ref uint32) {
+	i := t.home(tag)
+	for t.slots[i] != 0 {
+		if i++; i == len(t.slots) {
+			i = 0
+		}
+	}
+	t.slots[i] = uint64(tag)<<32 | (uint64(ref) + 1)
+}
+
+func (m *memtable) grow(t *mshard) {
+	old := *t
+	size := max(16, len(old.slots)*3/2)
+	t.mem = alloc(size * 8)
+	t.slots = t.mem.words()
+	for _, s := range old.slots {
+		if s != 0 {
+			t.insert(uint32(s>>32), uint32(s)-1)
+		}
+	}
+	m.index += size*8 - len(old.slots)*8
+	old.mem.release()
+}
+
+// bytes is the memory the table holds: the index and the arena's chunks.
+func (m *memtable) bytes() int { return m.index + m.arena }
+
+// spill writes every record to w in fingerprint order: shard by shard
+// (a shard is a range of fingerprints), each sorted by the fingerprint
+// recomputed from its key.
+func (m *memtable) spill(w *runWriter, hash HashFunc) {
+	type ent struct {
+		fp  uint64
+		ref uint32
+	}
+	var ents []ent
+	for i := range m.shards {
+		ents = ents[:0]
+		for _, s := range m.shards[i].slots {
+			if s != 0 {
+				ref := uint32(s) - 1
+				kind, _, key := m.record(ref)
+				ents = append(ents, ent{hash(kind, unsafeString(key)), ref})
+			}
+		}
+		slices.SortFunc(ents, func(a, b ent) int {
+			switch {
+			case a.fp < b.fp:
+				return -1
+			case a.fp > b.fp:
+				return 1
+			}
+			return 0
+		})
+		for _, e := range ents {
+			kind, val, key := m.record(e.ref)
+			w.add(e.fp, kind, val, key)
+		}
+	}
+}
+
+// reset empties the table and keeps its memory for the next keys.
+func (m *memtable) reset() {
+	for i := range m.shards {
+		clear(m.shards[i].slots)
+		m.shards[i].n = 0
+	}
+	m.cur, m.pos, m.arena, m.n = 0, 0, 0, 0
+	if len(m.chunks) > 0 {
+		m.arena = len(m.chunks[0].b) // the current chunk again
+	}
+}
+
+func (m *memtable) release() {
+	for i := range m.shards {
+		m.shards[i].mem.release()
+		m.shards[i] = mshard{}
+	}
+	for i := range m.chunks {
+		m.chunks[i].release()
+	}
+	m.chunks = nil
+	m.cur, m.pos, m.arena, m.index, m.n = 0, 0, 0, 0, 0
+}
+
+// A record's body is its kind, its value and its key: kind, uvarint value,
+// uvarint key length, key. In the arena it stands alone; in a run it
+// follows the fingerprint.
+
+func bodySize(val uint64, key string) int {
+	return 1 + uvarintLen(val) + uvarintLen(uint64(len(key))) + len(key)
+}
+
+func uvarintLen(x uint64) int { return (bits.Len64(x|1) + 6) / 7 }
+
+func encodeBody(b []byte, kind uint8, val uint64, key string) []byte {
+	b = append(b, kind)
+	b = binary.AppendUvarint(b, val)
+	b = binary.AppendUvarint(b, uint64(len(key)))
+	return append(b, key...)
+}
+
+// decodeBody reads a body at the start of b; n is its length, 0 if b does
+// not hold a whole one.
+func decodeBody(b []byte) (kind uint8, val uint64, key []byte, n int) {
+	if len(b) < 1 {
+		return 0, 0, nil, 0
+	}
+	kind = b[0]
+	val, a := binary.Uvarint(b[1:])
+	if a <= 0 {
+		return 0, 0, nil, 0
+	}
+	l, c := binary.Uvarint(b[1+a:])
+	if c <= 0 || uint64(len(b)-1-a-c) < l {
+		return 0, 0, nil, 0
+	}
+	n = 1 + a + c + int(l)
+	return kind, val, b[1+a+c : n], n
+}
