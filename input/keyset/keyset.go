@@ -22,7 +22,7 @@ import (
 )
 
 // DefaultBudget is the in-memory table's memory when Options.Budget is 0.
-const DefaultBudget = 64 << 20
+const DefaultBudget = 32 << 20
 
 const (
 	minBudget = 4 << 10
@@ -162,6 +162,12 @@ func (s *Set) Add(p Probe, val uint64) error {
 	st := s.st
 	if st.err != nil {
 		return st.err
+	}
+	if !st.mem.fits(bodySize(val, p.key)) && st.mem.n > 0 {
+		if err := st.spill(); err != nil {
+			st.err = err
+			return err
+		}
 	}
 	st.mem.add(p, val)
 	st.stats.Keys++

@@ -89,11 +89,11 @@ func TestSetMatchesMap(t *testing.T) {
 	}
 }
 
-// Keys larger than an arena chunk, and empty ones, are kept like any.
+// Keys near or above the whole budget, and empty ones, are kept like any.
 func TestSetOddKeys(t *testing.T) {
 	s := New(Options{Budget: 4 << 10, Dir: t.TempDir()})
 	defer s.Close()
-	keys := []string{"", strings.Repeat("x", 3000), "a", strings.Repeat("y", 600), strings.Repeat("x", 2999)}
+	keys := []string{"", strings.Repeat("x", 3000), "a", strings.Repeat("y", 600), strings.Repeat("x", 2999), strings.Repeat("z", 5000), "b"}
 	for i := range 40 {
 		keys = append(keys, fmt.Sprint(i))
 	}

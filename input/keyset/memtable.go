@@ -7,21 +7,24 @@ import (
 )
 
 // memtable holds the keys added since the last spill: each key's record
-// (kind, value, key) in an arena of chunks, and an open-addressing index
-// (linear probing) from fingerprint to record, in shards so that growing
-// one (old and new tables alive together) costs a fraction of the index.
+// (kind, value, key) in an arena, and an open-addressing index (linear
+// probing) from fingerprint to record, in shards so that growing one (old
+// and new tables alive together) costs a fraction of the index.
+//
+// The arena is one mapping of the whole budget, touched only as records
+// fill it and kept across spills: touching fresh memory (a page fault per
+// page) costs more than the keys, and a run's memory stays flat after its
+// first spill.
 //
 // An index slot is 8 bytes: 32 bits of the fingerprint (its tag) and the
-// record's place in the arena. The tag alone places the slot, so growing
+// record's offset in the arena. The tag alone places the slot, so growing
 // never rereads a key; a tag match is only a candidate, confirmed by
 // comparing the key in the arena.
 type memtable struct {
 	shardBits uint
 	shards    []mshard
-	chunkBits uint
-	chunks    []block
-	cur, pos  int // the next record goes at chunks[cur].b[pos:]
-	arena     int // bytes of the chunks in use (0..cur)
+	arena     block
+	pos       int // the next record goes at arena.b[pos:]
 	index     int // bytes of the index's tables
 	n         int
 }
@@ -32,13 +35,11 @@ type mshard struct {
 	n     int
 }
 
-// newMemtable sizes shards and chunks for budget: 256 shards and 1 MB
-// chunks for the default 64 MB, fewer and smaller for the tiny budgets
-// tests use to spill every few keys.
+// newMemtable sizes shards for budget: 128 for the default 32 MB, fewer
+// for the tiny budgets tests use to spill every few keys.
 func newMemtable(budget int) *memtable {
 	sb := uint(min(8, max(0, bits.Len(uint(budget>>18))-1)))
-	cb := uint(min(20, max(9, bits.Len(uint(budget>>4))-1)))
-	return &memtable{shardBits: sb, shards: make([]mshard, 1<<sb), chunkBits: cb}
+	return &memtable{shardBits: sb, shards: make([]mshard, 1<<sb), arena: alloc(budget)}
 }
 
 func (m *memtable) shard(fp uint64) *mshard { return &m.shards[fp>>(64-m.shardBits)] }
@@ -75,17 +76,26 @@ func (m *memtable) find(p Probe, st *Stats) (uint64, bool) {
 
 // record decodes the arena record at ref.
 func (m *memtable) record(ref uint32) (kind uint8, val uint64, key []byte) {
-	b := m.chunks[ref>>m.chunkBits].b[ref&(1<<m.chunkBits-1):]
-	kind, val, key, _ = decodeBody(b)
+	kind, val, key, _ = decodeBody(m.arena.b[ref:])
 	return kind, val, key
 }
 
-// add stores p's key (which must not be here) with val.
+// fits says whether a record of size bytes fits in the arena now.
+func (m *memtable) fits(size int) bool { return m.pos+size <= len(m.arena.b) }
+
+// add stores p's key (which must not be here) with val; the caller made
+// room (fits).
 func (m *memtable) add(p Probe, val uint64) {
 	size := bodySize(val, p.key)
-	m.room(size)
-	ref := uint32(m.cur<<m.chunkBits | m.pos)
-	encodeBody(m.chunks[m.cur].b[m.pos:m.pos], p.kind, val, p.key)
+	if !m.fits(size) {
+		if m.n > 0 {
+			panic("keyset: add to a full arena") // Set.Add spills first
+		}
+		m.arena.release() // a key larger than the whole budget
+		m.arena = alloc(size)
+	}
+	ref := uint32(m.pos)
+	encodeBody(m.arena.b[m.pos:m.pos], p.kind, val, p.key)
 	m.pos += size
 	t := m.shard(p.fp)
 	if (t.n+1)*5 > len(t.slots)*4 {
@@ -94,27 +104,6 @@ func (m *memtable) add(p Probe, val uint64) {
 	t.insert(m.tag(p.fp), ref)
 	t.n++
 	m.n++
-}
-
-// room makes the current chunk able to take size more bytes. A record
-// starts below 1<<chunkBits (refs have that many bits for the offset); one
-// larger than a chunk gets a chunk of its own.
-func (m *memtable) room(size int) {
-	if m.cur < len(m.chunks) && m.pos < 1<<m.chunkBits && m.pos+size <= len(m.chunks[m.cur].b) {
-		return
-	}
-	if m.cur < len(m.chunks) {
-		m.cur++
-	}
-	for m.cur < len(m.chunks) && len(m.chunks[m.cur].b) < size {
-		m.arena += len(m.chunks[m.cur].b) // skipped until the next reset
-		m.cur++
-	}
-	if m.cur == len(m.chunks) {
-		m.chunks = append(m.chunks, alloc(max(1<<m.chunkBits, size)))
-	}
-	m.arena += len(m.chunks[m.cur].b)
-	m.pos = 0
 }
 
 func (t *mshard) insert(tag uint32, ref uint32) {
@@ -141,8 +130,8 @@ func (m *memtable) grow(t *mshard) {
 	old.mem.release()
 }
 
-// bytes is the memory the table holds: the index and the arena's chunks.
-func (m *memtable) bytes() int { return m.index + m.arena }
+// bytes is the memory the table uses: the index and the arena's records.
+func (m *memtable) bytes() int { return m.index + m.pos }
 
 // spill writes every record to w in fingerprint order: shard by shard
 // (a shard is a range of fingerprints), each sorted by the fingerprint
@@ -184,10 +173,7 @@ func (m *memtable) reset() {
 		clear(m.shards[i].slots)
 		m.shards[i].n = 0
 	}
-	m.cur, m.pos, m.arena, m.n = 0, 0, 0, 0
-	if len(m.chunks) > 0 {
-		m.arena = len(m.chunks[0].b) // the current chunk again
-	}
+	m.pos, m.n = 0, 0
 }
 
 func (m *memtable) release() {
@@ -195,11 +181,8 @@ func (m *memtable) release() {
 		m.shards[i].mem.release()
 		m.shards[i] = mshard{}
 	}
-	for i := range m.chunks {
-		m.chunks[i].release()
-	}
-	m.chunks = nil
-	m.cur, m.pos, m.arena, m.index, m.n = 0, 0, 0, 0, 0
+	m.arena.release()
+	m.pos, m.index, m.n = 0, 0, 0
 }
 
 // A record's body is its kind, its value and its key: kind, uvarint value,
