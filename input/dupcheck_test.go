@@ -94,3 +94,23 @@ func TestDuplicatesExactUnderCollisions(t *testing.T) {
 		})
 	}
 }
+
+// When the duplicate check cannot spill, Err says so (naming TMPDIR) and
+// stays set: the caller stops rather than pass records it cannot check.
+func TestDuplicateCheckFailureIsReported(t *testing.T) {
+	v := newValidator(ModeImport, keyset.Options{Budget: 4 << 10, Dir: t.TempDir() + "/missing"})
+	defer v.Close()
+	i := 0
+	for ; v.Err() == nil && i < 10000; i++ {
+		rec := Record{File: "a.csv", Line: i + 2, User: User{Email: fmt.Sprintf("u%d@x.io", i)}}
+		v.Check(&rec)
+	}
+	if err := v.Err(); err == nil || !strings.Contains(err.Error(), "TMPDIR") {
+		t.Fatalf("after %d records: %v", i, err)
+	}
+	rec := Record{File: "a.csv", Line: 1, User: User{Email: "u0@x.io"}}
+	v.Check(&rec)
+	if v.Err() == nil {
+		t.Error("Err cleared")
+	}
+}
