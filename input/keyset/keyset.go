@@ -221,7 +221,7 @@ func (st *state) spill() error {
 	if err != nil {
 		return err
 	}
-	w := newRunWriter(f, st.mem.n, 0, st.bits)
+	w := newRunWriter(f, st.mem.n, int64(st.mem.pos)+8*int64(st.mem.n), 0, st.bits)
 	st.mem.spill(w, st.hash)
 	r, err := w.finish()
 	if err != nil {
@@ -248,10 +248,10 @@ func (st *state) spill() error {
 // merge writes the records of in (runs of one level) to one run of the
 // next, in fingerprint order, and closes them.
 func (st *state) merge(in []*run) (*run, error) {
-	n := 0
+	n, size := 0, int64(0)
 	rs := make([]*runReader, len(in))
 	for i, r := range in {
-		n += r.n
+		n, size = n+r.n, size+r.size
 		// Merging reads the runs whole: their filters can go first, so
 		// that the new one does not coexist with them.
 		r.bloom.release()
@@ -262,7 +262,7 @@ func (st *state) merge(in []*run) (*run, error) {
 	if err != nil {
 		return nil, err
 	}
-	w := newRunWriter(f, n, in[0].level+1, st.bits)
+	w := newRunWriter(f, n, size, in[0].level+1, st.bits)
 	for {
 		min := -1
 		for i, rr := range rs {

@@ -25,15 +25,35 @@ type run struct {
 	n     int
 	level int // 0: a spill; 1+: a merge of fanIn runs of the level below
 	bloom bloom
-	first []uint64 // first fingerprint of each block
-	offs  []int64  // where each block starts; it ends where the next starts
+	fence
 }
 
-func (r *run) fenceBytes() int { return cap(r.first)*8 + cap(r.offs)*8 }
+// fence is a run's index of blocks, outside the Go heap like the filter:
+// sized for the most blocks the run's bytes can make, of which only the
+// pages written are ever resident.
+type fence struct {
+	mem   block
+	first []uint64 // first fingerprint of each block
+	offs  []uint64 // where each block starts; it ends where the next starts
+}
+
+func newFence(size int64) fence {
+	n := int(size/blockSize) + 1
+	m := alloc(n * 16)
+	w := m.words()
+	return fence{mem: m, first: w[:0:n], offs: w[n:n:2*n]}
+}
+
+func (f *fence) fenceBytes() int { return len(f.first) * 16 }
+
+func (f *fence) release() {
+	f.mem.release()
+	f.first, f.offs = nil, nil
+}
 
 func (r *run) close() error {
 	r.bloom.release()
-	r.first, r.offs = nil, nil
+	r.fence.release()
 	return r.f.close()
 }
 
@@ -52,18 +72,18 @@ func (r *run) find(p Probe, buf *[]byte, st *Stats) (uint64, bool, error) {
 		return 0, false, nil
 	}
 	for ; b < len(r.first) && r.first[b] <= p.fp; b++ {
-		end := r.size
+		start, end := int64(r.offs[b]), r.size
 		if b+1 < len(r.offs) {
-			end = r.offs[b+1]
+			end = int64(r.offs[b+1])
 		}
 		blk := *buf
-		if n := int(end - r.offs[b]); cap(blk) < n {
+		if n := int(end - start); cap(blk) < n {
 			blk = make([]byte, n)
 			*buf = blk
 		} else {
 			blk = blk[:n]
 		}
-		if _, err := r.f.f.ReadAt(blk, r.offs[b]); err != nil {
+		if _, err := r.f.f.ReadAt(blk, start); err != nil {
 			return 0, false, fmt.Errorf("reading the duplicate check's spill file: %w", err)
 		}
 		st.BlockReads++
@@ -105,9 +125,10 @@ type runWriter struct {
 	err error
 }
 
-func newRunWriter(f *spillFile, n, level, bitsPerKey int) *runWriter {
+// newRunWriter starts a run of n records of size bytes in all.
+func newRunWriter(f *spillFile, n int, size int64, level, bitsPerKey int) *runWriter {
 	return &runWriter{
-		r: &run{f: f, n: n, level: level, bloom: newBloom(n, bitsPerKey)},
+		r: &run{f: f, n: n, level: level, bloom: newBloom(n, bitsPerKey), fence: newFence(size)},
 		w: bufio.NewWriterSize(f.f, 256<<10),
 	}
 }
@@ -123,9 +144,9 @@ func (w *runWriter) addRaw(fp uint64, body []byte) {
 		return
 	}
 	r := w.r
-	if len(r.offs) == 0 || w.off-r.offs[len(r.offs)-1] >= blockSize {
+	if len(r.offs) == 0 || w.off-int64(r.offs[len(r.offs)-1]) >= blockSize {
 		r.first = append(r.first, fp)
-		r.offs = append(r.offs, w.off)
+		r.offs = append(r.offs, uint64(w.off))
 	}
 	r.bloom.add(fp)
 	var hdr [8]byte
@@ -151,8 +172,6 @@ func (w *runWriter) finish() (*run, error) {
 		return nil, fmt.Errorf("writing the duplicate check's spill file: %w", err)
 	}
 	w.r.size = w.off
-	w.r.first = w.r.first[:len(w.r.first):len(w.r.first)]
-	w.r.offs = w.r.offs[:len(w.r.offs):len(w.r.offs)]
 	return w.r, nil
 }
 
