@@ -41,7 +41,7 @@ func newFence(size int64) fence {
 	n := int(size/blockSize) + 1
 	m := alloc(n * 16)
 	w := m.words()
-	return fence{mem: m, first: w[:0:n], offs: w[n:n:2*n]}
+	return fence{mem: m, first: w[:0:n], offs: w[n : n : 2*n]}
 }
 
 func (f *fence) fenceBytes() int { return len(f.first) * 16 }
