@@ -273,7 +273,7 @@ func (st *state) merge(in []*run) (*run, error) {
 		if min < 0 {
 			break
 		}
-		w.addRaw(rs[min].fp, rs[min].b)
+		w.add(rs[min].fp, rs[min].b)
 		rs[min].next()
 	}
 	var errs []error

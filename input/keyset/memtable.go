@@ -135,21 +135,26 @@ func (m *memtable) bytes() int { return m.index + m.pos }
 
 // spill writes every record to w in fingerprint order: shard by shard
 // (a shard is a range of fingerprints), each sorted by the fingerprint
-// recomputed from its key.
+// recomputed from its key. A shard's records are first copied out of the
+// arena, in slot order, to a staging buffer small enough to stay in cache:
+// the arena, in the order keys came, is read once per key.
 func (m *memtable) spill(w *runWriter, hash HashFunc) {
 	type ent struct {
-		fp  uint64
-		ref uint32
+		fp     uint64
+		off, n uint32 // the record in stage
 	}
 	var ents []ent
+	var stage []byte
 	for i := range m.shards {
-		ents = ents[:0]
+		ents, stage = ents[:0], stage[:0]
 		for _, s := range m.shards[i].slots {
-			if s != 0 {
-				ref := uint32(s) - 1
-				kind, _, key := m.record(ref)
-				ents = append(ents, ent{hash(kind, unsafeString(key)), ref})
+			if s == 0 {
+				continue
 			}
+			b := m.arena.b[uint32(s)-1:]
+			kind, _, key, n := decodeBody(b)
+			ents = append(ents, ent{hash(kind, unsafeString(key)), uint32(len(stage)), uint32(n)})
+			stage = append(stage, b[:n]...)
 		}
 		slices.SortFunc(ents, func(a, b ent) int {
 			switch {
@@ -161,8 +166,7 @@ func (m *memtable) spill(w *runWriter, hash HashFunc) {
 			return 0
 		})
 		for _, e := range ents {
-			kind, val, key := m.record(e.ref)
-			w.add(e.fp, kind, val, key)
+			w.add(e.fp, stage[e.off:e.off+e.n])
 		}
 	}
 }

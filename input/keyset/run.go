@@ -121,7 +121,6 @@ type runWriter struct {
 	r   *run
 	w   *bufio.Writer
 	off int64
-	buf []byte
 	err error
 }
 
@@ -133,13 +132,8 @@ func newRunWriter(f *spillFile, n int, size int64, level, bitsPerKey int) *runWr
 	}
 }
 
-func (w *runWriter) add(fp uint64, kind uint8, val uint64, key []byte) {
-	w.buf = encodeBody(w.buf[:0], kind, val, unsafeString(key))
-	w.addRaw(fp, w.buf)
-}
-
-// addRaw adds a record whose body is already encoded (a merge's input).
-func (w *runWriter) addRaw(fp uint64, body []byte) {
+// add adds a record: fp and its encoded body.
+func (w *runWriter) add(fp uint64, body []byte) {
 	if w.err != nil {
 		return
 	}
