@@ -36,6 +36,7 @@ func BenchmarkValidatorScale(b *testing.B) {
 				st := v.DupStats()
 				b.ReportMetric(float64(st.RunBytes)/float64(n), "run_B/user")
 				b.ReportMetric(float64(st.TableBytes)/(1<<20), "table_MB")
+				b.ReportMetric(float64(st.DiskBytes)/float64(n), "disk_B/user")
 				b.ReportMetric(float64(st.Runs), "runs")
 				v.Close()
 			}
