@@ -27,8 +27,8 @@ const DefaultBudget = 32 << 20
 const (
 	minBudget = 4 << 10
 	maxBudget = 2 << 30 // arena refs are 32 bits
-	// defaultBloomBits: bits of filter per spilled key (about 1% of
-	// lookups that reach a run read a block for nothing).
+	// defaultBloomBits: bits of filter per spilled key; about 0.5% of the
+	// lookups of an absent key read a block of a run for nothing.
 	defaultBloomBits = 12
 	// fanIn runs of one level merge into one of the next.
 	fanIn = 4

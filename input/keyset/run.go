@@ -18,7 +18,7 @@ const blockSize = 4 << 10
 // run is one spill on disk: records sorted by fingerprint, each the
 // fingerprint (8 bytes, little-endian) then the body (memtable.go). Only
 // its filter and its fence (the first fingerprint and the offset of each
-// block) stay in memory: about 1.5 + 0.2 bytes per key.
+// block) stay in memory: about 1.5 + 0.15 bytes per key.
 type run struct {
 	f     *spillFile
 	size  int64
