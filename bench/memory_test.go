@@ -55,7 +55,7 @@ func binary(b *testing.B) string {
 // and reports the child's peak resident set (getrusage ru_maxrss, i.e.
 // VmHWM). The input size never shows up in memory; only the duplicate
 // check grows with the number of distinct users: a bounded table, then
-// about 1.7 bytes per key (input/keyset). The 10M case (about six minutes,
+// about 1.6 bytes per key (input/keyset). The 10M case (about seven minutes,
 // the generator being the slow side) runs only with A0BULK_BENCH_LARGE=1.
 func BenchmarkValidateMemory(b *testing.B) {
 	bin := binary(b)

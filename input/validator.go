@@ -19,7 +19,7 @@ import (
 // kind of key is part of it): exact, so a record is called a duplicate
 // only of a record with the very same key, never of a hash collision. It
 // is the only memory that grows with the number of users: a bounded table
-// (keyset.DefaultBudget), then about 1.7 bytes per key once keys spill to
+// (keyset.DefaultBudget), then about 1.6 bytes per key once keys spill to
 // disk (see keyset). Close it to remove the spill files.
 type Validator struct {
 	mode  Mode

@@ -1,6 +1,6 @@
 // Package keyset is an exact set of short keys (emails, user ids,
 // usernames), each kept with a small value, in memory bounded by a budget
-// plus about 1.7 bytes per key.
+// plus about 1.6 bytes per key.
 //
 // Keys go into an in-memory table until it reaches the budget; the table
 // is then spilled to a run on disk, sorted by fingerprint, and emptied.
