@@ -186,6 +186,7 @@ type reading struct {
 // error as soon as ctx ends, even inside a record or a blocked pipe.
 func (r reading) stream(ctx context.Context, fn func(input.Record) error) error {
 	v := input.NewValidator(r.in.Mode)
+	defer v.Close() // its spill files, if the inputs outgrew its memory
 	for _, path := range r.in.Paths {
 		if err := r.streamFile(ctx, path, v, fn); err != nil {
 			return err
@@ -232,6 +233,11 @@ func (r reading) streamFile(ctx context.Context, path string, v *input.Validator
 		}
 		rec.Ordinal = ordinal()
 		v.Check(&rec)
+		if err := v.Err(); err != nil {
+			// Whether rec is a duplicate is unknown: it must not be sent,
+			// nor reported as anything.
+			return err
+		}
 		if err := fn(rec); err != nil {
 			return err
 		}

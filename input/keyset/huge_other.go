@@ -1,0 +1,5 @@
+//go:build unix && !linux
+
+package keyset
+
+func adviseHuge([]byte) {}
