@@ -100,7 +100,10 @@ type container struct {
 }
 
 type volume struct {
-	Name                  string `yaml:"name"`
+	Name     string `yaml:"name"`
+	EmptyDir *struct {
+		SizeLimit string `yaml:"sizeLimit"`
+	} `yaml:"emptyDir"`
 	PersistentVolumeClaim *struct {
 		ClaimName string `yaml:"claimName"`
 	} `yaml:"persistentVolumeClaim"`
@@ -251,6 +254,11 @@ func TestCronJob(t *testing.T) {
 	}
 	if v := volumes[mounts[mountOf(mounts, state)]]; v.PersistentVolumeClaim == nil {
 		t.Errorf("--state %s is not on the claim", state)
+	}
+	// The duplicate check spills to $TMPDIR (else /tmp) past 32 MB: with a
+	// read-only root, /tmp must be a volume.
+	if v, ok := volumes[mounts["/tmp"]]; !ok || v.EmptyDir == nil {
+		t.Errorf("/tmp is not an emptyDir volume: the duplicate check of a large input could not spill")
 	}
 }
 
