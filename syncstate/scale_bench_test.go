@@ -1,0 +1,187 @@
+package syncstate
+
+import (
+	"bufio"
+	"bytes"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"runtime/metrics"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/a0bulk/a0bulk/clock"
+)
+
+// BenchmarkSyncStateScale measures the state as a sync at scale uses it:
+// fill a new state with N users (a first sync, every user new), then an
+// unchanged pass (a nightly sync of the same N users: one lookup each, no
+// put). N is SYNCSTATE_USERS (default 100,000; the README figures are at
+// 1M and 10M). Run it with -benchtime 1x: one iteration is the whole pass.
+//
+// Reported per phase: ns/user, peak RSS (VmHWM, reset per phase through
+// /proc/self/clear_refs; it counts the state's mmap pages the pass touched)
+// and peak Go heap; and the state file's bytes per user.
+//
+// Emails are not in key order (an export is ordered by something else,
+// e.g. creation), so lookups are spread over the whole B+tree as they are
+// in a real sync.
+func BenchmarkSyncStateScale(b *testing.B) {
+	n := 100_000
+	if v := os.Getenv("SYNCSTATE_USERS"); v != "" {
+		var err error
+		if n, err = strconv.Atoi(v); err != nil || n <= 0 {
+			b.Fatalf("SYNCSTATE_USERS=%q: want a positive number", v)
+		}
+	}
+	for i := 0; i < b.N; i++ {
+		path := filepath.Join(b.TempDir(), "state.db")
+		clk := clock.NewFake(t0)
+
+		fill := measure(b, func() {
+			s, err := Open(path, clk)
+			if err != nil {
+				b.Fatal(err)
+			}
+			for u := 0; u < n; u++ {
+				if err := s.Put(scaleEmail(u), Entry{Hash: scaleHash(u), UserID: scaleUserID(u)}); err != nil {
+					b.Fatal(err)
+				}
+			}
+			if err := s.Close(); err != nil {
+				b.Fatal(err)
+			}
+		})
+		fi, err := os.Stat(path)
+		if err != nil {
+			b.Fatal(err)
+		}
+
+		unchanged := measure(b, func() {
+			s, err := Open(path, clk)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if got, err := s.Len(); err != nil || got != n {
+				b.Fatalf("Len = %d, %v; want %d", got, err, n)
+			}
+			for u := 0; u < n; u++ {
+				e, ok, err := s.Get(scaleEmail(u))
+				if err != nil || !ok || e.Hash != scaleHash(u) {
+					b.Fatalf("user %d: %+v %v %v", u, e, ok, err)
+				}
+			}
+			if err := s.Close(); err != nil {
+				b.Fatal(err)
+			}
+		})
+
+		b.ReportMetric(float64(n), "users")
+		b.ReportMetric(float64(fi.Size())/float64(n), "state-B/user")
+		fill.report(b, "fill", n)
+		unchanged.report(b, "unchanged", n)
+	}
+}
+
+// scaleEmail is user u's email: unique, and not in key order.
+func scaleEmail(u int) string {
+	var x [8]byte
+	binary.BigEndian.PutUint64(x[:], uint64(u)*0x9E3779B97F4A7C15)
+	return fmt.Sprintf("%s.user%d@example.com", hex.EncodeToString(x[:3]), u)
+}
+
+func scaleHash(u int) string {
+	var x [8]byte
+	binary.BigEndian.PutUint64(x[:], uint64(u))
+	sum := sha256.Sum256(x[:])
+	return hex.EncodeToString(sum[:])
+}
+
+// scaleUserID is a create-mode id (an import-mode sync stores none).
+func scaleUserID(u int) string { return fmt.Sprintf("auth0|%024x", u) }
+
+// phase is what one measured pass cost.
+type phase struct {
+	elapsed  time.Duration
+	peakRSS  int64 // bytes, VmHWM
+	rssFile  int64 // peak bytes of file-backed RSS (the state's mmap pages)
+	rssAnon  int64 // peak bytes of anonymous RSS (heap, stacks)
+	peakHeap uint64
+}
+
+func (p phase) report(b *testing.B, name string, n int) {
+	b.ReportMetric(float64(p.elapsed.Nanoseconds())/float64(n), name+"-ns/user")
+	b.ReportMetric(p.elapsed.Seconds(), name+"-s")
+	b.ReportMetric(float64(p.peakRSS)/(1<<20), name+"-peakRSS-MB")
+	b.ReportMetric(float64(p.rssFile)/(1<<20), name+"-peakRSSfile-MB")
+	b.ReportMetric(float64(p.rssAnon)/(1<<20), name+"-peakRSSanon-MB")
+	b.ReportMetric(float64(p.peakHeap)/(1<<20), name+"-peakHeap-MB")
+}
+
+// measure runs f and returns its time, peak RSS and peak heap. The heap and
+// the RSS split are sampled every few milliseconds, so their peaks are
+// close lower bounds; VmHWM is the kernel's exact peak.
+func measure(b *testing.B, f func()) phase {
+	b.Helper()
+	runtime.GC()
+	// "5" resets VmHWM to the current RSS (Linux ≥ 4.0); elsewhere the
+	// peak is the process's.
+	_ = os.WriteFile("/proc/self/clear_refs", []byte("5"), 0)
+	var (
+		peak       uint64
+		file, anon int64
+		wg         sync.WaitGroup
+		stop = make(chan struct{})
+	)
+	sample := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		t := time.NewTicker(10 * time.Millisecond)
+		defer t.Stop()
+		for {
+			metrics.Read(sample)
+			peak = max(peak, sample[0].Value.Uint64())
+			st := procStatus()
+			file, anon = max(file, st["RssFile"]), max(anon, st["RssAnon"])
+			select {
+			case <-stop:
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	start := time.Now()
+	f()
+	elapsed := time.Since(start)
+	close(stop)
+	wg.Wait()
+	st := procStatus()
+	return phase{elapsed: elapsed, peakRSS: st["VmHWM"], rssFile: file, rssAnon: anon, peakHeap: peak}
+}
+
+// procStatus is /proc/self/status's sizes in bytes (empty off Linux).
+func procStatus() map[string]int64 {
+	out := map[string]int64{}
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return out
+	}
+	sc := bufio.NewScanner(bytes.NewReader(b))
+	for sc.Scan() {
+		var (
+			name string
+			kb   int64
+		)
+		if _, err := fmt.Sscanf(sc.Text(), "%s %d kB", &name, &kb); err == nil {
+			out[name[:len(name)-1]] = kb << 10
+		}
+	}
+	return out
+}
