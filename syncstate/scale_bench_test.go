@@ -13,6 +13,7 @@ import (
 	"runtime/metrics"
 	"strconv"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -96,11 +97,10 @@ func scaleEmail(u int) string {
 	return fmt.Sprintf("%s.user%d@example.com", hex.EncodeToString(x[:3]), u)
 }
 
-func scaleHash(u int) string {
+func scaleHash(u int) Hash {
 	var x [8]byte
 	binary.BigEndian.PutUint64(x[:], uint64(u))
-	sum := sha256.Sum256(x[:])
-	return hex.EncodeToString(sum[:])
+	return sha256.Sum256(x[:])
 }
 
 // scaleUserID is a create-mode id (an import-mode sync stores none).
@@ -109,15 +109,17 @@ func scaleUserID(u int) string { return fmt.Sprintf("auth0|%024x", u) }
 // phase is what one measured pass cost.
 type phase struct {
 	elapsed  time.Duration
-	peakRSS  int64 // bytes, VmHWM
-	rssFile  int64 // peak bytes of file-backed RSS (the state's mmap pages)
-	rssAnon  int64 // peak bytes of anonymous RSS (heap, stacks)
+	cpu      time.Duration // user + system: the machine may be shared
+	peakRSS  int64         // bytes, VmHWM
+	rssFile  int64         // peak bytes of file-backed RSS (the state's mmap pages)
+	rssAnon  int64         // peak bytes of anonymous RSS (heap, stacks)
 	peakHeap uint64
 }
 
 func (p phase) report(b *testing.B, name string, n int) {
 	b.ReportMetric(float64(p.elapsed.Nanoseconds())/float64(n), name+"-ns/user")
 	b.ReportMetric(p.elapsed.Seconds(), name+"-s")
+	b.ReportMetric(p.cpu.Seconds(), name+"-cpu-s")
 	b.ReportMetric(float64(p.peakRSS)/(1<<20), name+"-peakRSS-MB")
 	b.ReportMetric(float64(p.rssFile)/(1<<20), name+"-peakRSSfile-MB")
 	b.ReportMetric(float64(p.rssAnon)/(1<<20), name+"-peakRSSanon-MB")
@@ -137,7 +139,7 @@ func measure(b *testing.B, f func()) phase {
 		peak       uint64
 		file, anon int64
 		wg         sync.WaitGroup
-		stop = make(chan struct{})
+		stop       = make(chan struct{})
 	)
 	sample := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
 	wg.Add(1)
@@ -157,13 +159,13 @@ func measure(b *testing.B, f func()) phase {
 			}
 		}
 	}()
-	start := time.Now()
+	start, cpu0 := time.Now(), cpuTime()
 	f()
-	elapsed := time.Since(start)
+	elapsed, cpu := time.Since(start), cpuTime()-cpu0
 	close(stop)
 	wg.Wait()
 	st := procStatus()
-	return phase{elapsed: elapsed, peakRSS: st["VmHWM"], rssFile: file, rssAnon: anon, peakHeap: peak}
+	return phase{elapsed: elapsed, peakRSS: st["VmHWM"], rssFile: file, rssAnon: anon, peakHeap: peak, cpu: cpu}
 }
 
 // procStatus is /proc/self/status's sizes in bytes (empty off Linux).
@@ -184,4 +186,13 @@ func procStatus() map[string]int64 {
 		}
 	}
 	return out
+}
+
+// cpuTime is the process's user and system time so far.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
