@@ -17,6 +17,8 @@ import (
 	"testing"
 	"time"
 
+	bolt "go.etcd.io/bbolt"
+
 	"github.com/a0bulk/a0bulk/clock"
 )
 
@@ -83,11 +85,36 @@ func BenchmarkSyncStateScale(b *testing.B) {
 			}
 		})
 
+		leafFill, free := layout(b, path, clk)
+		b.ReportMetric(leafFill, "leaf-fill-%")
+		b.ReportMetric(free, "free-pages-%")
 		b.ReportMetric(float64(n), "users")
 		b.ReportMetric(float64(fi.Size())/float64(n), "state-B/user")
 		fill.report(b, "fill", n)
 		unchanged.report(b, "unchanged", n)
 	}
+}
+
+// layout is how full the state's leaf pages are, and the share of its
+// pages that are free: what its size per user is made of. It reads every
+// page, so it is not part of a measured phase.
+func layout(b *testing.B, path string, clk clock.Clock) (leafFill, free float64) {
+	s, err := Open(path, clk)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	err = s.db.View(func(tx *bolt.Tx) error {
+		st := tx.Bucket(usersBucket).Stats()
+		leafFill = 100 * float64(st.LeafInuse) / float64(st.LeafAlloc)
+		pages := tx.Size() / int64(s.db.Info().PageSize)
+		free = 100 * float64(s.db.Stats().FreePageN) / float64(pages)
+		return nil
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return leafFill, free
 }
 
 // scaleEmail is user u's email: unique, and not in key order.
