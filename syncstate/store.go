@@ -29,17 +29,6 @@ const (
 	flushInterval = time.Second
 )
 
-// The pages a lookup reads stay mapped, and count in the process's RSS,
-// until the map is dropped (see remapLocked). A lookup touches one leaf page
-// (4 KiB) and the branch pages above it, so dropping the map after
-// mapBudget/4 KiB lookups and puts keeps the resident pages under about
-// mapBudget plus the branch pages (a few MiB at 10M users), however many
-// users the state holds. A state no larger than mapBudget is never remapped.
-const (
-	mapBudget  = 64 << 20
-	remapEvery = mapBudget / 4096
-)
-
 var (
 	usersBucket = []byte("users")
 	// metaBucket holds what the state knows of the syncs themselves.
@@ -70,14 +59,12 @@ type Store struct {
 	rtx *bolt.Tx
 	// users is the committed number of users, kept in the meta bucket so
 	// that no one has to walk (and page in) the whole bucket to count it.
-	users      int
-	touched    int // lookups and puts since the last remap
-	remapEvery int
-	mapBudget  int64            // 0 (tests): remap whatever the size
-	pending    map[string]Entry // puts not yet committed, by key; at most flushEvery
-	lastFlush  time.Time
-	closed     bool
-	broken     error // a failed remap: the state can no longer be read
+	users     int
+	mapped    mapWatch         // when to drop the map (see remapLocked)
+	pending   map[string]Entry // puts not yet committed, by key; at most flushEvery
+	lastFlush time.Time
+	closed    bool
+	broken    error // a failed remap: the state can no longer be read
 }
 
 // Open locks the state at path (see lockState) and opens it, creating it
@@ -100,7 +87,7 @@ func Open(path string, clk clock.Clock) (*Store, error) {
 		lf.Close()
 		return nil, fmt.Errorf("set state %s mode 0600: %w", path, err)
 	}
-	s := &Store{path: path, clk: clk, lock: lf, db: db, remapEvery: remapEvery, mapBudget: mapBudget, pending: make(map[string]Entry, flushEvery), lastFlush: now}
+	s := &Store{path: path, clk: clk, lock: lf, db: db, mapped: newMapWatch(), pending: make(map[string]Entry, flushEvery), lastFlush: now}
 	if err := s.init(); err != nil {
 		db.Close()
 		lf.Close()
@@ -227,53 +214,6 @@ func (s *Store) lookupLocked(k string) (Entry, bool, error) {
 	// Decoded (copied) here: v points into the map a remap drops.
 	e, err := decodeEntry(v)
 	return e, true, err
-}
-
-// touchLocked counts n lookups or puts, and drops the pages they touched
-// when they are remapEvery.
-func (s *Store) touchLocked(n int) error {
-	s.touched += n
-	if s.touched < s.remapEvery {
-		return nil
-	}
-	s.touched = 0
-	if s.mapBudget > 0 && s.fileSizeLocked() <= s.mapBudget {
-		return nil // all of it fits the budget: nothing to drop
-	}
-	return s.remapLocked()
-}
-
-// fileSizeLocked is the size of the data in the state file; 0 if unknown
-// (the remap then happens, which is safe).
-func (s *Store) fileSizeLocked() int64 {
-	var n int64
-	_ = s.db.View(func(tx *bolt.Tx) error { n = tx.Size(); return nil })
-	return n
-}
-
-// remapLocked closes and reopens the database. Every page a lookup reads
-// stays mapped, and counts in the process's RSS, until the map is dropped;
-// a sync looks up every user, so without this it would end holding the
-// whole file (GBs at 10M users). Reopening is bbolt's public way to drop
-// it: the file stays locked by our own lock meanwhile, and the pages stay
-// in the page cache, so reading them again is cheap. Puts waiting for a
-// flush are not touched.
-func (s *Store) remapLocked() error {
-	s.endReadLocked()
-	s.touched = 0
-	old := s.db
-	s.db = nil // until reopened: a failed remap leaves nothing to close
-	if err := old.Close(); err != nil {
-		s.broken = fmt.Errorf("close state %s to remap it: %w", s.path, err)
-		return s.broken
-	}
-	db, err := openDB(s.path)
-	if err != nil {
-		s.broken = fmt.Errorf("reopen state %s: %w", s.path, err)
-		return s.broken
-	}
-	s.db = db
-	return nil
 }
 
 // updateLocked runs f in a write transaction that also records the user
