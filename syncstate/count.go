@@ -30,7 +30,7 @@ func (s *Store) init() error {
 		s.users = n
 		return putUserCount(meta, tx, n)
 	})
-	if err != nil || !counted {
+	if err != nil || !counted || !s.mapped.over() {
 		return err
 	}
 	// Counting paged in the whole bucket: let it go.

@@ -48,6 +48,11 @@ func (w *mapWatch) due(n int) bool {
 		return false
 	}
 	w.ops = 0
+	return w.over()
+}
+
+// over says whether the map is over budget (or cannot tell).
+func (w *mapWatch) over() bool {
 	r, ok := w.resident()
 	return !ok || r-w.baseline > w.budget
 }
