@@ -238,7 +238,7 @@ func TestSyncFirstUnchangedThenChanged(t *testing.T) {
 				t.Fatalf("state holds %d users after the first sync, want 6", len(st))
 			}
 			for em, en := range st {
-				if en.Hash == "" || (mode == "create" && !strings.HasPrefix(en.UserID, "auth0|")) {
+				if en.Hash.IsZero() || (mode == "create" && !strings.HasPrefix(en.UserID, "auth0|")) {
 					t.Errorf("state entry of %s: %+v", em, en)
 				}
 			}

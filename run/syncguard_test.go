@@ -115,7 +115,7 @@ func TestSyncGuardOnAnOlderState(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, u := range users("old", 8) {
-		if err := st.Put(u.email, syncstate.Entry{Hash: "h"}); err != nil {
+		if err := st.Put(u.email, syncstate.Entry{Hash: hashOf("h")}); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -31,7 +31,7 @@ type stateReader interface {
 // judge compares a valid record with the state. The hash covers the mapped
 // user only: a create-mode plaintext password is never hashed, so neither it
 // nor a fast hash of it ever reaches the state file.
-func judge(st stateReader, rec input.Record, full bool) (syncVerdict, string, syncstate.Entry, error) {
+func judge(st stateReader, rec input.Record, full bool) (syncVerdict, syncstate.Hash, syncstate.Entry, error) {
 	hash := syncstate.RecordHash(rec.User)
 	if st == nil || rec.User.Email == "" {
 		// No key to remember the user by: it is always sent.
@@ -39,12 +39,12 @@ func judge(st stateReader, rec input.Record, full bool) (syncVerdict, string, sy
 	}
 	prev, found, err := st.Get(rec.User.Email)
 	if err != nil {
-		return 0, "", syncstate.Entry{}, err
+		return 0, syncstate.Hash{}, syncstate.Entry{}, err
 	}
 	switch {
 	case !found:
 		return syncNew, hash, prev, nil
-	case prev.Hash == hash && hash != "" && !full:
+	case prev.Hash == hash && !hash.IsZero() && !full:
 		return syncUnchanged, hash, prev, nil
 	}
 	return syncChanged, hash, prev, nil
@@ -54,7 +54,7 @@ func judge(st stateReader, rec input.Record, full bool) (syncVerdict, string, sy
 // the tenant confirms it.
 type pendingSync struct {
 	email  string
-	hash   string
+	hash   syncstate.Hash
 	userID string // from the state, kept when the outcome names none
 }
 
@@ -78,7 +78,7 @@ func newSyncTracker(store *syncstate.Store) *syncTracker {
 // track remembers rec's hash until its final line. Call it before the record
 // can reach the tenant. A record without email cannot be keyed and is not
 // remembered (it is sent on every sync).
-func (t *syncTracker) track(rec input.Record, hash string, prev syncstate.Entry) {
+func (t *syncTracker) track(rec input.Record, hash syncstate.Hash, prev syncstate.Entry) {
 	if rec.User.Email == "" {
 		return
 	}

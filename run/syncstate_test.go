@@ -1,6 +1,7 @@
 package run
 
 import (
+	"crypto/sha256"
 	"errors"
 	"path/filepath"
 	"testing"
@@ -12,6 +13,9 @@ import (
 )
 
 type fakeState map[string]syncstate.Entry
+
+// hashOf is a fingerprint named by s, for tests.
+func hashOf(s string) syncstate.Hash { return sha256.Sum256([]byte(s)) }
 
 func (f fakeState) Get(email string) (syncstate.Entry, bool, error) {
 	if email == "broken@example.com" {
@@ -79,7 +83,7 @@ func TestTrackerPutsOnlyConfirmedOutcomes(t *testing.T) {
 	}
 	for i, c := range cases {
 		rec := input.Record{File: "in.csv", Line: i + 2, User: input.User{Email: string(c.status) + "@Example.com"}}
-		tr.track(rec, "h"+string(c.status), syncstate.Entry{UserID: c.prevID})
+		tr.track(rec, hashOf("h"+string(c.status)), syncstate.Entry{UserID: c.prevID})
 		// Lines that are not final change nothing.
 		tr.observe(report.Entry{File: rec.File, Line: rec.Line, Email: rec.User.Email, Status: report.Sending})
 		tr.observe(report.Entry{File: rec.File, Line: rec.Line, Email: rec.User.Email, Status: c.status, UserID: c.userID})
@@ -94,7 +98,7 @@ func TestTrackerPutsOnlyConfirmedOutcomes(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if ok != c.wantPut || (ok && (e.Hash != "h"+string(c.status) || e.UserID != c.wantID)) {
+		if ok != c.wantPut || (ok && (e.Hash != hashOf("h"+string(c.status)) || e.UserID != c.wantID)) {
 			t.Errorf("%s: put %v %+v, want put %v id %q", c.status, ok, e, c.wantPut, c.wantID)
 		}
 	}
@@ -103,7 +107,7 @@ func TestTrackerPutsOnlyConfirmedOutcomes(t *testing.T) {
 	}
 
 	// A put that fails is reported, not lost silently.
-	tr.track(input.Record{File: "in.csv", Line: 200, User: input.User{Email: "late@example.com"}}, "h", syncstate.Entry{})
+	tr.track(input.Record{File: "in.csv", Line: 200, User: input.User{Email: "late@example.com"}}, hashOf("h"), syncstate.Entry{})
 	store.Close()
 	tr.observe(report.Entry{File: "in.csv", Line: 200, Email: "late@example.com", Status: report.Created})
 	if !errors.Is(tr.Err(), syncstate.ErrClosed) {

@@ -5,12 +5,11 @@
 package syncstate
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -23,6 +22,7 @@ import (
 // Puts are written in one transaction (one fsync) per flushEvery entries or
 // flushInterval, whichever comes first. A crash loses at most those: the
 // users concerned are simply sent again on the next sync, which is safe.
+// flushEvery also bounds the memory of the puts waiting.
 const (
 	flushEvery    = 1000
 	flushInterval = time.Second
@@ -38,25 +38,29 @@ var (
 // ErrClosed is returned after Close.
 var ErrClosed = errors.New("syncstate: store closed")
 
-// Entry is what the state remembers of a user the tenant confirmed.
-type Entry struct {
-	// Hash is RecordHash of the mapped user that was synced.
-	Hash     string    `json:"hash"`
-	UserID   string    `json:"user_id"`
-	SyncedAt time.Time `json:"synced_at"`
-}
-
-// Store is an open, locked sync state. It is safe for concurrent use.
+// Store is an open, locked sync state. It is safe for concurrent use; every
+// use of the database goes through mu, which is what lets lookups share one
+// read transaction and the store drop its memory map between them.
 type Store struct {
 	path string
 	clk  clock.Clock
 	lock *os.File
-	db   *bolt.DB
 
-	mu        sync.Mutex
-	pending   map[string]Entry // puts not yet committed, by key
+	mu sync.Mutex
+	db *bolt.DB
+	// rtx is the read transaction lookups share, begun by the first lookup
+	// after a write: one transaction per lookup cost more than the lookup.
+	// It is ended before every write (a write that grows the file remaps
+	// it, which waits for every read transaction) and before a remap.
+	rtx *bolt.Tx
+	// users is the committed number of users, kept in the meta bucket so
+	// that no one has to walk (and page in) the whole bucket to count it.
+	users     int
+	mapped    mapWatch         // when to drop the map (see remapLocked)
+	pending   map[string]Entry // puts not yet committed, by key; at most flushEvery
 	lastFlush time.Time
 	closed    bool
+	broken    error // a failed remap: the state can no longer be read
 }
 
 // Open locks the state at path (see lockState) and opens it, creating it
@@ -67,10 +71,7 @@ func Open(path string, clk clock.Clock) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	// Our lock already excludes other syncs, so bbolt's own file lock is
-	// free unless something else holds the file: then give up rather than
-	// wait forever.
-	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: 5 * time.Second, OpenFile: openNoFollow})
+	db, err := openDB(path)
 	if err != nil {
 		lf.Close()
 		return nil, fmt.Errorf("open state %s: %w", path, err)
@@ -82,48 +83,113 @@ func Open(path string, clk clock.Clock) (*Store, error) {
 		lf.Close()
 		return nil, fmt.Errorf("set state %s mode 0600: %w", path, err)
 	}
-	if err := db.Update(func(tx *bolt.Tx) error {
-		if _, err := tx.CreateBucketIfNotExists(usersBucket); err != nil {
-			return err
-		}
-		_, err := tx.CreateBucketIfNotExists(metaBucket)
-		return err
-	}); err != nil {
+	s := &Store{path: path, clk: clk, lock: lf, db: db, mapped: newMapWatch(), pending: make(map[string]Entry, flushEvery), lastFlush: now}
+	if err := s.init(); err != nil {
 		db.Close()
 		lf.Close()
 		return nil, fmt.Errorf("init state %s: %w", path, err)
 	}
-	return &Store{path: path, clk: clk, lock: lf, db: db, pending: make(map[string]Entry), lastFlush: now}, nil
+	return s, nil
+}
+
+// openDB opens the bbolt file. Our lock already excludes other syncs, so
+// bbolt's own file lock is free unless something else holds the file: then
+// give up rather than wait forever.
+//
+// For a state of millions of users: the hashmap freelist, since the array
+// one costs time in the number of free pages at every allocation and an
+// update of scattered users frees pages all over the file. The freelist is
+// still synced (NoFreelistSync would make every open, and so every remap,
+// read every page of the file to rebuild it). No InitialMmapSize: the map is
+// address space, not memory, and the pages a sync touches are what remaps
+// bound.
+func openDB(path string) (*bolt.DB, error) {
+	return bolt.Open(path, 0o600, &bolt.Options{
+		Timeout:      5 * time.Second,
+		OpenFile:     openNoFollow,
+		FreelistType: bolt.FreelistMapType,
+	})
 }
 
 // key is how emails are compared: Auth0 treats them case-insensitively.
 func key(email string) string { return strings.ToLower(strings.TrimSpace(email)) }
 
+// usable says why the store cannot be used, if it cannot.
+func (s *Store) usable() error {
+	if s.closed {
+		return ErrClosed
+	}
+	return s.broken
+}
+
+// readTxLocked is the shared read transaction, begun if need be.
+func (s *Store) readTxLocked() (*bolt.Tx, error) {
+	if s.rtx == nil {
+		tx, err := s.db.Begin(false)
+		if err != nil {
+			return nil, err
+		}
+		s.rtx = tx
+	}
+	return s.rtx, nil
+}
+
+func (s *Store) endReadLocked() {
+	if s.rtx != nil {
+		_ = s.rtx.Rollback() // a read transaction has nothing to lose
+		s.rtx = nil
+	}
+}
+
+// lookupLocked reads key k's committed entry.
+func (s *Store) lookupLocked(k string) (Entry, bool, error) {
+	tx, err := s.readTxLocked()
+	if err != nil {
+		return Entry{}, false, err
+	}
+	v := tx.Bucket(usersBucket).Get([]byte(k))
+	if v == nil {
+		return Entry{}, false, nil
+	}
+	// Decoded (copied) here: v points into the map a remap drops.
+	e, err := decodeEntry(v)
+	return e, true, err
+}
+
+// updateLocked runs f in a write transaction that also records the user
+// count f returns.
+func (s *Store) updateLocked(f func(tx *bolt.Tx) (users int, err error)) error {
+	s.endReadLocked()
+	var n int
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		var err error
+		if n, err = f(tx); err != nil {
+			return err
+		}
+		return putUserCount(tx.Bucket(metaBucket), tx, n)
+	})
+	if err != nil {
+		return err
+	}
+	s.users = n
+	return nil
+}
+
 // Get returns the state's entry for email.
 func (s *Store) Get(email string) (Entry, bool, error) {
 	k := key(email)
 	s.mu.Lock()
-	if s.closed {
-		s.mu.Unlock()
-		return Entry{}, false, ErrClosed
+	defer s.mu.Unlock()
+	if err := s.usable(); err != nil {
+		return Entry{}, false, err
 	}
 	if e, ok := s.pending[k]; ok {
-		s.mu.Unlock()
 		return e, true, nil
 	}
-	s.mu.Unlock()
-	var (
-		e     Entry
-		found bool
-	)
-	err := s.db.View(func(tx *bolt.Tx) error {
-		v := tx.Bucket(usersBucket).Get([]byte(k))
-		if v == nil {
-			return nil
-		}
-		found = true
-		return json.Unmarshal(v, &e)
-	})
+	e, found, err := s.lookupLocked(k)
+	if err == nil {
+		err = s.touchLocked(1)
+	}
 	if err != nil {
 		return Entry{}, false, fmt.Errorf("read state %s for a user: %w", s.path, err)
 	}
@@ -136,22 +202,18 @@ func (s *Store) Get(email string) (Entry, bool, error) {
 func (s *Store) Len() (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.closed {
-		return 0, ErrClosed
+	if err := s.usable(); err != nil {
+		return 0, err
 	}
-	n := 0
-	err := s.db.View(func(tx *bolt.Tx) error {
-		b := tx.Bucket(usersBucket)
-		n = b.Stats().KeyN
-		for k := range s.pending {
-			if b.Get([]byte(k)) == nil {
-				n++
-			}
+	n := s.users
+	for k := range s.pending {
+		_, found, err := s.lookupLocked(k)
+		if err != nil {
+			return 0, fmt.Errorf("read state %s: %w", s.path, err)
 		}
-		return nil
-	})
-	if err != nil {
-		return 0, fmt.Errorf("read state %s: %w", s.path, err)
+		if !found {
+			n++
+		}
 	}
 	return n, nil
 }
@@ -168,17 +230,16 @@ type InputSize struct {
 func (s *Store) LastInput() (size InputSize, ok bool, err error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.closed {
-		return size, false, ErrClosed
+	if err := s.usable(); err != nil {
+		return size, false, err
 	}
-	err = s.db.View(func(tx *bolt.Tx) error {
-		v := tx.Bucket(metaBucket).Get(lastInputKey)
-		if v == nil {
-			return nil
+	tx, err := s.readTxLocked()
+	if err == nil {
+		if v := tx.Bucket(metaBucket).Get(lastInputKey); v != nil {
+			ok = true
+			err = json.Unmarshal(v, &size)
 		}
-		ok = true
-		return json.Unmarshal(v, &size)
-	})
+	}
 	if err != nil {
 		return InputSize{}, false, fmt.Errorf("read state %s: %w", s.path, err)
 	}
@@ -190,22 +251,25 @@ func (s *Store) LastInput() (size InputSize, ok bool, err error) {
 func (s *Store) SetLastInput(records int) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.closed {
-		return ErrClosed
+	if err := s.usable(); err != nil {
+		return err
 	}
 	v, err := json.Marshal(InputSize{Records: records, At: s.clk.Now().UTC()})
 	if err != nil {
 		return err
 	}
-	if err := s.db.Update(func(tx *bolt.Tx) error { return tx.Bucket(metaBucket).Put(lastInputKey, v) }); err != nil {
+	err = s.updateLocked(func(tx *bolt.Tx) (int, error) {
+		return s.users, tx.Bucket(metaBucket).Put(lastInputKey, v)
+	})
+	if err != nil {
 		return fmt.Errorf("write state %s: %w", s.path, err)
 	}
 	return nil
 }
 
 // Put records that the tenant confirmed the user with this email in the
-// form hashed in e. SyncedAt is set from the clock when zero. Puts are
-// batched; Flush or Close commits them.
+// form hashed in e. SyncedAt is set from the clock when zero, and kept to
+// the second. Puts are batched; Flush or Close commits them.
 func (s *Store) Put(email string, e Entry) error {
 	k := key(email)
 	if k == "" {
@@ -213,12 +277,14 @@ func (s *Store) Put(email string, e Entry) error {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.closed {
-		return ErrClosed
+	if err := s.usable(); err != nil {
+		return err
 	}
 	if e.SyncedAt.IsZero() {
-		e.SyncedAt = s.clk.Now().UTC()
+		e.SyncedAt = s.clk.Now()
 	}
+	// As it will read back once committed.
+	e.SyncedAt = e.SyncedAt.Truncate(time.Second).UTC()
 	s.pending[k] = e
 	if len(s.pending) >= flushEvery || s.clk.Now().Sub(s.lastFlush) >= flushInterval {
 		return s.flushLocked()
@@ -230,35 +296,46 @@ func (s *Store) Put(email string, e Entry) error {
 func (s *Store) Flush() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.closed {
-		return ErrClosed
+	if err := s.usable(); err != nil {
+		return err
 	}
 	return s.flushLocked()
 }
 
+// flushLocked commits the batched puts in one transaction, in key order
+// (neighbours share pages), counting the users that are new.
 func (s *Store) flushLocked() error {
 	s.lastFlush = s.clk.Now()
 	if len(s.pending) == 0 {
 		return nil
 	}
-	err := s.db.Update(func(tx *bolt.Tx) error {
+	keys := make([]string, 0, len(s.pending))
+	for k := range s.pending {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	err := s.updateLocked(func(tx *bolt.Tx) (int, error) {
 		b := tx.Bucket(usersBucket)
-		for k, e := range s.pending {
-			v, err := json.Marshal(e)
-			if err != nil {
-				return err
+		n := s.users
+		for _, k := range keys {
+			kb := []byte(k)
+			if b.Get(kb) == nil {
+				n++
 			}
-			if err := b.Put([]byte(k), v); err != nil {
-				return err
+			if err := b.Put(kb, encodeEntry(s.pending[k])); err != nil {
+				return 0, err
 			}
 		}
-		return nil
+		return n, nil
 	})
 	if err != nil {
 		// Keep pending: a later flush may succeed.
 		return fmt.Errorf("write state %s: %w", s.path, err)
 	}
 	clear(s.pending)
+	if err := s.touchLocked(len(keys)); err != nil {
+		return fmt.Errorf("write state %s: %w", s.path, err)
+	}
 	return nil
 }
 
@@ -270,8 +347,17 @@ func (s *Store) Close() error {
 		return ErrClosed
 	}
 	s.closed = true
-	ferr := s.flushLocked()
-	cerr := s.db.Close()
+	var ferr error
+	if s.broken == nil {
+		ferr = s.flushLocked()
+	} else {
+		ferr = s.broken
+	}
+	s.endReadLocked()
+	var cerr error
+	if s.db != nil {
+		cerr = s.db.Close()
+	}
 	s.lock.Close() // releases the flock; the file stays (see lockState)
 	if ferr != nil {
 		return ferr
@@ -280,17 +366,4 @@ func (s *Store) Close() error {
 		return fmt.Errorf("close state %s: %w", s.path, cerr)
 	}
 	return nil
-}
-
-// RecordHash is the hex SHA-256 of v's JSON encoding, which is canonical for
-// the mapped user: struct fields keep their order and encoding/json sorts
-// map keys. A value that cannot be encoded hashes to "", which matches no
-// stored hash, so the user is sent: the safe side.
-func RecordHash(v any) string {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return ""
-	}
-	sum := sha256.Sum256(b)
-	return hex.EncodeToString(sum[:])
 }
