@@ -107,9 +107,7 @@ type Server struct {
 	mu        sync.Mutex
 	rng       *rand.Rand
 	conns     []management.Connection
-	users     []*storedUser
-	byID      map[string]*storedUser
-	byEmail   emailIndex
+	users     userStore
 	issued    []string // access tokens, for IssuedTokens
 	jobs      map[string]*job
 	jobOrder  []*job
@@ -169,10 +167,10 @@ func New(cfg Config) *Server {
 		signKey: randomKey(),
 		// Seeded so that ids (connections, jobs, users) are reproducible.
 		rng:  rand.New(rand.NewPCG(seed, seed^0x5a4e5f5e1c0b)),
-		byID: map[string]*storedUser{},
 		jobs: map[string]*job{},
 		seen: map[reqKey]int{},
 	}
+	s.users = newFullStore()
 	s.limits = newLimiter(cfg, s.start)
 	s.stats.init()
 	if cfg.Connections != nil {

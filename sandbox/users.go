@@ -49,7 +49,7 @@ func (s *Server) AddUser(u management.User, connection string) {
 	if len(u.Identities) == 0 {
 		u.Identities = []management.Identity{identityFor(u.UserID, connection)}
 	}
-	s.store(&storedUser{user: u, connection: connection})
+	s.users.add(&storedUser{user: u, connection: connection})
 }
 
 // Users returns every user the tenant holds, in creation order.
@@ -57,12 +57,17 @@ func (s *Server) Users() []SandboxUser {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.advanceJobs(s.clock.Now())
-	out := make([]SandboxUser, 0, len(s.users))
-	for _, su := range s.users {
-		out = append(out, SandboxUser{User: copyUser(su.user), Connection: su.connection,
-			HasPassword: su.hasPassword, ImplicitVerificationEmail: su.implicitVerification})
-	}
+	out := make([]SandboxUser, 0, s.users.count())
+	s.users.each(func(su *storedUser) bool {
+		out = append(out, su.sandboxUser())
+		return true
+	})
 	return out
+}
+
+func (su *storedUser) sandboxUser() SandboxUser {
+	return SandboxUser{User: copyUser(su.user), Connection: su.connection,
+		HasPassword: su.hasPassword, ImplicitVerificationEmail: su.implicitVerification}
 }
 
 func copyUser(u management.User) management.User {
@@ -80,25 +85,14 @@ func identityFor(userID, connection string) management.Identity {
 	return management.Identity{Connection: connection, UserID: id, Provider: provider}
 }
 
-func (s *Server) store(su *storedUser) {
-	s.users = append(s.users, su)
-	s.byID[su.user.UserID] = su
-}
-
 // findByEmail: database connections store emails lower-cased, so matching is
 // case-insensitive within one connection.
-// It is an index lookup (index.go): an import job makes one per user.
 func (s *Server) findByEmail(connection, email string) *storedUser {
-	return s.emails().find(connection, email)
+	return s.users.byEmail(connection, email)
 }
 
 func (s *Server) findByUsername(connection, username string) *storedUser {
-	for _, su := range s.users {
-		if su.connection == connection && su.user.Username != "" && strings.EqualFold(su.user.Username, username) {
-			return su
-		}
-	}
-	return nil
+	return s.users.byUsername(connection, username)
 }
 
 func (s *Server) connectionByName(name string) *management.Connection {
@@ -200,7 +194,7 @@ func (s *Server) postUser(c *call) response {
 	if req.UserID == "" {
 		userID = "auth0|" + s.hex(24)
 	}
-	if s.findByEmail(conn.Name, req.Email) != nil || s.byID[userID] != nil {
+	if s.findByEmail(conn.Name, req.Email) != nil || s.users.byID(userID) != nil {
 		return errResp(http.StatusConflict, "The user already exists.", "auth0_idp_error")
 	}
 	if req.Username != "" && s.findByUsername(conn.Name, req.Username) != nil {
@@ -226,13 +220,13 @@ func (s *Server) postUser(c *call) response {
 	if sends {
 		s.stats.implicit++
 	}
-	s.store(&storedUser{user: u, connection: conn.Name, hasPassword: true, implicitVerification: sends})
+	s.users.add(&storedUser{user: u, connection: conn.Name, hasPassword: true, implicitVerification: sends})
 	return reply(http.StatusCreated, copyUser(u))
 }
 
 // getUser is GET /api/v2/users/{id}.
 func (s *Server) getUser(c *call) response {
-	su := s.byID[c.id]
+	su := s.users.byID(c.id)
 	if su == nil {
 		return userNotFound()
 	}
@@ -248,10 +242,8 @@ func (s *Server) getUsersByEmail(c *call) response {
 	}
 	email := q.Get("email")
 	out := []management.User{}
-	for _, su := range s.users {
-		if su.user.Email == email {
-			out = append(out, copyUser(su.user))
-		}
+	for _, su := range s.users.withEmail(email) {
+		out = append(out, copyUser(su.user))
 	}
 	return reply(http.StatusOK, out)
 }
@@ -259,7 +251,7 @@ func (s *Server) getUsersByEmail(c *call) response {
 // patchUser is PATCH /api/v2/users/{id}. Metadata is merged one level deep
 // (a null value removes a key), as Auth0 does for PATCH.
 func (s *Server) patchUser(c *call) response {
-	su := s.byID[c.id]
+	su := s.users.byID(c.id)
 	if su == nil {
 		return userNotFound()
 	}
@@ -275,7 +267,7 @@ func (s *Server) patchUser(c *call) response {
 		if !isEmail(req.Email) {
 			return payloadError("Object didn't pass validation for format email: " + req.Email)
 		}
-		if other := s.findByEmail(su.connection, req.Email); other != nil && other != su {
+		if other := s.findByEmail(su.connection, req.Email); other != nil && !sameUser(other, su) {
 			return errResp(http.StatusBadRequest, "The specified new email already exists", "email_conflict")
 		}
 		u.Email = strings.ToLower(req.Email)
@@ -308,10 +300,10 @@ func (s *Server) patchUser(c *call) response {
 	u.UpdatedAt = &now
 	old := su.user.Email
 	su.user = u
-	s.moveEmail(su, old)
 	if req.Password != "" {
 		su.hasPassword = true
 	}
+	s.users.save(su, old)
 	return reply(http.StatusOK, copyUser(u))
 }
 
