@@ -22,7 +22,7 @@ func TestEmailIndexAgreesWithScan(t *testing.T) {
 	}
 	scan := func(conn, email string) *storedUser {
 		var found *storedUser
-		s.users.each(func(su *storedUser) bool {
+		s.users.each(0, func(su *storedUser) bool {
 			if su.connection == conn && su.user.Email == toLowerASCII(email) {
 				found = su
 				return false

@@ -28,8 +28,9 @@ type userStore interface {
 	// save records su, changed since it was looked up; oldEmail is the
 	// e-mail it had then.
 	save(su *storedUser, oldEmail string)
-	// each calls f on every user in creation order until f returns false.
-	each(f func(*storedUser) bool)
+	// each calls f on every user in creation order, from the from'th
+	// (0-based) on, until f returns false.
+	each(from int, f func(*storedUser) bool)
 }
 
 // sameUser: a and b are the same stored user (user ids are unique in a
@@ -86,8 +87,8 @@ func (f *fullStore) withEmail(email string) []*storedUser {
 // save: su is the stored user itself; only its place in the index moves.
 func (f *fullStore) save(su *storedUser, oldEmail string) { f.moveEmail(su, oldEmail) }
 
-func (f *fullStore) each(fn func(*storedUser) bool) {
-	for _, su := range f.list {
+func (f *fullStore) each(from int, fn func(*storedUser) bool) {
+	for _, su := range f.list[min(from, len(f.list)):] {
 		if !fn(su) {
 			return
 		}

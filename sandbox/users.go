@@ -20,6 +20,8 @@ type storedUser struct {
 	// implicitVerification: POST /users would have sent a verification email
 	// because the body had neither verify_email:false nor email_verified:true.
 	implicitVerification bool
+	// ref is the lean store's record number + 1 (0 in the full store).
+	ref uint32
 }
 
 // SandboxUser is one element of GET /sandbox/users.
@@ -58,11 +60,45 @@ func (s *Server) Users() []SandboxUser {
 	defer s.mu.Unlock()
 	s.advanceJobs(s.clock.Now())
 	out := make([]SandboxUser, 0, s.users.count())
-	s.users.each(func(su *storedUser) bool {
+	s.users.each(0, func(su *storedUser) bool {
 		out = append(out, su.sandboxUser())
 		return true
 	})
 	return out
+}
+
+// streamUsers writes GET /sandbox/users a batch at a time, the lock taken
+// per batch, so that a lean tenant of millions never holds them all as
+// values (users added meanwhile may or may not appear).
+func (s *Server) streamUsers(w http.ResponseWriter) {
+	const batch = 1000
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(http.StatusOK)
+	buf := []byte{'['}
+	for from := 0; ; from += batch {
+		s.mu.Lock()
+		if from == 0 {
+			s.advanceJobs(s.clock.Now())
+		}
+		i, n := from, s.users.count()
+		s.users.each(from, func(su *storedUser) bool {
+			if i > 0 {
+				buf = append(buf, ',')
+			}
+			b, _ := json.Marshal(su.sandboxUser()) // plain fields: cannot fail
+			buf = append(buf, b...)
+			i++
+			return i < from+batch
+		})
+		s.mu.Unlock()
+		if from+batch >= n {
+			buf = append(buf, ']')
+		}
+		if _, err := w.Write(buf); err != nil || from+batch >= n {
+			return
+		}
+		buf = buf[:0]
+	}
 }
 
 func (su *storedUser) sandboxUser() SandboxUser {
