@@ -121,9 +121,9 @@ func TestLeanAgreesWithFull(t *testing.T) {
 	mustUnmarshal(t, created, &u)
 	tw.advance(time.Second)
 	tw.same(http.MethodPatch, "/api/v2/users/"+u.UserID, `{"email":"moved@example.com","blocked":false}`, true)
-	tw.same(http.MethodPatch, "/api/v2/users/auth0|legacy-1", `{"email":"e@example.com"}`, false) // taken
+	tw.same(http.MethodPatch, "/api/v2/users/auth0|legacy-1", `{"email":"e@example.com"}`, false)                // taken
 	tw.same(http.MethodPatch, "/api/v2/users/auth0|5f0c3b7e9d1a2b3c4d5e6f70", `{"email":"A@example.com"}`, true) // its own
-	tw.same(http.MethodPost, "/api/v2/users", createBody("new@example.com", ""), false)            // free again
+	tw.same(http.MethodPost, "/api/v2/users", createBody("new@example.com", ""), false)                          // free again
 
 	for _, email := range []string{"seed@example.com", "Seed@example.com", "a@example.com", "b@example.com",
 		"new@example.com", "moved@example.com", "nobody@example.com", "not an email"} {
