@@ -1,0 +1,163 @@
+package bench
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"os/signal"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// Peak memory and time of a command, measured from outside: the test
+// binary re-runs itself as a small helper (rssHelperEnv) that runs the
+// command and reports its getrusage (ru_maxrss, i.e. VmHWM, and CPU time)
+// and wall time. Through a helper because a child's ru_maxrss starts from
+// its parent's at exec, and a benchmark process is large.
+
+const rssHelperEnv = "A0BULK_BENCH_RSS_HELPER"
+
+// TestMain turns the test binary into the helper when asked.
+func TestMain(m *testing.M) {
+	if os.Getenv(rssHelperEnv) != "1" {
+		os.Exit(m.Run())
+	}
+	os.Exit(rssHelper(os.Args[1:]))
+}
+
+// rssHelper runs args with the helper's stdin, stdout and stderr, passes
+// SIGINT and SIGTERM on to it, and writes its figures to fd 3 (the
+// measured's report pipe): "maxrss_kb N wall_s F cpu_s F exit N", exit -1
+// when a signal ended it.
+func rssHelper(args []string) int {
+	report := os.NewFile(3, "report")
+	cmd := exec.Command(args[0], args[1:]...)
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
+	setParentDeath(cmd)
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)
+	start := time.Now()
+	if err := cmd.Start(); err != nil {
+		fmt.Fprintln(os.Stderr, "rss helper:", err)
+		return 1
+	}
+	go func() {
+		for s := range sigs {
+			_ = cmd.Process.Signal(s)
+		}
+	}()
+	err := cmd.Wait()
+	wall := time.Since(start)
+	var exit *exec.ExitError
+	if err != nil && !errors.As(err, &exit) {
+		fmt.Fprintln(os.Stderr, "rss helper:", err)
+		return 1
+	}
+	st := cmd.ProcessState
+	ru := st.SysUsage().(*syscall.Rusage)
+	fmt.Fprintf(report, "maxrss_kb %d wall_s %f cpu_s %f exit %d\n", ru.Maxrss, wall.Seconds(),
+		(st.UserTime() + st.SystemTime()).Seconds(), st.ExitCode())
+	return 0
+}
+
+// usage is what the helper measured of one command.
+type usage struct {
+	RSSMB float64 // peak resident set
+	Wall  float64 // seconds, start to exit
+	CPU   float64 // seconds, user + system
+	Exit  int     // -1: ended by a signal
+}
+
+// measured is a command run under the helper. Set Stdin and Stdout on cmd
+// before start (nil: /dev/null); its stderr is kept for errors.
+type measured struct {
+	cmd      *exec.Cmd
+	errOut   bytes.Buffer
+	report   *os.File
+	reported chan []byte
+}
+
+func newMeasured(args ...string) *measured {
+	m := &measured{cmd: exec.Command(os.Args[0], args...)}
+	m.cmd.Env = append(os.Environ(), rssHelperEnv+"=1")
+	m.cmd.Stderr = &m.errOut
+	// A group of its own, so that kill reaches the command too.
+	m.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	setParentDeath(m.cmd)
+	return m
+}
+
+func (m *measured) start() error {
+	r, w, err := os.Pipe()
+	if err != nil {
+		return err
+	}
+	m.cmd.ExtraFiles = []*os.File{w}
+	if err := m.cmd.Start(); err != nil {
+		r.Close()
+		w.Close()
+		return err
+	}
+	w.Close()
+	m.report, m.reported = r, make(chan []byte, 1)
+	go func() {
+		b, _ := io.ReadAll(r)
+		m.reported <- b
+	}()
+	return nil
+}
+
+// wait returns the command's figures once it ended.
+func (m *measured) wait() (usage, error) {
+	err := m.cmd.Wait()
+	b := <-m.reported
+	m.report.Close()
+	var u usage
+	var kb int64
+	if _, perr := fmt.Sscanf(string(b), "maxrss_kb %d wall_s %f cpu_s %f exit %d", &kb, &u.Wall, &u.CPU, &u.Exit); perr != nil {
+		return u, fmt.Errorf("helper said %q (%v): %v; stderr:\n%s", b, err, perr, tail(m.errOut.String()))
+	}
+	u.RSSMB = float64(kb) / 1024
+	return u, nil
+}
+
+// kill ends the command at once with SIGKILL (no chance to flush or
+// clean up: a crash), and its helper with it.
+func (m *measured) kill() error { return syscall.Kill(-m.cmd.Process.Pid, syscall.SIGKILL) }
+
+// interrupt sends SIGINT, which the helper passes on: the command stops
+// as on Ctrl-C and the helper still reports.
+func (m *measured) interrupt() error { return m.cmd.Process.Signal(syscall.SIGINT) }
+
+// run starts the command, waits for it, and fails b unless it exited with
+// one of okExits.
+func (m *measured) run(b *testing.B, okExits ...int) usage {
+	b.Helper()
+	if err := m.start(); err != nil {
+		b.Fatal(err)
+	}
+	u, err := m.wait()
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, c := range okExits {
+		if u.Exit == c {
+			return u
+		}
+	}
+	b.Fatalf("%v: exit %d, want one of %v; stderr:\n%s", m.cmd.Args[1:], u.Exit, okExits, tail(m.errOut.String()))
+	return u
+}
+
+// tail is the end of a long output, enough to see why it failed.
+func tail(s string) string {
+	const keep = 4000
+	if len(s) > keep {
+		return "…" + s[len(s)-keep:]
+	}
+	return s
+}
