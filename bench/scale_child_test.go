@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -37,6 +38,7 @@ func rssHelper(args []string) int {
 	report := os.NewFile(3, "report")
 	cmd := exec.Command(args[0], args[1:]...)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
+	cmd.Env = commandEnv()
 	setParentDeath(cmd)
 	sigs := make(chan os.Signal, 1)
 	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)
@@ -62,6 +64,19 @@ func rssHelper(args []string) int {
 	fmt.Fprintf(report, "maxrss_kb %d wall_s %f cpu_s %f exit %d\n", ru.Maxrss, wall.Seconds(),
 		(st.UserTime() + st.SystemTime()).Seconds(), st.ExitCode())
 	return 0
+}
+
+// commandEnv is the helper's environment without the benchmarks' own
+// variables (A0BULK_BENCH_*, A0BULK_SCALE*, A0BULK_BIN), which a0bulk
+// would warn about as settings it does not know.
+func commandEnv() []string {
+	var env []string
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "A0BULK_BENCH_") && !strings.HasPrefix(kv, "A0BULK_SCALE") && !strings.HasPrefix(kv, "A0BULK_BIN=") {
+			env = append(env, kv)
+		}
+	}
+	return env
 }
 
 // usage is what the helper measured of one command.
