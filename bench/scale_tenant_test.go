@@ -37,6 +37,14 @@ func startTenant(b *testing.B, bin, dir string, extra ...string) *scaleTenant {
 	if err := t.m.start(); err != nil {
 		b.Fatal(err)
 	}
+	// A failed benchmark goes on with the next size: leave no tenant
+	// running (stop has reaped it already when all went well).
+	b.Cleanup(func() {
+		if t.m.cmd.ProcessState == nil {
+			_ = t.m.kill()
+			_, _ = t.m.wait()
+		}
+	})
 	for deadline := time.Now().Add(30 * time.Second); ; {
 		if data, err := os.ReadFile(addrFile); err == nil && strings.HasSuffix(string(data), "\n") {
 			t.addr = strings.TrimSpace(string(data))
