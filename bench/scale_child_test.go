@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -30,10 +31,15 @@ func TestMain(m *testing.M) {
 	os.Exit(rssHelper(os.Args[1:]))
 }
 
+// rssCapEnv: the helper kills its command with SIGKILL once its resident
+// set exceeds this many MB (none when unset), so that a command whose
+// memory grows with the input cannot take a shared machine down.
+const rssCapEnv = "A0BULK_BENCH_RSS_CAP_MB"
+
 // rssHelper runs args with the helper's stdin, stdout and stderr, passes
 // SIGINT and SIGTERM on to it, and writes its figures to fd 3 (the
-// measured's report pipe): "maxrss_kb N wall_s F cpu_s F exit N", exit -1
-// when a signal ended it.
+// measured's report pipe): "maxrss_kb N wall_s F cpu_s F exit N capped B",
+// exit -1 when a signal ended it, capped 1 when that was the RSS cap.
 func rssHelper(args []string) int {
 	report := os.NewFile(3, "report")
 	cmd := exec.Command(args[0], args[1:]...)
@@ -52,7 +58,12 @@ func rssHelper(args []string) int {
 			_ = cmd.Process.Signal(s)
 		}
 	}()
+	capped := make(chan bool, 1)
+	stop := make(chan struct{})
+	go func() { capped <- watchRSS(cmd.Process, os.Getenv(rssCapEnv), stop) }()
 	err := cmd.Wait()
+	close(stop)
+	wasCapped := <-capped
 	wall := time.Since(start)
 	var exit *exec.ExitError
 	if err != nil && !errors.As(err, &exit) {
@@ -61,9 +72,41 @@ func rssHelper(args []string) int {
 	}
 	st := cmd.ProcessState
 	ru := st.SysUsage().(*syscall.Rusage)
-	fmt.Fprintf(report, "maxrss_kb %d wall_s %f cpu_s %f exit %d\n", ru.Maxrss, wall.Seconds(),
-		(st.UserTime() + st.SystemTime()).Seconds(), st.ExitCode())
+	fmt.Fprintf(report, "maxrss_kb %d wall_s %f cpu_s %f exit %d capped %t\n", ru.Maxrss, wall.Seconds(),
+		(st.UserTime() + st.SystemTime()).Seconds(), st.ExitCode(), wasCapped)
 	return 0
+}
+
+// watchRSS kills p once its resident set passes capMB (from /proc: Linux
+// only; elsewhere, or without a cap, it only waits) and says whether it
+// did.
+func watchRSS(p *os.Process, capMB string, stop <-chan struct{}) bool {
+	limit, err := strconv.ParseInt(capMB, 10, 64)
+	if err != nil || limit <= 0 {
+		return false
+	}
+	statm := fmt.Sprintf("/proc/%d/statm", p.Pid)
+	tick := time.NewTicker(50 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		select {
+		case <-stop:
+			return false
+		case <-tick.C:
+		}
+		data, err := os.ReadFile(statm)
+		if err != nil {
+			return false
+		}
+		var size, resident int64
+		if _, err := fmt.Sscanf(string(data), "%d %d", &size, &resident); err != nil {
+			return false
+		}
+		if resident*int64(os.Getpagesize()) > limit<<20 {
+			_ = p.Kill()
+			return true
+		}
+	}
 }
 
 // commandEnv is the helper's environment without the benchmarks' own
@@ -85,6 +128,8 @@ type usage struct {
 	Wall  float64 // seconds, start to exit
 	CPU   float64 // seconds, user + system
 	Exit  int     // -1: ended by a signal
+	// Capped: killed at the RSS cap (rssCapEnv); RSSMB is about the cap.
+	Capped bool
 }
 
 // measured is a command run under the helper. Set Stdin and Stdout on cmd
@@ -133,7 +178,7 @@ func (m *measured) wait() (usage, error) {
 	m.report.Close()
 	var u usage
 	var kb int64
-	if _, perr := fmt.Sscanf(string(b), "maxrss_kb %d wall_s %f cpu_s %f exit %d", &kb, &u.Wall, &u.CPU, &u.Exit); perr != nil {
+	if _, perr := fmt.Sscanf(string(b), "maxrss_kb %d wall_s %f cpu_s %f exit %d capped %t", &kb, &u.Wall, &u.CPU, &u.Exit, &u.Capped); perr != nil {
 		return u, fmt.Errorf("helper said %q (%v): %v; stderr:\n%s", b, err, perr, tail(m.errOut.String()))
 	}
 	u.RSSMB = float64(kb) / 1024
@@ -148,8 +193,15 @@ func (m *measured) kill() error { return syscall.Kill(-m.cmd.Process.Pid, syscal
 // as on Ctrl-C and the helper still reports.
 func (m *measured) interrupt() error { return m.cmd.Process.Signal(syscall.SIGINT) }
 
+// capRSS makes the helper kill the command past mb MB of RSS (0: never).
+func (m *measured) capRSS(mb int) {
+	if mb > 0 {
+		m.cmd.Env = append(m.cmd.Env, fmt.Sprintf("%s=%d", rssCapEnv, mb))
+	}
+}
+
 // run starts the command, waits for it, and fails b unless it exited with
-// one of okExits.
+// one of okExits or was stopped at the RSS cap.
 func (m *measured) run(b *testing.B, okExits ...int) usage {
 	b.Helper()
 	if err := m.start(); err != nil {
@@ -158,6 +210,9 @@ func (m *measured) run(b *testing.B, okExits ...int) usage {
 	u, err := m.wait()
 	if err != nil {
 		b.Fatal(err)
+	}
+	if u.Capped {
+		return u
 	}
 	for _, c := range okExits {
 		if u.Exit == c {

@@ -37,6 +37,10 @@ import (
 //	A0BULK_SCALE_CSV_STEPS  steps on CSV (default import,resume_done,summary,failures; none: no CSV)
 //	A0BULK_SCALE_CREATE_MAX largest size create runs at (default 1m: 10M
 //	                        creates at ~4,000/s would take most of an hour)
+//	A0BULK_SCALE_MAX_RSS_MB a command whose RSS passes this is killed and
+//	                        reported stopped at the cap (default 6144: a
+//	                        machine shared by others must survive a command
+//	                        whose memory grows with the input; 0: no cap)
 func BenchmarkScale(b *testing.B) {
 	bin := binary(b)
 	sizes, err := parseSizes(envOr("A0BULK_SCALE", "100k"))
@@ -55,6 +59,10 @@ func BenchmarkScale(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
+	capMB, err := strconv.Atoi(envOr("A0BULK_SCALE_MAX_RSS_MB", "6144"))
+	if err != nil || capMB < 0 {
+		b.Fatalf("A0BULK_SCALE_MAX_RSS_MB: want a number of MB, got %q", os.Getenv("A0BULK_SCALE_MAX_RSS_MB"))
+	}
 	for _, n := range sizes {
 		for _, f := range []struct {
 			format input.Format
@@ -70,7 +78,7 @@ func BenchmarkScale(b *testing.B) {
 				b.Logf("users=%d: create skipped (above A0BULK_SCALE_CREATE_MAX=%d)", n, createMax)
 			}
 			b.Run(fmt.Sprintf("format=%s/users=%d", f.format, n), func(b *testing.B) {
-				r := &scaleRun{b: b, bin: bin, dir: b.TempDir(), n: n, format: f.format, steps: steps}
+				r := &scaleRun{b: b, bin: bin, dir: b.TempDir(), n: n, format: f.format, steps: steps, capMB: capMB}
 				r.run()
 			})
 		}
@@ -88,6 +96,7 @@ type scaleRun struct {
 	n        int
 	format   input.Format
 	steps    map[string]bool
+	capMB    int // A0BULK_SCALE_MAX_RSS_MB
 }
 
 // invalidRate: a few invalid users (a real export has some).
@@ -146,21 +155,38 @@ func (r *scaleRun) generate(name string, o gen.GenOptions) (string, []string) {
 	return path, tap.ids
 }
 
-// report adds a measured command's figures under step.
+// report adds a measured command's figures under step; one stopped at the
+// RSS cap also reports step:capped.
 func (r *scaleRun) report(step string, u usage) {
 	r.b.ReportMetric(u.RSSMB, step+":MB")
 	r.b.ReportMetric(u.Wall, step+":s")
 	r.b.ReportMetric(u.CPU, step+":cpu_s")
+	if u.Capped {
+		r.b.ReportMetric(1, step+":capped")
+		r.b.Logf("%s: stopped at the RSS cap (A0BULK_SCALE_MAX_RSS_MB=%d) after %v", step, r.capMB, u)
+		return
+	}
 	r.b.Logf("%s: %v", step, u)
 }
 
 func (r *scaleRun) a0bulk(args ...string) *measured {
-	return newMeasured(append([]string{r.bin}, args...)...)
+	m := newMeasured(append([]string{r.bin}, args...)...)
+	m.capRSS(r.capMB)
+	return m
 }
 
-// summary runs `report summary -o json` on rep; measured as step unless
-// step is "".
-func (r *scaleRun) summary(rep, step string) finalCounts {
+// step runs a measured a0bulk command, reports it as step and says whether
+// it ran to its end (false: stopped at the RSS cap, and what depends on it
+// is skipped).
+func (r *scaleRun) step(step string, args ...string) bool {
+	u := r.a0bulk(args...).run(r.b, 0, 3)
+	r.report(step, u)
+	return !u.Capped
+}
+
+// summary runs `report summary -o json` on rep, measured as step unless
+// step is ""; ok is false when it was stopped at the RSS cap.
+func (r *scaleRun) summary(rep, step string) (c finalCounts, ok bool) {
 	var out bytes.Buffer
 	m := r.a0bulk("report", "summary", "-o", "json", rep)
 	m.cmd.Stdout = &out
@@ -168,7 +194,13 @@ func (r *scaleRun) summary(rep, step string) finalCounts {
 	if step != "" {
 		r.report(step, u)
 	}
-	return parseCounts(r.b, out.Bytes())
+	if u.Capped {
+		if step == "" {
+			r.b.Logf("report summary of %s stopped at the RSS cap: its counts are not checked", filepath.Base(rep))
+		}
+		return c, false
+	}
+	return parseCounts(r.b, out.Bytes()), true
 }
 
 // importAndRead: import into a fresh tenant, then resume the finished
@@ -177,31 +209,37 @@ func (r *scaleRun) importAndRead(in string, taken []string) {
 	seeds := r.seedFile(taken)
 	t := startTenant(r.b, r.bin, r.dir, "--users", seeds)
 	rep := filepath.Join(r.dir, "import.ndjson")
-	u := r.a0bulk(append([]string{"import", "--input", in, "--report", rep}, t.tenantFlags()...)...).run(r.b, 0, 3)
-	r.report("import", u)
+	if !r.step("import", append([]string{"import", "--input", in, "--report", rep}, t.tenantFlags()...)...) {
+		r.b.Logf("import stopped at the RSS cap: no resume, summary or failures of its report")
+		t.stop(r.b)
+		return
+	}
 	checkEnd(r.b, rep, r.n)
 	r.b.ReportMetric(float64(fileSize(r.b, rep))/float64(r.n), "report_B/user")
 	if r.steps["resume_done"] {
-		u := r.a0bulk(append([]string{"import", "--resume", rep}, t.tenantFlags()...)...).run(r.b, 0, 3)
-		r.report("resume_done", u)
-		checkEnd(r.b, rep, r.n)
+		if r.step("resume_done", append([]string{"import", "--resume", rep}, t.tenantFlags()...)...) {
+			checkEnd(r.b, rep, r.n)
+		}
 	}
 	step := ""
 	if r.steps["summary"] {
 		step = "summary"
 	}
-	counts := r.summary(rep, step)
-	checkCounts(r.b, "import", counts, r.n, t.users(r.b)-len(taken))
-	// The taken records fail, but for the few of them that are invalid.
-	if failed := counts.Final["failed"]; failed > len(taken) || failed < len(taken)-counts.Final["invalid"] || failed == 0 {
-		r.b.Fatalf("import: %d records failed, want the %d whose user_id the tenant had, less invalid ones", failed, len(taken))
+	counts, counted := r.summary(rep, step)
+	if counted {
+		checkCounts(r.b, "import", counts, r.n, t.users(r.b)-len(taken))
+		// The taken records fail, but for the few of them that are invalid.
+		if failed := counts.Final["failed"]; failed > len(taken) || failed < len(taken)-counts.Final["invalid"] || failed == 0 {
+			r.b.Fatalf("import: %d records failed, want the %d whose user_id the tenant had, less invalid ones", failed, len(taken))
+		}
 	}
 	if r.steps["failures"] {
 		var lines lineCounter
 		m := r.a0bulk("report", "failures", rep)
 		m.cmd.Stdout = &lines
-		r.report("failures", m.run(r.b, 0))
-		if lines.n != counts.Final["failed"] {
+		u := m.run(r.b, 0)
+		r.report("failures", u)
+		if counted && !u.Capped && lines.n != counts.Final["failed"] {
 			r.b.Fatalf("report failures printed %d users, want the %d that failed", lines.n, counts.Final["failed"])
 		}
 	}
@@ -238,17 +276,22 @@ func (r *scaleRun) killAndResume(in string) {
 		r.b.Fatal(err)
 	}
 	defer func() { _ = m.kill() }() // if the benchmark fails before the kill
-	ended := make(chan error, 1)
+	ended := make(chan usage, 1)
 	go func() {
-		_, err := m.wait()
-		ended <- err
+		u, _ := m.wait()
+		ended <- u
 	}()
 	tick := time.NewTicker(50 * time.Millisecond)
 	defer tick.Stop()
 	for held := 0; held < r.n/2; held = t.users(r.b) {
 		select {
-		case err := <-ended:
-			r.b.Fatalf("the import ended (%v) before the tenant held half the users (%d of %d): %s", err, held, r.n, tail(m.errOut.String()))
+		case u := <-ended:
+			if u.Capped {
+				r.b.Logf("the import to kill was stopped at the RSS cap first (%v): no resume_killed", u)
+				t.stop(r.b)
+				return
+			}
+			r.b.Fatalf("the import ended (%+v) before the tenant held half the users (%d of %d): %s", u, held, r.n, tail(m.errOut.String()))
 		case <-tick.C:
 		}
 	}
@@ -257,11 +300,12 @@ func (r *scaleRun) killAndResume(in string) {
 	}
 	<-ended
 	r.b.Logf("killed the import with %d of %d users in the tenant, report %d MB", t.users(r.b), r.n, fileSize(r.b, rep)>>20)
-	u := r.a0bulk(append([]string{"import", "--resume", rep}, t.tenantFlags()...)...).run(r.b, 0, 3)
-	r.report("resume_killed", u)
-	checkEnd(r.b, rep, r.n)
-	c := r.summary(rep, "")
-	checkCounts(r.b, "import killed and resumed", c, r.n, t.users(r.b))
+	if r.step("resume_killed", append([]string{"import", "--resume", rep}, t.tenantFlags()...)...) {
+		checkEnd(r.b, rep, r.n)
+		if c, ok := r.summary(rep, ""); ok {
+			checkCounts(r.b, "import killed and resumed", c, r.n, t.users(r.b))
+		}
+	}
 	t.stop(r.b)
 	removeFile(r.b, rep)
 }
@@ -270,10 +314,12 @@ func (r *scaleRun) killAndResume(in string) {
 func (r *scaleRun) create(in string) {
 	t := startTenant(r.b, r.bin, r.dir)
 	rep := filepath.Join(r.dir, "create.ndjson")
-	u := r.a0bulk(append([]string{"create", "--input", in, "--report", rep}, t.tenantFlags()...)...).run(r.b, 0, 3)
-	r.report("create", u)
-	checkEnd(r.b, rep, r.n)
-	checkCounts(r.b, "create", r.summary(rep, ""), r.n, t.users(r.b))
+	if r.step("create", append([]string{"create", "--input", in, "--report", rep}, t.tenantFlags()...)...) {
+		checkEnd(r.b, rep, r.n)
+		if c, ok := r.summary(rep, ""); ok {
+			checkCounts(r.b, "create", c, r.n, t.users(r.b))
+		}
+	}
 	t.stop(r.b)
 	removeFile(r.b, rep)
 	removeFile(r.b, in)
@@ -283,23 +329,28 @@ func (r *scaleRun) create(in string) {
 // with nothing changed (no request at all).
 func (r *scaleRun) sync(in string) {
 	t := startTenant(r.b, r.bin, r.dir)
+	defer t.stop(r.b)
 	state := filepath.Join(r.dir, "sync.state")
+	defer os.Remove(state)
 	for i, step := range []string{"sync_first", "sync_unchanged"} {
 		rep := filepath.Join(r.dir, step+".ndjson")
-		u := r.a0bulk(append([]string{"sync", "--state", state, "--input", in, "--report", rep}, t.tenantFlags()...)...).run(r.b, 0, 3)
-		r.report(step, u)
+		if !r.step(step, append([]string{"sync", "--state", state, "--input", in, "--report", rep}, t.tenantFlags()...)...) {
+			removeFile(r.b, rep)
+			return
+		}
 		checkEnd(r.b, rep, r.n)
-		c := r.summary(rep, "")
-		if i == 0 {
-			checkCounts(r.b, step, c, r.n, t.users(r.b))
+		c, ok := r.summary(rep, "")
+		switch {
+		case i == 0:
+			if ok {
+				checkCounts(r.b, step, c, r.n, t.users(r.b))
+			}
 			r.b.ReportMetric(float64(fileSize(r.b, state))/float64(r.n), "state_B/user")
-		} else if c.Final["skipped"]+c.Final["invalid"] != r.n {
+		case ok && c.Final["skipped"]+c.Final["invalid"] != r.n:
 			r.b.Fatalf("%s: %+v; want every valid user skipped as unchanged", step, c)
 		}
 		removeFile(r.b, rep)
 	}
-	t.stop(r.b)
-	removeFile(r.b, state)
 }
 
 // idTap passes generated input through to w and notes the user_id of

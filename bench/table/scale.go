@@ -152,6 +152,9 @@ func scaleCell(m map[string]float64, step string) string {
 	if !ok {
 		return "—"
 	}
+	if m[step+":capped"] > 0 {
+		return fmt.Sprintf("**> %.0f MB: killed at the cap** after %s s", mb, secs(m[step+":s"]))
+	}
 	return fmt.Sprintf("%.0f MB, %s s (cpu %s)", mb, secs(m[step+":s"]), secs(m[step+":cpu_s"]))
 }
 
@@ -166,8 +169,11 @@ func secs(s float64) string {
 func scaleGrowth(from, to map[string]float64, step string) string {
 	a, okA := from[step+":MB"]
 	b, okB := to[step+":MB"]
-	if !okA || !okB || a == 0 || from[step+":s"] == 0 {
+	if !okA || !okB || a == 0 || from[step+":s"] == 0 || from[step+":capped"] > 0 {
 		return "—"
+	}
+	if to[step+":capped"] > 0 {
+		return fmt.Sprintf("RSS > ×%.1f", b/a)
 	}
 	return fmt.Sprintf("RSS ×%.2f, time ×%.1f", b/a, to[step+":s"]/from[step+":s"])
 }
@@ -176,7 +182,7 @@ func scaleGrowth(from, to map[string]float64, step string) string {
 func scaleMet(m map[int]map[string]float64, sizes []int, step string) string {
 	for i := len(sizes) - 1; i >= 0; i-- {
 		if mb, ok := m[sizes[i]][step+":MB"]; ok {
-			return fmt.Sprintf("%s (at %s)", yes(mb < scaleRSSGoal), usersLabel(sizes[i]))
+			return fmt.Sprintf("%s (at %s)", yes(mb < scaleRSSGoal && m[sizes[i]][step+":capped"] == 0), usersLabel(sizes[i]))
 		}
 	}
 	return "—"
