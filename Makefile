@@ -3,7 +3,7 @@ BIN     := bin/a0bulk
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X github.com/a0bulk/a0bulk/cli.Version=$(VERSION)
 
-.PHONY: build test demo bench soak lint clean
+.PHONY: build test demo bench bench-large soak lint clean
 
 build:
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) .
@@ -21,6 +21,12 @@ demo: build
 bench: build
 	./scripts/bench.sh
 	@echo "bench: the model-based soak (faults, kills, resumes checked against the tenant) is: make soak"
+	@echo "bench: the scale table at 10M users is: make bench-large"
+
+# Issue 18's scale table at 1M and 10M users (hours; ~15 GB in TMPDIR):
+# every command's peak RSS and seconds, and their growth 1M → 10M.
+bench-large: build
+	./scripts/bench-large.sh
 
 # The model-based test at length: SOAK_SCHEDULES seeded schedules of faults
 # and kills, each run resumed to its end and checked against the tenant; it

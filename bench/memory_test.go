@@ -2,37 +2,14 @@ package bench
 
 import (
 	"bufio"
-	"bytes"
 	"fmt"
-	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"syscall"
 	"testing"
-	"time"
 
 	"github.com/a0bulk/a0bulk/input"
 	"github.com/a0bulk/a0bulk/input/gen"
 )
-
-const rssHelperEnv = "A0BULK_BENCH_RSS_HELPER"
-
-// TestMain turns the test binary into the RSS helper when asked: it runs
-// os.Args[1:] with its own stdin, and prints the child's peak RSS.
-func TestMain(m *testing.M) {
-	if os.Getenv(rssHelperEnv) != "1" {
-		os.Exit(m.Run())
-	}
-	cmd := exec.Command(os.Args[1], os.Args[2:]...)
-	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, io.Discard, os.Stderr
-	if err := cmd.Run(); err != nil {
-		fmt.Fprintln(os.Stderr, "rss helper:", err)
-		os.Exit(1)
-	}
-	fmt.Printf("maxrss_kb %d\n", cmd.ProcessState.SysUsage().(*syscall.Rusage).Maxrss)
-	os.Exit(0)
-}
 
 // binary is the a0bulk under test: $A0BULK_BIN, else the one `make build`
 // writes.
@@ -68,18 +45,14 @@ func BenchmarkValidateMemory(b *testing.B) {
 			var rss, rate float64
 			runs := 0
 			for b.Loop() {
-				// Through a small helper: a child's ru_maxrss starts from its
-				// parent's at exec, and this benchmark process is large.
-				cmd := exec.Command(os.Args[0], bin, "validate", "--input", "-", "--format", "ndjson", "--quiet")
-				cmd.Env = append(os.Environ(), rssHelperEnv+"=1")
-				in, err := cmd.StdinPipe()
+				// Under the helper (scale_child_test.go): this benchmark
+				// process is large, the child's ru_maxrss must not be.
+				m := newMeasured(bin, "validate", "--input", "-", "--format", "ndjson", "--quiet")
+				in, err := m.cmd.StdinPipe()
 				if err != nil {
 					b.Fatal(err)
 				}
-				var out bytes.Buffer
-				cmd.Stdout, cmd.Stderr = &out, io.Discard
-				start := time.Now()
-				if err := cmd.Start(); err != nil {
+				if err := m.start(); err != nil {
 					b.Fatal(err)
 				}
 				w := bufio.NewWriterSize(in, 1<<16)
@@ -88,15 +61,12 @@ func BenchmarkValidateMemory(b *testing.B) {
 					genErr = w.Flush()
 				}
 				in.Close()
-				if err := cmd.Wait(); err != nil || genErr != nil {
-					b.Fatalf("validate: %v; generator: %v", err, genErr)
+				u, err := m.wait()
+				if err != nil || u.Exit != 0 || genErr != nil {
+					b.Fatalf("validate: %v, exit %d; generator: %v", err, u.Exit, genErr)
 				}
-				rate += float64(n) / time.Since(start).Seconds()
-				var kb int64
-				if _, err := fmt.Sscanf(out.String(), "maxrss_kb %d", &kb); err != nil {
-					b.Fatalf("helper said %q: %v", out.String(), err)
-				}
-				rss += float64(kb) / 1024
+				rate += float64(n) / u.Wall
+				rss += u.RSSMB
 				runs++
 			}
 			b.ReportMetric(rss/float64(runs), "peak_rss_MB")

@@ -34,7 +34,8 @@ Examples:
    a0bulk sandbox --seed 7 --fault-5xx 0.1 --fault-reset-after 0.05 --fail-every-nth-job 3
    a0bulk sandbox --storm-start 1m --storm-duration 30s --token-reset-skip 1 --token-resets 2
    a0bulk sandbox --drain-bucket users_write --drain-start 10s --drain-duration 20s
-   a0bulk sandbox --addr 127.0.0.1:0 --addr-file /tmp/sandbox.addr --users existing.ndjson`,
+   a0bulk sandbox --addr 127.0.0.1:0 --addr-file /tmp/sandbox.addr --users existing.ndjson
+   a0bulk sandbox --lean --rate 0 --job-delay 25ms          # millions of users: make bench`,
 		Flags: append(outputFlags(),
 			&ucli.StringFlag{Name: "addr", Value: "127.0.0.1:8787", Usage: "loopback address to listen on (port 0 picks a free one)"},
 			&ucli.StringFlag{Name: "addr-file", Usage: "write the address actually listened on to `FILE`"},
@@ -49,6 +50,7 @@ Examples:
 			&ucli.StringSliceFlag{Name: "custom-domain", Usage: "a verified custom domain (repeatable; default login.example.com)"},
 			&ucli.DurationFlag{Name: "token-lifetime", Value: 24 * time.Hour, Usage: "access token lifetime"},
 			&ucli.StringFlag{Name: "users", Usage: "NDJSON `FILE` of users already in the tenant ({\"email\":…} per line)"},
+			&ucli.BoolFlag{Name: "lean", Usage: "keep ~100 bytes per user (for benchmarks of millions): only ids, emails, connection, timestamps, verified/blocked; reads return users without profile attributes or metadata"},
 			&ucli.BoolFlag{Name: "empty-errors-as-200", Usage: "answer a job without errors with 200 [] instead of 204"},
 			&ucli.Int64Flag{Name: "seed", Value: 1, Usage: "fault seed: the same seed gives the same faults"},
 			&ucli.Float64Flag{Name: "fault-5xx", Usage: "fraction of requests answered 503"},
@@ -81,7 +83,7 @@ func readSandboxConfig(c *ucli.Context) (sandbox.Config, error) {
 	cfg := sandbox.Config{
 		JobDelay: c.Duration("job-delay"),
 		MaxJobs:  c.Int("max-jobs"), ClientID: c.String("client-id"), ClientSecret: c.String("client-secret"),
-		TokenLifetime: c.Duration("token-lifetime"), EmptyErrorsAs200: c.Bool("empty-errors-as-200"),
+		TokenLifetime: c.Duration("token-lifetime"), EmptyErrorsAs200: c.Bool("empty-errors-as-200"), Lean: c.Bool("lean"),
 		Faults: sandbox.Faults{
 			Seed: c.Int64("seed"), Error5xx: c.Float64("fault-5xx"),
 			ResetBefore: c.Float64("fault-reset-before"), ResetAfter: c.Float64("fault-reset-after"),

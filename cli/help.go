@@ -56,7 +56,7 @@ var commandFlagCategory = map[string]map[string]string{
 		"rate": catSandboxTenant, "burst": catSandboxTenant, "job-delay": catSandboxTenant,
 		"max-jobs": catSandboxTenant, "client-id": catSandboxTenant, "client-secret": catSandboxTenant,
 		"scopes": catSandboxTenant, "custom-domain": catSandboxTenant, "token-lifetime": catSandboxTenant,
-		"users": catSandboxTenant,
+		"users": catSandboxTenant, "lean": catSandboxTenant,
 	},
 }
 

@@ -95,3 +95,17 @@ func TestLimitsLine(t *testing.T) {
 		}
 	}
 }
+
+// TestSandboxLean: --lean asks for the lean user store; the default keeps
+// every attribute.
+func TestSandboxLean(t *testing.T) {
+	for _, c := range []struct {
+		args []string
+		want bool
+	}{{nil, false}, {[]string{"--lean"}, true}} {
+		cfg, err := parseSandbox(t, c.args...)
+		if err != nil || cfg.Lean != c.want {
+			t.Errorf("%v: lean %v, %v; want %v", c.args, cfg.Lean, err, c.want)
+		}
+	}
+}

@@ -43,5 +43,7 @@
 // whether one was given); the Auth0-Custom-Domain header on any route the
 // official SDKs strip it from (including users-imports, where only auth0.net
 // sends it) is served but recorded as a violation in the stats; job data
-// disappears 24 hours after creation, like Auth0's.
+// disappears 24 hours after creation, like Auth0's. Config.Lean (lean.go),
+// for benchmarks of millions of users, keeps only the fields imports and
+// creates are settled by, and reads return users with those fields only.
 package sandbox

@@ -36,11 +36,22 @@ type reqID struct {
 }
 
 // identify counts the request and returns its identity. Callers hold s.mu.
+// Without a per-request fault nothing reads the count: it is not kept, so
+// that a tenant serving millions of creates does not remember each one.
 func (s *Server) identify(r *http.Request, body []byte) reqID {
+	if !s.cfg.Faults.perRequest() {
+		return reqID{}
+	}
 	k := reqKey{method: r.Method, uri: r.URL.RequestURI(), body: contentHash(r.Header.Get("Content-Type"), body)}
 	n := s.seen[k]
 	s.seen[k] = n + 1
 	return reqID{reqKey: k, n: n}
+}
+
+// perRequest: a fault decided per request (roll) is configured, so the
+// requests seen must be counted.
+func (f Faults) perRequest() bool {
+	return f.Error5xx > 0 || f.ResetBefore > 0 || f.ResetAfter > 0 || f.FailVerification > 0
 }
 
 // roll decides one fault. It depends only on the seed and the request's

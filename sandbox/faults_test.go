@@ -251,3 +251,31 @@ func TestError5xxHasNoSideEffect(t *testing.T) {
 		t.Errorf("503 %s, users %d", body, len(e.s.Users()))
 	}
 }
+
+// TestRequestsCountedOnlyForFaults: the per-request count the fault
+// decisions read is kept only when such a fault is configured, so a
+// tenant serving millions of creates does not grow by one entry each.
+func TestRequestsCountedOnlyForFaults(t *testing.T) {
+	for _, c := range []struct {
+		name   string
+		faults Faults
+		want   int
+	}{
+		{"no faults", Faults{}, 0},
+		{"5xx", Faults{Seed: 1, Error5xx: 0.0001}, 2},
+		{"verification", Faults{Seed: 1, FailVerification: 0.5}, 2},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			e := newEnv(t, Config{Faults: c.faults})
+			for _, email := range []string{"a@example.com", "b@example.com"} {
+				e.apiTry(http.MethodPost, "/api/v2/users", createBody(email, ""), nil)
+			}
+			e.s.mu.Lock()
+			n := len(e.s.seen)
+			e.s.mu.Unlock()
+			if n != c.want {
+				t.Errorf("%d requests remembered, want %d", n, c.want)
+			}
+		})
+	}
+}

@@ -65,7 +65,7 @@ func (s *Server) process(j *job, users []json.RawMessage, at time.Time) *managem
 		seen[key] = true
 		existing := s.findByEmail(j.connName, u.Email)
 		if u.Username != "" {
-			if other := s.findByUsername(j.connName, u.Username); other != nil && other != existing {
+			if other := s.findByUsername(j.connName, u.Username); other != nil && !sameUser(other, existing) {
 				fail(problem{Code: "CONFLICT_USERNAME", Message: "The username provided is in use already."})
 				continue
 			}
@@ -75,17 +75,18 @@ func (s *Server) process(j *job, users []json.RawMessage, at time.Time) *managem
 			fail(problem{Code: "DUPLICATED_USER", Message: DuplicatedUserMessage})
 		case existing != nil:
 			upsertUser(existing, u, at)
+			s.users.save(existing, existing.user.Email)
 			sum.Updated++
 		default:
 			id := "auth0|" + u.UserID
 			if u.UserID == "" {
 				id = "auth0|" + s.hex(24)
 			}
-			if s.byID[id] != nil {
+			if s.users.byID(id) != nil {
 				fail(problem{Code: "CONFLICT", Message: "The user_id is already in use by another user."})
 				continue
 			}
-			s.store(newImportedUser(u, id, j.connName, at))
+			s.users.add(newImportedUser(u, id, j.connName, at))
 			sum.Inserted++
 		}
 	}

@@ -7,11 +7,11 @@ import "strings"
 // settling a job O(users in the tenant) per imported user, which slowed the
 // sandbox (and so every poll that settles a job) as it filled up.
 //
-// It is brought up to date lazily: users appended to s.users since the last lookup are indexed on the
+// It is brought up to date lazily: users appended to the store's list since the last lookup are indexed on the
 // next one, so only an e-mail change needs an explicit call (moveEmail).
 // Every method is called with s.mu held.
 type emailIndex struct {
-	indexed int // s.users[:indexed] are in byKey
+	indexed int // list[:indexed] are in byKey
 	// byKey: the users of a connection with that lower-cased e-mail, in
 	// creation order (seeded users may share one; the first one wins).
 	byKey map[emailKey][]*storedUser
@@ -23,17 +23,17 @@ func keyOf(connection, email string) emailKey {
 	return emailKey{connection, strings.ToLower(email)}
 }
 
-// emails returns s's index, up to date with s.users. Callers hold s.mu.
-func (s *Server) emails() *emailIndex {
-	ix := &s.byEmail
+// emails returns f's index, up to date with f.list. Callers hold s.mu.
+func (f *fullStore) emails() *emailIndex {
+	ix := &f.index
 	if ix.byKey == nil {
 		ix.byKey = map[emailKey][]*storedUser{}
 	}
-	for _, su := range s.users[ix.indexed:] {
+	for _, su := range f.list[ix.indexed:] {
 		k := keyOf(su.connection, su.user.Email)
 		ix.byKey[k] = append(ix.byKey[k], su)
 	}
-	ix.indexed = len(s.users)
+	ix.indexed = len(f.list)
 	return ix
 }
 
@@ -47,8 +47,8 @@ func (ix *emailIndex) find(connection, email string) *storedUser {
 }
 
 // moveEmail re-files su, whose e-mail was old, under its current e-mail.
-func (s *Server) moveEmail(su *storedUser, old string) {
-	ix := s.emails()
+func (f *fullStore) moveEmail(su *storedUser, old string) {
+	ix := f.emails()
 	from, to := keyOf(su.connection, old), keyOf(su.connection, su.user.Email)
 	if from == to {
 		return

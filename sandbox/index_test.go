@@ -21,12 +21,15 @@ func TestEmailIndexAgreesWithScan(t *testing.T) {
 		s.AddUser(management.User{UserID: u.id, Email: u.email}, u.conn)
 	}
 	scan := func(conn, email string) *storedUser {
-		for _, su := range s.users {
+		var found *storedUser
+		s.users.each(0, func(su *storedUser) bool {
 			if su.connection == conn && su.user.Email == toLowerASCII(email) {
-				return su
+				found = su
+				return false
 			}
-		}
-		return nil
+			return true
+		})
+		return found
 	}
 	for _, c := range []struct {
 		conn, email, want string

@@ -113,7 +113,7 @@ func (s *Server) Stats() Stats {
 		ImplicitVerificationEmails: st.implicit,
 		Faults: FaultStats{Error5xx: st.faults5xx, ResetBefore: st.resetBefore, ResetAfter: st.resetAfter,
 			Storm: st.storm, TokenResets: st.tokenResets},
-		Users:   len(s.users),
+		Users:   s.users.count(),
 		Limits:  limits,
 		Buckets: buckets,
 	}

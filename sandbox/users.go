@@ -20,6 +20,8 @@ type storedUser struct {
 	// implicitVerification: POST /users would have sent a verification email
 	// because the body had neither verify_email:false nor email_verified:true.
 	implicitVerification bool
+	// ref is the lean store's record number + 1 (0 in the full store).
+	ref uint32
 }
 
 // SandboxUser is one element of GET /sandbox/users.
@@ -49,7 +51,7 @@ func (s *Server) AddUser(u management.User, connection string) {
 	if len(u.Identities) == 0 {
 		u.Identities = []management.Identity{identityFor(u.UserID, connection)}
 	}
-	s.store(&storedUser{user: u, connection: connection})
+	s.users.add(&storedUser{user: u, connection: connection})
 }
 
 // Users returns every user the tenant holds, in creation order.
@@ -57,12 +59,51 @@ func (s *Server) Users() []SandboxUser {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.advanceJobs(s.clock.Now())
-	out := make([]SandboxUser, 0, len(s.users))
-	for _, su := range s.users {
-		out = append(out, SandboxUser{User: copyUser(su.user), Connection: su.connection,
-			HasPassword: su.hasPassword, ImplicitVerificationEmail: su.implicitVerification})
-	}
+	out := make([]SandboxUser, 0, s.users.count())
+	s.users.each(0, func(su *storedUser) bool {
+		out = append(out, su.sandboxUser())
+		return true
+	})
 	return out
+}
+
+// streamUsers writes GET /sandbox/users a batch at a time, the lock taken
+// per batch, so that a lean tenant of millions never holds them all as
+// values (users added meanwhile may or may not appear).
+func (s *Server) streamUsers(w http.ResponseWriter) {
+	const batch = 1000
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(http.StatusOK)
+	buf := []byte{'['}
+	for from := 0; ; from += batch {
+		s.mu.Lock()
+		if from == 0 {
+			s.advanceJobs(s.clock.Now())
+		}
+		i, n := from, s.users.count()
+		s.users.each(from, func(su *storedUser) bool {
+			if i > 0 {
+				buf = append(buf, ',')
+			}
+			b, _ := json.Marshal(su.sandboxUser()) // plain fields: cannot fail
+			buf = append(buf, b...)
+			i++
+			return i < from+batch
+		})
+		s.mu.Unlock()
+		if from+batch >= n {
+			buf = append(buf, ']')
+		}
+		if _, err := w.Write(buf); err != nil || from+batch >= n {
+			return
+		}
+		buf = buf[:0]
+	}
+}
+
+func (su *storedUser) sandboxUser() SandboxUser {
+	return SandboxUser{User: copyUser(su.user), Connection: su.connection,
+		HasPassword: su.hasPassword, ImplicitVerificationEmail: su.implicitVerification}
 }
 
 func copyUser(u management.User) management.User {
@@ -80,25 +121,14 @@ func identityFor(userID, connection string) management.Identity {
 	return management.Identity{Connection: connection, UserID: id, Provider: provider}
 }
 
-func (s *Server) store(su *storedUser) {
-	s.users = append(s.users, su)
-	s.byID[su.user.UserID] = su
-}
-
 // findByEmail: database connections store emails lower-cased, so matching is
 // case-insensitive within one connection.
-// It is an index lookup (index.go): an import job makes one per user.
 func (s *Server) findByEmail(connection, email string) *storedUser {
-	return s.emails().find(connection, email)
+	return s.users.byEmail(connection, email)
 }
 
 func (s *Server) findByUsername(connection, username string) *storedUser {
-	for _, su := range s.users {
-		if su.connection == connection && su.user.Username != "" && strings.EqualFold(su.user.Username, username) {
-			return su
-		}
-	}
-	return nil
+	return s.users.byUsername(connection, username)
 }
 
 func (s *Server) connectionByName(name string) *management.Connection {
@@ -200,7 +230,7 @@ func (s *Server) postUser(c *call) response {
 	if req.UserID == "" {
 		userID = "auth0|" + s.hex(24)
 	}
-	if s.findByEmail(conn.Name, req.Email) != nil || s.byID[userID] != nil {
+	if s.findByEmail(conn.Name, req.Email) != nil || s.users.byID(userID) != nil {
 		return errResp(http.StatusConflict, "The user already exists.", "auth0_idp_error")
 	}
 	if req.Username != "" && s.findByUsername(conn.Name, req.Username) != nil {
@@ -226,13 +256,13 @@ func (s *Server) postUser(c *call) response {
 	if sends {
 		s.stats.implicit++
 	}
-	s.store(&storedUser{user: u, connection: conn.Name, hasPassword: true, implicitVerification: sends})
+	s.users.add(&storedUser{user: u, connection: conn.Name, hasPassword: true, implicitVerification: sends})
 	return reply(http.StatusCreated, copyUser(u))
 }
 
 // getUser is GET /api/v2/users/{id}.
 func (s *Server) getUser(c *call) response {
-	su := s.byID[c.id]
+	su := s.users.byID(c.id)
 	if su == nil {
 		return userNotFound()
 	}
@@ -248,10 +278,8 @@ func (s *Server) getUsersByEmail(c *call) response {
 	}
 	email := q.Get("email")
 	out := []management.User{}
-	for _, su := range s.users {
-		if su.user.Email == email {
-			out = append(out, copyUser(su.user))
-		}
+	for _, su := range s.users.withEmail(email) {
+		out = append(out, copyUser(su.user))
 	}
 	return reply(http.StatusOK, out)
 }
@@ -259,7 +287,7 @@ func (s *Server) getUsersByEmail(c *call) response {
 // patchUser is PATCH /api/v2/users/{id}. Metadata is merged one level deep
 // (a null value removes a key), as Auth0 does for PATCH.
 func (s *Server) patchUser(c *call) response {
-	su := s.byID[c.id]
+	su := s.users.byID(c.id)
 	if su == nil {
 		return userNotFound()
 	}
@@ -275,7 +303,7 @@ func (s *Server) patchUser(c *call) response {
 		if !isEmail(req.Email) {
 			return payloadError("Object didn't pass validation for format email: " + req.Email)
 		}
-		if other := s.findByEmail(su.connection, req.Email); other != nil && other != su {
+		if other := s.findByEmail(su.connection, req.Email); other != nil && !sameUser(other, su) {
 			return errResp(http.StatusBadRequest, "The specified new email already exists", "email_conflict")
 		}
 		u.Email = strings.ToLower(req.Email)
@@ -308,10 +336,10 @@ func (s *Server) patchUser(c *call) response {
 	u.UpdatedAt = &now
 	old := su.user.Email
 	su.user = u
-	s.moveEmail(su, old)
 	if req.Password != "" {
 		su.hasPassword = true
 	}
+	s.users.save(su, old)
 	return reply(http.StatusOK, copyUser(u))
 }
 

@@ -23,7 +23,7 @@ func (s *Server) postVerification(c *call) response {
 	if req.UserID == "" {
 		return payloadError("Missing required property: user_id")
 	}
-	if s.byID[req.UserID] == nil {
+	if s.users.byID(req.UserID) == nil {
 		return userNotFound()
 	}
 	created := c.now.UTC().Truncate(time.Millisecond)

@@ -127,6 +127,14 @@ func main() {
 
 	rows = append(rows, pacingRows(r)...)
 
+	// `make bench-large` (-scale): the scale table alone.
+	if len(os.Args) > 1 && os.Args[1] == "-scale" {
+		fmt.Print(scaleTable(r))
+		fmt.Println()
+		fmt.Println(machine())
+		return
+	}
+
 	fmt.Println("| figure | measured | goal | met? |")
 	fmt.Println("|---|---|---|---|")
 	for _, x := range rows {
@@ -134,8 +142,23 @@ func main() {
 	}
 	fmt.Println()
 	fmt.Print(planTables(r, stopNotes(data)))
+	if st := scaleTable(r); st != "" {
+		fmt.Println()
+		fmt.Print(st)
+	}
 	fmt.Println()
-	fmt.Printf("Machine: %d CPUs (%s), %s/%s, %s.\n", runtime.NumCPU(), cpuModel(), runtime.GOOS, runtime.GOARCH, runtime.Version())
+	fmt.Println(machine())
+}
+
+func machine() string {
+	mem := ""
+	if data, err := os.ReadFile("/proc/meminfo"); err == nil {
+		var kb int64
+		if _, err := fmt.Sscanf(string(data), "MemTotal: %d kB", &kb); err == nil {
+			mem = fmt.Sprintf(", %.0f GiB RAM", float64(kb)/(1<<20))
+		}
+	}
+	return fmt.Sprintf("Machine: %d CPUs (%s)%s, %s/%s, %s.", runtime.NumCPU(), cpuModel(), mem, runtime.GOOS, runtime.GOARCH, runtime.Version())
 }
 
 func cpuModel() string {
