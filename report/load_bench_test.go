@@ -3,9 +3,9 @@ package report
 import (
 	"fmt"
 	"os"
-	"strconv"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"testing"
 
 	"github.com/a0bulk/a0bulk/clock"
