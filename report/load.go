@@ -319,8 +319,22 @@ type State struct {
 	verified  *recIndex
 	verifying map[Key]Entry
 
+	// final and tally are the report's as loaded: a resume's writer
+	// continues the tracker on its own copy (writerTracker), while the
+	// run reads these from other goroutines.
+	final *finalIndex
+	tally Tally
+
 	tr  *tracker
 	res scanResult
+}
+
+// writerTracker hands the loaded tracker to a writer that continues the
+// report, with its own copy of the final statuses: the State keeps reading
+// the ones it loaded, unchanged, while the writer adds to its copy.
+func (s *State) writerTracker() *tracker {
+	s.tr.final = s.final.clone()
+	return s.tr
 }
 
 // Load reads a report for --resume. It keeps one byte per record, and whole
@@ -364,6 +378,7 @@ func load(path string, mode loadMode) (*State, error) {
 		runEnds:     []time.Time{{}},
 		tr:          newTracker(),
 	}
+	s.final = s.tr.final // the same while loading; see writerTracker
 	// A create --verify-email resume emails the users created without a
 	// verification line yet (killed in between): it needs their user ids,
 	// so their created lines are kept whole until their verification line.
@@ -465,6 +480,7 @@ func load(path string, mode loadMode) (*State, error) {
 		return nil, err
 	}
 	s.Header, s.Torn, s.Resumes, s.Retries, s.res = res.header, res.torn, res.resumes, res.retries, res
+	s.tally = s.tr.tally.clone()
 	// Keep, per chunk, the records that are still its own and unsettled.
 	for seq, keys := range s.Queued {
 		kept := keys[:0]
@@ -522,13 +538,16 @@ func (s *State) MaybeSent(k Key) bool {
 func (s *State) End() *End { return s.res.end }
 
 // Done reports whether the record has its final line.
-func (s *State) Done(k Key) bool { return s.tr.isFinal(k) }
+func (s *State) Done(k Key) bool {
+	_, _, ok := s.final.get(k)
+	return ok
+}
 
 // FinalOf returns the record's final line: whole when kept (failed records,
 // or every one after LoadFinals), else its key, status, code and (after
 // LoadUserIDs) user id.
 func (s *State) FinalOf(k Key) (Entry, bool) {
-	st, code, ok := s.tr.final.get(k)
+	st, code, ok := s.final.get(k)
 	if !ok {
 		return Entry{}, false
 	}
@@ -541,7 +560,7 @@ func (s *State) FinalOf(k Key) (Entry, bool) {
 }
 
 // Finals is the number of records with a final line.
-func (s *State) Finals() int { return s.tr.final.len() }
+func (s *State) Finals() int { return s.final.len() }
 
 // Verification returns the record's last verification line: whole when it
 // is verification_sending (its job id, email and user id are needed), else
@@ -567,7 +586,7 @@ func (s *State) Verifications() int { return s.verified.len() }
 func (s *State) Verifying() map[Key]Entry { return s.verifying }
 
 // Tally returns the report's counts.
-func (s *State) Tally() Tally { return s.tr.tally.clone() }
+func (s *State) Tally() Tally { return s.tally.clone() }
 
 // InFlightChunk is an import chunk that was queued and not fully settled.
 // With a JobID it is settled by reading that job; without one it never

@@ -52,7 +52,11 @@ func (x *recIndex) slot(k Key, create bool) *byte {
 			p = &recPages{}
 			x.files[f] = p
 		}
-		x.lastFile, x.lastPages = f, p
+		if create {
+			// Only writes move the cache: reads stay reads, so that
+			// concurrent readers of a loaded State do not race.
+			x.lastFile, x.lastPages = f, p
+		}
 	}
 	i := ord >> recPageBits
 	if i >= len(p.pages) {
@@ -97,6 +101,22 @@ func (x *recIndex) set(k Key, v byte) {
 
 // len is the number of records holding a value.
 func (x *recIndex) len() int { return x.n }
+
+// clone returns an independent copy.
+func (x *recIndex) clone() *recIndex {
+	c := &recIndex{files: make(map[recFile]*recPages, len(x.files)), n: x.n}
+	for f, p := range x.files {
+		cp := &recPages{pages: make([]*[recPageSize]byte, len(p.pages))}
+		for i, pg := range p.pages {
+			if pg != nil {
+				dup := *pg
+				cp.pages[i] = &dup
+			}
+		}
+		c.files[f] = cp
+	}
+	return c
+}
 
 // statusCodes numbers statuses for a recIndex byte: 0 means none.
 type statusCodes []Status
@@ -191,3 +211,18 @@ func (f *finalIndex) del(k Key) {
 }
 
 func (f *finalIndex) len() int { return f.recs.len() }
+
+// clone returns an independent copy.
+func (f *finalIndex) clone() *finalIndex {
+	c := &finalIndex{recs: f.recs.clone(), codes: append([]string(nil), f.codes...), codeOf: make(map[string]byte, len(f.codeOf))}
+	for k, v := range f.codeOf {
+		c.codeOf[k] = v
+	}
+	if f.overflow != nil {
+		c.overflow = make(map[Key]string, len(f.overflow))
+		for k, v := range f.overflow {
+			c.overflow[k] = v
+		}
+	}
+	return c
+}

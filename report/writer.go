@@ -139,7 +139,7 @@ func AppendFor(path string, clk clock.Clock, purpose Purpose) (*Writer, *State, 
 		f.Close()
 		return nil, nil, err
 	}
-	w.tr, w.header = st.tr, st.Header
+	w.tr, w.header = st.writerTracker(), st.Header
 	if err := f.Truncate(st.res.goodLen); err != nil {
 		f.Close()
 		return nil, nil, fmt.Errorf("drop torn last line of report: %w", err)
