@@ -187,8 +187,11 @@ func TestCrashImport(t *testing.T) {
 		// Only ~30 import POSTs: drop more of them, so that runs also stop
 		// on a lost answer and resend chunks the tenant already holds.
 		resets: 0.08,
-		// A chunk of ~30 KB holds ~70 users: 70 queued lines, then 70 final
-		// lines; kills land anywhere from mid-chunk to a few chunks later.
+		// A chunk of ~30 KB holds ~70 users: its queued line, its
+		// submitted line, then 70 final lines; kills land anywhere from
+		// mid-chunk to a few chunks later (the tenant's lost answers and
+		// the harness's 2 ms poll put some between a queued line and its
+		// POST's answer).
 		minLines: 20, maxLines: 200,
 		meaning: func(input, report string) []string {
 			return []string{"--connection", connection, "--input", input, "--report", report}

@@ -28,7 +28,7 @@ func (j *memJournal) Record(e report.Entry) error {
 	if j.fail != nil {
 		return j.fail
 	}
-	j.entries = append(j.entries, e)
+	j.entries = append(j.entries, e.Members()...) // a chunk line as its records
 	return nil
 }
 

@@ -28,7 +28,12 @@ type journal struct {
 	ch chan report.Entry
 }
 
-func (j *journal) Record(e report.Entry) error { j.ch <- e; return nil }
+func (j *journal) Record(e report.Entry) error {
+	for _, m := range e.Members() { // a chunk line as its records
+		j.ch <- m
+	}
+	return nil
+}
 
 func sandboxClient(t *testing.T, sc sandbox.Config) (*sandbox.Server, *management.Client, *clock.Fake) {
 	t.Helper()

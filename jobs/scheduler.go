@@ -244,10 +244,8 @@ func (s *Scheduler) tracef(format string, args ...any) {
 // runChunk journals the chunk's records as queued, submits it, and settles
 // it. A returned error is fatal for the run.
 func (s *Scheduler) runChunk(ctx context.Context, c input.Chunk) error {
-	for _, r := range c.Records {
-		if err := s.write(report.Entry{File: r.File, Line: r.Line, Record: r.Ordinal, Email: r.Email, Status: report.Queued, Chunk: c.Seq}); err != nil {
-			return fmt.Errorf("importing chunk %d: %w", c.Seq, err)
-		}
+	if err := s.queue(c); err != nil {
+		return err
 	}
 	job, err := s.submit(ctx, c)
 	for resends := 0; err != nil && management.IsUnknownFate(err) && resends < s.MaxResends && ctx.Err() == nil; resends++ {
@@ -353,11 +351,17 @@ func (s *Scheduler) submitFailed(ctx context.Context, c input.Chunk, err error) 
 // records are queued again in the same chunk before the resend, so that a
 // resume of a run that dies after the resend's submitted line still knows
 // the first POST may have created them (report.State.LostPOST).
-func (s *Scheduler) markResent(c input.Chunk) error {
-	for _, r := range c.Records {
-		if err := s.write(report.Entry{File: r.File, Line: r.Line, Record: r.Ordinal, Email: r.Email, Status: report.Queued, Chunk: c.Seq}); err != nil {
-			return fmt.Errorf("importing chunk %d: %w", c.Seq, err)
-		}
+func (s *Scheduler) markResent(c input.Chunk) error { return s.queue(c) }
+
+// queue journals chunk c's records as queued in it: one line for the
+// chunk (report.QueuedChunk), written before its POST.
+func (s *Scheduler) queue(c input.Chunk) error {
+	keys := make([]report.Key, len(c.Records))
+	for i, r := range c.Records {
+		keys[i] = report.Key{File: r.File, Line: r.Line, Record: r.Ordinal}
+	}
+	if err := s.write(report.QueuedChunk(c.Seq, keys)); err != nil {
+		return fmt.Errorf("importing chunk %d: %w", c.Seq, err)
 	}
 	return nil
 }

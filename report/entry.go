@@ -104,6 +104,9 @@ type Entry struct {
 	// records that share a line. Absent from chunk lines, and from reports
 	// written before it was recorded (RunHeader.Keys).
 	Record int `json:"record,omitempty"`
+	// Records are the records of a chunk's queued line (QueuedChunk),
+	// which has no file, line or record of its own.
+	Records []FileRuns `json:"records,omitempty"`
 }
 
 // Key identifies an input record across runs of the same input: its file

@@ -34,6 +34,8 @@ type stepLine struct {
 	At     time.Time `json:"at"`
 	Chunk  int       `json:"chunk,omitempty"`
 	Record int       `json:"record,omitempty"`
+	// Records: a chunk's queued line (chunkline.go).
+	Records []FileRuns `json:"records,omitempty"`
 }
 
 // wireShape returns what is encoded for e.

@@ -245,7 +245,7 @@ func applyLine(res *scanResult, wl *wireLine, lineNo int, fn func(*Entry, int) e
 	if err := validateIn(&wl.Entry, res.header); err != nil {
 		return err
 	}
-	return fn(&wl.Entry, lineNo)
+	return wl.Entry.eachMember(func(m *Entry) error { return fn(m, lineNo) })
 }
 
 // readLine appends the next line, newline included, to buf. Lines longer

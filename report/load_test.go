@@ -202,31 +202,66 @@ func TestInFlightChunks(t *testing.T) {
 		{"all settled", []Entry{q(1, 1), sub(1, "job_1"), fin(1)}, []InFlightChunk{}, 1, nil},
 	}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			path, _ := writeReport(t, tt.es...)
-			st, err := Load(path)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if got := st.InFlightChunks(); !reflect.DeepEqual(got, tt.want) {
-				t.Fatalf("in flight\n got %+v\nwant %+v", got, tt.want)
-			}
-			if st.LastChunk != tt.last {
-				t.Fatalf("last chunk %d, want %d", st.LastChunk, tt.last)
-			}
-			var maybe []int
-			for l := 1; l <= 4; l++ {
-				if st.MaybeSent(k(l)) {
-					maybe = append(maybe, l)
-				}
-			}
-			if !reflect.DeepEqual(maybe, tt.maybe) {
-				t.Fatalf("maybe sent %v, want %v", maybe, tt.maybe)
-			}
-			if len(st.maybeSent) != len(tt.maybe) {
-				t.Fatalf("%d marks held, want %d (unsettled records only)", len(st.maybeSent), len(tt.maybe))
-			}
-		})
+		for _, form := range []struct {
+			name string
+			es   []Entry
+		}{{"record lines", tt.es}, {"chunk lines", asChunkLines(tt.es)}} {
+			t.Run(tt.name+"/"+form.name, func(t *testing.T) {
+				testInFlight(t, form.es, tt.want, tt.last, tt.maybe)
+			})
+		}
+	}
+}
+
+// asChunkLines writes each run of consecutive queued lines of one chunk as
+// that chunk's queued line: a report written either way means the same.
+func asChunkLines(es []Entry) []Entry {
+	var out []Entry
+	for i := 0; i < len(es); {
+		if es[i].Status != Queued {
+			out = append(out, es[i])
+			i++
+			continue
+		}
+		var keys []Key
+		j := i
+		for ; j < len(es) && es[j].Status == Queued && es[j].Chunk == es[i].Chunk; j++ {
+			keys = append(keys, es[j].Key())
+		}
+		out = append(out, QueuedChunk(es[i].Chunk, keys))
+		i = j
+	}
+	return out
+}
+
+// testInFlight loads a report of es and checks what a resume gets of it:
+// the chunks in flight, the last chunk, and which of lines 1..4 may be in
+// the tenant unanswered.
+func testInFlight(t *testing.T, es []Entry, want []InFlightChunk, last int, wantMaybe []int) {
+	t.Helper()
+	k := func(l int) Key { return Key{File: "f", Line: l} }
+	path, _ := writeReport(t, es...)
+	st, err := Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := st.InFlightChunks(); !reflect.DeepEqual(got, want) {
+		t.Fatalf("in flight\n got %+v\nwant %+v", got, want)
+	}
+	if st.LastChunk != last {
+		t.Fatalf("last chunk %d, want %d", st.LastChunk, last)
+	}
+	var maybe []int
+	for l := 1; l <= 4; l++ {
+		if st.MaybeSent(k(l)) {
+			maybe = append(maybe, l)
+		}
+	}
+	if !reflect.DeepEqual(maybe, wantMaybe) {
+		t.Fatalf("maybe sent %v, want %v", maybe, wantMaybe)
+	}
+	if len(st.maybeSent) != len(wantMaybe) {
+		t.Fatalf("%d marks held, want %d (unsettled records only)", len(st.maybeSent), len(wantMaybe))
 	}
 }
 

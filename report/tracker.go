@@ -116,6 +116,20 @@ func (t *tracker) intern(e *Entry) {
 // records: in one keyed by record, a record line without its ordinal would
 // name another record than the one it is about.
 func validateIn(e *Entry, h RunHeader) error {
+	if e.IsChunkLine() {
+		if err := validateChunkLine(e); err != nil {
+			return err
+		}
+		if h.KeyedByLine() {
+			return nil
+		}
+		return e.eachMember(func(m *Entry) error {
+			if m.Record < 1 {
+				return fmt.Errorf("queued line of chunk %d: %s:%d has no record ordinal", e.Chunk, m.File, m.Line)
+			}
+			return nil
+		})
+	}
 	if err := validate(e); err != nil {
 		return err
 	}
@@ -160,6 +174,9 @@ func (t *tracker) check(e *Entry) error {
 			return fmt.Errorf("retrying %s (already %s): only a failed record can be retried: %w", e.Key(), st, ErrAlreadyFinal)
 		}
 		return nil
+	}
+	if e.IsChunkLine() {
+		return e.eachMember(t.check)
 	}
 	if e.Status.IsFinal() || e.Status == Queued || e.Status == Sending {
 		if st, _, ok := t.final.get(e.Key()); ok {

@@ -223,7 +223,8 @@ func syncDir(path string) {
 // final line for a record (ErrAlreadyFinal), a malformed entry, and anything
 // after a failed write or Close. Observers are called after the line is
 // written, outside the writer's lock, possibly from several goroutines at
-// once; they must not block for long.
+// once; they must not block for long. A chunk's queued line (QueuedChunk)
+// is one line, checked and counted as its records' queued lines.
 func (w *Writer) Record(e Entry) error {
 	w.mu.Lock()
 	if w.closed {
@@ -256,7 +257,11 @@ func (w *Writer) Record(e Entry) error {
 		w.mu.Unlock()
 		return w.err
 	}
-	w.tr.apply(&e, w.tr.lines+1)
+	lineNo := w.tr.lines + 1
+	e.eachMember(func(m *Entry) error {
+		w.tr.apply(m, lineNo)
+		return nil
+	})
 	w.unsynced++
 	now := w.clk.Now()
 	due := w.unsynced >= syncEvery || now.Sub(w.lastSync) >= syncInterval
@@ -270,8 +275,14 @@ func (w *Writer) Record(e Entry) error {
 	if due {
 		err = w.fsync()
 	}
-	for _, fn := range observers {
-		fn(e)
+	if len(observers) > 0 {
+		// Observers see records: a chunk line as its records' queued lines.
+		e.eachMember(func(m *Entry) error {
+			for _, fn := range observers {
+				fn(*m)
+			}
+			return nil
+		})
 	}
 	return err
 }

@@ -154,15 +154,31 @@ func sentEmails(t *testing.T, path string) []string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var out []string
+	// A chunk's queued line names its records, not their emails: those
+	// are on the records' final lines.
+	var sent []report.Key
+	email := map[report.Key]string{}
 	for _, line := range strings.Split(strings.TrimSpace(string(b)), "\n") {
 		var e report.Entry
 		if err := json.Unmarshal([]byte(line), &e); err != nil {
 			t.Fatal(err)
 		}
-		if e.Status == report.Queued || e.Status == report.Sending {
-			out = append(out, e.Email)
+		for _, m := range e.Members() {
+			switch {
+			case m.Status == report.Queued || m.Status == report.Sending:
+				sent = append(sent, m.Key())
+			case m.Status.IsFinal():
+				email[m.Key()] = m.Email
+			}
 		}
+	}
+	var out []string
+	for _, k := range sent {
+		e, ok := email[k]
+		if !ok {
+			t.Fatalf("%s was sent and has no final line", k)
+		}
+		out = append(out, e)
 	}
 	sort.Strings(out)
 	return out
