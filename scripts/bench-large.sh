@@ -12,15 +12,7 @@
 # A0BULK_SCALE, A0BULK_SCALE_STEPS, A0BULK_SCALE_CSV_STEPS and
 # A0BULK_SCALE_CREATE_MAX override the sizes and steps (bench/scale_test.go).
 # BENCH_OUT=FILE also keeps the raw benchmark output.
-set -euo pipefail
-cd "$(dirname "$0")/.."
-
-GO=${GO:-go}
-raw=$(mktemp)
-trap 'rm -f "$raw"' EXIT
-
-export A0BULK_BIN=${A0BULK_BIN:-$PWD/bin/a0bulk}
-[ -x "$A0BULK_BIN" ] || { echo "bench-large: $A0BULK_BIN missing: run make build" >&2; exit 1; }
+source "$(dirname "$0")/bench-common.sh" bench-large
 
 export A0BULK_SCALE=${A0BULK_SCALE:-1m,10m}
 export A0BULK_SCALE_CREATE_MAX=${A0BULK_SCALE_CREATE_MAX:-1m}

@@ -10,15 +10,7 @@
 #
 # Runs after `make build` (the memory figure runs bin/a0bulk validate in a
 # child process). BENCH_OUT=FILE also keeps the raw benchmark output.
-set -euo pipefail
-cd "$(dirname "$0")/.."
-
-GO=${GO:-go}
-raw=$(mktemp)
-trap 'rm -f "$raw"' EXIT
-
-export A0BULK_BIN=${A0BULK_BIN:-$PWD/bin/a0bulk}
-[ -x "$A0BULK_BIN" ] || { echo "bench: $A0BULK_BIN missing: run make build" >&2; exit 1; }
+source "$(dirname "$0")/bench-common.sh" bench
 
 step() { echo "bench: $*" >&2; }
 
