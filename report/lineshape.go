@@ -2,20 +2,22 @@ package report
 
 import "time"
 
-// What each line of a report costs, and why it is there (a 1M-user import
-// with 25-character emails and an absolute input path):
+// What each line of a report costs, and why it is there (an import with
+// 25-character emails and a 17-character input path; a longer path adds
+// its length to the final line):
 //
-//   - the final line, ~230 bytes: the contract's fixed shape, every field
-//     present even when empty, so that scripts can read any field of any
-//     final line; it is what the report is for;
-//   - a queued line, ~150 bytes (~210 with the contract's empty fields):
-//     written before a chunk's POST, it is what tells a resume that the
-//     record may be in the tenant in that chunk's job, so that it is
-//     settled by reading the job and never imported twice; its email lets
-//     an operator see who was in flight when a run died;
-//   - a sending line (create), ~150 bytes: the same for a per-user POST;
+//   - the final line, ~215 bytes: the contract's fixed shape, every field
+//     present even when empty (~100 bytes of names and empty values), so
+//     that scripts can read any field of any final line; it is what the
+//     report is for;
+//   - a chunk's queued line (chunkline.go), ~0.2 bytes per record: written
+//     before the chunk's POST, it tells a resume which records may be in
+//     the tenant in that chunk's job, so that they are settled by reading
+//     the job and never imported twice;
 //   - a submitted line per chunk (~100 bytes per ~1,200 records): the job
-//     that chunk became.
+//     that chunk became;
+//   - a sending line per record of a create (~150 bytes), written before
+//     its POST: a resume looks such a record up before sending it again.
 //
 // Intermediate lines leave out their empty fields and the chunk, a final
 // line its chunk: nothing reads them back, and the contract fixes the
