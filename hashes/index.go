@@ -1,0 +1,426 @@
+package hashes
+
+import (
+	"bufio"
+	"bytes"
+	"compress/gzip"
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/a0bulk/a0bulk/input/keyset"
+)
+
+// By is the key a record is joined on.
+type By string
+
+const (
+	// ByID joins a record with the hash line of its user id (the input's
+	// user_id, with or without "auth0|").
+	ByID By = "id"
+	// ByEmail also joins, by email, a record whose user id finds no hash
+	// line (or that has none).
+	ByEmail By = "email"
+)
+
+// ParseBy reads --hashes-by ("" is ByID).
+func ParseBy(s string) (By, error) {
+	switch By(s) {
+	case "", ByID:
+		return ByID, nil
+	case ByEmail:
+		return ByEmail, nil
+	}
+	return "", fmt.Errorf("--hashes-by must be id or email, not %q", s)
+}
+
+// Options shape an Index.
+type Options struct {
+	By By
+	// Budget is the in-memory key table's bytes; past it the keys spill to
+	// disk. 0: DefaultBudget.
+	Budget int
+	// Dir is where the temporary files go ("": os.TempDir()).
+	Dir string
+	// MaxLineBytes bounds one line; 0: 64 KiB (a line is a few hundred
+	// bytes).
+	MaxLineBytes int
+}
+
+// DefaultBudget is the key table's memory when Options.Budget is 0: a
+// quarter of the duplicate check's, since the index is built before the
+// input is read and both stay alive for the whole run.
+const DefaultBudget = 8 << 20
+
+const defaultMaxLine = 64 << 10
+
+// Key kinds in the index. A dup kind holds a key two lines share, with the
+// second line's offset: a record with that key is ambiguous.
+const (
+	kindID uint8 = iota
+	kindEmail
+	kindIDDup
+	kindEmailDup
+)
+
+// The store holds every line as read, in file order, each entry
+//
+//	tag (1 byte) | uvarint body length | body
+//
+// with tag 'h' (a hash line: uvarint ordinal, uvarint line, then user id,
+// email and hash each as uvarint length + bytes) or 'b' (an unreadable
+// line: uvarint line, reason). The index maps keys to an entry's offset;
+// the final scan lists what no record joined, in line order.
+const (
+	tagHash = 'h'
+	tagBad  = 'b'
+)
+
+// Index is the password-hash export of one file, indexed on disk. Not safe
+// for concurrent use. Close it to free its memory and files.
+type Index struct {
+	name  string
+	by    By
+	keys  *keyset.Set
+	store *os.File // 0600, unlinked at creation where the system allows
+	path  string   // the store's name while it must still be removed
+	w     *bufio.Writer
+	size  int64
+	// Lines counts the hash lines indexed (ordinals 0..Lines-1); Bad the
+	// unreadable ones.
+	lines, bad int
+	firstBad   string // "line N: reason" of the first unreadable line
+	buf        []byte
+}
+
+// Open indexes the export at path (gzip is read transparently).
+func Open(ctx context.Context, path string, o Options) (*Index, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("--hashes: %w", err)
+	}
+	defer f.Close()
+	return Build(ctx, f, path, o)
+}
+
+// Build indexes the export read from r, named name in messages. It fails
+// when r cannot be read, or holds no hash line at all (the wrong file);
+// unreadable lines are kept for the listing and do not stop the rest.
+func Build(ctx context.Context, r io.Reader, name string, o Options) (_ *Index, err error) {
+	if o.By == "" {
+		o.By = ByID
+	}
+	if o.Budget == 0 {
+		o.Budget = DefaultBudget
+	}
+	maxLine := o.MaxLineBytes
+	if maxLine <= 0 {
+		maxLine = defaultMaxLine
+	}
+	store, path, err := createStore(o.Dir)
+	if err != nil {
+		return nil, err
+	}
+	x := &Index{name: name, by: o.By, store: store, path: path, w: bufio.NewWriterSize(store, 256<<10),
+		keys: keyset.New(keyset.Options{Budget: o.Budget, Dir: o.Dir, Name: "password-hash index"})}
+	defer func() {
+		if err != nil {
+			x.Close()
+		}
+	}()
+	br := bufio.NewReaderSize(r, 64<<10)
+	if b, _ := br.Peek(2); len(b) == 2 && b[0] == 0x1f && b[1] == 0x8b {
+		zr, err := gzip.NewReader(br)
+		if err != nil {
+			return nil, fmt.Errorf("--hashes %s: starts like gzip but is not readable as gzip: %w", name, err)
+		}
+		br = bufio.NewReaderSize(zr, 64<<10)
+	}
+	lr := lineReader{br: br, max: maxLine}
+	for n := 1; ; n++ {
+		if n%4096 == 0 {
+			if err := ctx.Err(); err != nil {
+				return nil, err
+			}
+		}
+		line, tooLong, err := lr.next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, fmt.Errorf("--hashes %s: reading line %d: %w", name, n, err)
+		}
+		switch {
+		case tooLong:
+			err = x.addBad(n, fmt.Sprintf("line longer than %d bytes", maxLine))
+		case len(bytes.TrimSpace(line)) == 0:
+			continue
+		default:
+			l, perr := ParseLine(line)
+			if perr != nil {
+				err = x.addBad(n, perr.Error())
+			} else {
+				l.Line = n
+				err = x.add(l)
+			}
+		}
+		if err != nil {
+			return nil, fmt.Errorf("--hashes %s: %w", name, err)
+		}
+	}
+	if err := x.w.Flush(); err != nil {
+		return nil, fmt.Errorf("--hashes %s: writing its temporary copy: %w", name, err)
+	}
+	if x.lines == 0 {
+		if x.bad > 0 {
+			return nil, fmt.Errorf("--hashes %s: no line is a password-hash export line (%s)", name, x.firstBad)
+		}
+		return nil, fmt.Errorf("--hashes %s: the file has no lines", name)
+	}
+	return x, nil
+}
+
+// Name is the file the index was built from.
+func (x *Index) Name() string { return x.name }
+
+// By is the key records are joined on.
+func (x *Index) By() By { return x.by }
+
+// Lines is the number of hash lines indexed; Unreadable the lines that
+// could not be read.
+func (x *Index) Lines() int      { return x.lines }
+func (x *Index) Unreadable() int { return x.bad }
+
+// KeyStats says what the key index holds: its memory, spills, disk.
+func (x *Index) KeyStats() keyset.Stats { return x.keys.Stats() }
+
+// Close frees the index's memory and removes its files.
+func (x *Index) Close() error {
+	errs := []error{x.keys.Close()}
+	if x.store != nil {
+		errs = append(errs, x.store.Close())
+		x.store = nil
+	}
+	if x.path != "" {
+		errs = append(errs, os.Remove(x.path))
+		x.path = ""
+	}
+	return errors.Join(errs...)
+}
+
+// add stores a hash line and indexes its keys.
+func (x *Index) add(l Line) error {
+	off := x.size
+	body := binary.AppendUvarint(x.buf[:0], uint64(x.lines))
+	body = binary.AppendUvarint(body, uint64(l.Line))
+	for _, s := range []string{l.UserID, l.Email, l.Hash} {
+		body = binary.AppendUvarint(body, uint64(len(s)))
+		body = append(body, s...)
+	}
+	x.buf = body
+	if err := x.write(tagHash, body); err != nil {
+		return err
+	}
+	x.lines++
+	if err := x.index(kindID, kindIDDup, l.UserID, off); err != nil {
+		return err
+	}
+	if x.by == ByEmail && l.Email != "" {
+		return x.index(kindEmail, kindEmailDup, emailKey(l.Email), off)
+	}
+	return nil
+}
+
+// index maps key to the entry at off; a key already mapped is marked
+// shared (the first two lines that share it are named).
+func (x *Index) index(kind, dupKind uint8, key string, off int64) error {
+	p := x.keys.Probe(kind, key)
+	_, found, err := x.keys.Lookup(p)
+	if err != nil {
+		return err
+	}
+	if !found {
+		return x.keys.Add(p, uint64(off))
+	}
+	dp := x.keys.Probe(dupKind, key)
+	if _, seen, err := x.keys.Lookup(dp); err != nil || seen {
+		return err
+	}
+	return x.keys.Add(dp, uint64(off))
+}
+
+// addBad stores an unreadable line.
+func (x *Index) addBad(n int, reason string) error {
+	if x.bad == 0 {
+		x.firstBad = fmt.Sprintf("line %d: %s", n, reason)
+	}
+	x.bad++
+	body := binary.AppendUvarint(x.buf[:0], uint64(n))
+	body = append(body, reason...)
+	x.buf = body
+	return x.write(tagBad, body)
+}
+
+func (x *Index) write(tag byte, body []byte) error {
+	var hdr [1 + binary.MaxVarintLen64]byte
+	hdr[0] = tag
+	n := 1 + binary.PutUvarint(hdr[1:], uint64(len(body)))
+	if _, err := x.w.Write(hdr[:n]); err != nil {
+		return fmt.Errorf("writing its temporary copy: %w", err)
+	}
+	if _, err := x.w.Write(body); err != nil {
+		return fmt.Errorf("writing its temporary copy: %w", err)
+	}
+	x.size += int64(n + len(body))
+	return nil
+}
+
+// entry is a hash line read back from the store.
+type entry struct {
+	ordinal int
+	Line
+}
+
+// find returns the entry key (of kind) maps to, and the second line that
+// shares the key, if any (dup.Line 0: none).
+func (x *Index) find(kind, dupKind uint8, key string) (e, dup entry, found bool, err error) {
+	off, found, err := x.keys.Lookup(x.keys.Probe(kind, key))
+	if err != nil || !found {
+		return e, dup, false, err
+	}
+	if e, err = x.read(int64(off)); err != nil {
+		return e, dup, false, err
+	}
+	doff, shared, err := x.keys.Lookup(x.keys.Probe(dupKind, key))
+	if err != nil {
+		return e, dup, false, err
+	}
+	if shared {
+		if dup, err = x.read(int64(doff)); err != nil {
+			return e, dup, false, err
+		}
+	}
+	return e, dup, true, nil
+}
+
+// read decodes the hash entry at off.
+func (x *Index) read(off int64) (entry, error) {
+	const guess = 512
+	b := x.readAt(off, guess)
+	if len(b) < 2 || b[0] != tagHash {
+		return entry{}, x.corrupt()
+	}
+	l, n := binary.Uvarint(b[1:])
+	if n <= 0 {
+		return entry{}, x.corrupt()
+	}
+	need := 1 + n + int(l)
+	if need > len(b) {
+		b = x.readAt(off, need)
+		if len(b) < need {
+			return entry{}, x.corrupt()
+		}
+	}
+	e, ok := decodeHash(b[1+n : need])
+	if !ok {
+		return entry{}, x.corrupt()
+	}
+	return e, nil
+}
+
+// readAt reads up to n bytes of the store at off into x.buf.
+func (x *Index) readAt(off int64, n int) []byte {
+	n = int(min(int64(n), x.size-off))
+	if n <= 0 {
+		return nil
+	}
+	if cap(x.buf) < n {
+		x.buf = make([]byte, n)
+	}
+	b := x.buf[:n]
+	m, _ := x.store.ReadAt(b, off)
+	return b[:m]
+}
+
+func (x *Index) corrupt() error {
+	return fmt.Errorf("--hashes %s: its temporary copy is unreadable (was it removed or truncated while the run went on?)", x.name)
+}
+
+func decodeHash(b []byte) (entry, bool) {
+	var e entry
+	ord, n := binary.Uvarint(b)
+	if n <= 0 {
+		return e, false
+	}
+	b = b[n:]
+	line, n := binary.Uvarint(b)
+	if n <= 0 {
+		return e, false
+	}
+	b = b[n:]
+	e.ordinal, e.Line.Line = int(ord), int(line)
+	for _, dst := range []*string{&e.UserID, &e.Email, &e.Hash} {
+		l, n := binary.Uvarint(b)
+		if n <= 0 || uint64(len(b)-n) < l {
+			return e, false
+		}
+		*dst = string(b[n : n+int(l)])
+		b = b[n+int(l):]
+	}
+	return e, len(b) == 0
+}
+
+// emailKey is how emails are compared: database connections store them
+// lower-cased.
+func emailKey(s string) string { return strings.ToLower(s) }
+
+// createStore makes the store: 0600, exclusive (never an existing file or
+// a symlink), and unlinked at once where the system allows, so that even a
+// killed run leaves no copy of the hashes behind.
+func createStore(dir string) (*os.File, string, error) {
+	f, err := os.CreateTemp(dir, "a0bulk-hashes-*.tmp")
+	if err != nil {
+		return nil, "", fmt.Errorf("--hashes: creating its temporary copy (set TMPDIR to a writable directory): %w", err)
+	}
+	path := f.Name()
+	if os.Remove(path) == nil {
+		path = ""
+	}
+	return f, path, nil
+}
+
+// lineReader reads lines of at most max bytes; a longer one is skipped to
+// its end and reported, so memory stays bounded.
+type lineReader struct {
+	br  *bufio.Reader
+	max int
+	buf []byte
+}
+
+func (r *lineReader) next() (line []byte, tooLong bool, err error) {
+	r.buf = r.buf[:0]
+	for {
+		frag, e := r.br.ReadSlice('\n')
+		if !tooLong {
+			if len(r.buf)+len(frag) > r.max+2 {
+				tooLong, r.buf = true, r.buf[:0]
+			} else {
+				r.buf = append(r.buf, frag...)
+			}
+		}
+		switch {
+		case e == bufio.ErrBufferFull:
+			continue
+		case e == io.EOF && len(frag) == 0 && len(r.buf) == 0 && !tooLong:
+			return nil, false, io.EOF
+		case e != nil && e != io.EOF:
+			return nil, false, e
+		}
+		b := bytes.TrimSuffix(bytes.TrimSuffix(r.buf, []byte{'\n'}), []byte{'\r'})
+		return b, tooLong || len(b) > r.max, nil
+	}
+}
