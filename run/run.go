@@ -45,7 +45,7 @@ type started struct {
 	read     *readCount
 	problems *problemCollector
 	waits    *waits
-	unwatch  func() // stops showing the tenant's retries
+	unwatch  func()    // stops showing the tenant's retries
 	join     *hashJoin // --hashes; nil without
 }
 

@@ -103,7 +103,6 @@ type state struct {
 	err    error // sticky: once the disk fails, the set cannot answer
 }
 
-
 // New returns an empty Set.
 func New(o Options) *Set {
 	st := &state{hash: o.Hash, budget: o.Budget, bits: o.BloomBits, name: o.Name}
