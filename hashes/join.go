@@ -72,7 +72,8 @@ type Result struct {
 	// that makes the record ambiguous); 0 when none.
 	HashLine int
 	// Reason says why the record is ambiguous, or why its hash line
-	// cannot be used; "" otherwise.
+	// cannot be used; "" otherwise. The record's error on password_hash
+	// says it too.
 	Reason string
 }
 
@@ -98,7 +99,7 @@ func (j *Joiner) Join(rec *input.Record) (Result, error) {
 		return res, nil
 	case Ambiguous:
 		j.counts.Ambiguous++
-		rec.Errors = append(rec.Errors, input.FieldError{Field: "password_hash", Reason: res.Reason})
+		rec.Errors = append(rec.Errors, input.FieldError{Field: "password_hash", Reason: "ambiguous: " + res.Reason})
 		return res, nil
 	}
 	j.counts.Joined++
@@ -115,7 +116,7 @@ func (j *Joiner) Join(rec *input.Record) (Result, error) {
 		j.counts.Ambiguous++
 		res.Outcome = Ambiguous
 		res.Reason = fmt.Sprintf("the input has a password hash and %s has another for this user: keep one", j.where(e.Line.Line))
-		rec.Errors = append(rec.Errors, input.FieldError{Field: "password_hash", Reason: res.Reason})
+		rec.Errors = append(rec.Errors, input.FieldError{Field: "password_hash", Reason: "ambiguous: " + res.Reason})
 		return res, nil
 	}
 	_, bcrypt := input.BcryptCost(e.Hash)
@@ -138,10 +139,17 @@ func (j *Joiner) Join(rec *input.Record) (Result, error) {
 	return res, nil
 }
 
-// match finds rec's line: by id, then (ByEmail) by email.
+// match finds rec's line: by id, then (ByEmail) by email. The id is the
+// record's user_id as it is, else without "auth0|": an NDJSON export's
+// user_id comes here stripped of it already, a CSV's may still carry it,
+// and a user whose own id starts with it (auth0|auth0|…, a past import
+// that kept the prefix) is still found exactly. Nothing ever adds it.
 func (j *Joiner) match(rec *input.Record) (Result, entry, error) {
-	if id := strings.TrimPrefix(rec.User.UserID, Prefix); id != "" {
+	if id := rec.User.UserID; id != "" {
 		res, e, err := j.lookup(rec, kindID, kindIDDup, id, "user id")
+		if rest, ok := strings.CutPrefix(id, Prefix); ok && err == nil && res.Outcome == None && rest != "" {
+			res, e, err = j.lookup(rec, kindID, kindIDDup, rest, "user id")
+		}
 		if err != nil || res.Outcome != None || j.x.by != ByEmail {
 			return res, e, err
 		}
@@ -161,10 +169,10 @@ func (j *Joiner) lookup(rec *input.Record, kind, dupKind uint8, key, what string
 		return Result{Outcome: None}, e, nil
 	case dup.Line.Line != 0:
 		return Result{Outcome: Ambiguous, HashLine: e.Line.Line,
-			Reason: fmt.Sprintf("ambiguous: lines %d and %d of --hashes %s both have this user's %s", e.Line.Line, dup.Line.Line, j.x.name, what)}, e, nil
+			Reason: fmt.Sprintf("lines %d and %d of --hashes %s both have this user's %s", e.Line.Line, dup.Line.Line, j.x.name, what)}, e, nil
 	case j.isUsed(e.ordinal) && rec.Valid():
 		return Result{Outcome: Ambiguous, HashLine: e.Line.Line,
-			Reason: fmt.Sprintf("ambiguous: %s already went to an earlier record (by %s)", j.where(e.Line.Line), what)}, e, nil
+			Reason: fmt.Sprintf("%s already went to an earlier record (by %s)", j.where(e.Line.Line), what)}, e, nil
 	}
 	return Result{Outcome: Joined, HashLine: e.Line.Line}, e, nil
 }

@@ -78,6 +78,12 @@ func TestJoin(t *testing.T) {
 			unjoined: []Unjoined{{Line: 1, UserID: "auth0|x", Email: "x@x.io"}}, unmatched: 1,
 		},
 		{
+			name:    "an id that starts with auth0| is found exactly before it is found without",
+			lines:   []string{exportLine("x", "x@x.io", h1, true, false), exportLine("auth0|x", "xx@x.io", h2, true, false)},
+			records: []input.Record{rec(2, "auth0|x", "xx@x.io"), rec(3, "x", "x@x.io")},
+			want:    []want{{outcome: Joined, hash: h2, hashLine: 2}, {outcome: Joined, hash: h1, hashLine: 1}},
+		},
+		{
 			name:     "by id does not look at emails",
 			lines:    []string{exportLine("a", "a@x.io", h1, false, false)},
 			records:  []input.Record{rec(2, "", "a@x.io")},
@@ -193,7 +199,7 @@ func TestJoinInputHasAHash(t *testing.T) {
 	other := rec(3, "b", "b@x.io")
 	other.User.CustomPasswordHash = &input.CustomPasswordHash{Algorithm: "md5", Hash: &input.HashValue{Value: "x", Encoding: "hex"}}
 	res, _ := j.Join(&other)
-	if res.Outcome != Ambiguous || other.Valid() || !strings.Contains(other.Errors[0].Reason, "the input has a password hash and line 2") {
+	if res.Outcome != Ambiguous || other.Valid() || !strings.HasPrefix(other.Errors[0].Reason, "ambiguous: the input has a password hash and line 2") {
 		t.Errorf("another hash: %+v %v", res, other.Errors)
 	}
 	if c := j.Counts(); c.Joined != 1 || c.Ambiguous != 1 {

@@ -13,7 +13,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strings"
 )
 
 // Line is one user of the password-hash export (auth0-facts.md "The
@@ -77,9 +76,6 @@ func ParseLine(b []byte) (Line, error) {
 	if l.UserID == "" {
 		return Line{}, errors.New("no user id (neither alt_id nor _id.$oid)")
 	}
-	// The id is "auth0|" + alt_id: an alt_id that already carries the
-	// prefix must not get it twice.
-	l.UserID = strings.TrimPrefix(l.UserID, Prefix)
 	l.Email = w.Email
 	if l.Email == "" {
 		for _, id := range w.Identifiers {

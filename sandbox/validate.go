@@ -15,7 +15,7 @@ import (
 )
 
 const (
-	e164Pattern   = `^\+[1-9][0-9]{1,14}$`
+	e164Pattern = `^\+[1-9][0-9]{1,14}$`
 	// bcryptPattern is Auth0's, as its per-user error quotes it (support
 	// article "User Import Fails with Error: Error in passwordHash Property
 	// - String does not Match Pattern"): bcrypt at 10 rounds only.
