@@ -98,7 +98,10 @@ func TestAwaitErrorsAndCancel(t *testing.T) {
 	boom := errors.New("boom")
 	stub := &waitStub{clk: fc, replies: []waitReply{{status: management.JobPending, left: -1}, {err: boom}}}
 	done := make(chan error, 1)
-	go func() { _, err := Await(context.Background(), stub, "job_1", fc, time.Second, time.Minute, nil); done <- err }()
+	go func() {
+		_, err := Await(context.Background(), stub, "job_1", fc, time.Second, time.Minute, nil)
+		done <- err
+	}()
 	if err := fc.Drive(time.Second, done); !errors.Is(err, boom) {
 		t.Fatalf("err = %v, want the read's", err)
 	}
