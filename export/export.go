@@ -172,6 +172,11 @@ func completed(job *management.Job) error {
 	return fmt.Errorf("export job %s ended %s, without a file (job data lives 24 hours)", job.ID, job.Status)
 }
 
+// retryBackoff: a second download goes at once (the link may just have
+// expired), the next ones after a second more each (the network, or the
+// storage, may need a moment).
+const retryBackoff = time.Second
+
 // fetchWhole downloads the job's file into s, each failed attempt followed
 // by a fresh read of the job, for a fresh link, after a short backoff.
 func (o *Options) fetchWhole(ctx context.Context, job *management.Job, s *sink) (users, attempts int, err error) {
@@ -193,7 +198,7 @@ func (o *Options) fetchWhole(ctx context.Context, job *management.Job, s *sink) 
 		select {
 		case <-ctx.Done():
 			return 0, attempts, ctx.Err()
-		case <-o.Clock.After(time.Second << (attempts - 1)):
+		case <-o.Clock.After(time.Duration(attempts-1) * retryBackoff):
 		}
 		id := job.ID
 		if job, err = o.API.Job(ctx, id); err != nil {
