@@ -393,13 +393,8 @@ func cmdImportJob(ts *testscript.TestScript, neg bool, args []string) {
 	if neg || len(args) != 1 {
 		ts.Fatalf("usage: importjob VAR")
 	}
-	server(ts)
-	c, err := management.New(management.Config{Domain: ts.Getenv("AUTH0_DOMAIN"), ClientID: ts.Getenv("AUTH0_CLIENT_ID"), ClientSecret: ts.Getenv("AUTH0_CLIENT_SECRET")})
-	ts.Check(err)
-	ctx := context.Background()
-	conn, err := c.ConnectionByName(ctx, "Username-Password-Authentication")
-	ts.Check(err)
-	job, err := c.ImportUsers(ctx, management.ImportRequest{ConnectionID: conn.ID, Users: []byte(`[{"email":"waited@example.com"}]`)})
+	c, conn := otherClient(ts)
+	job, err := c.ImportUsers(context.Background(), management.ImportRequest{ConnectionID: conn, Users: []byte(`[{"email":"waited@example.com"}]`)})
 	ts.Check(err)
 	ts.Setenv(args[0], job.ID)
 }
@@ -410,13 +405,8 @@ func cmdExportJob(ts *testscript.TestScript, neg bool, args []string) {
 	if neg || len(args) != 1 {
 		ts.Fatalf("usage: exportjob VAR")
 	}
-	server(ts)
-	c, err := management.New(management.Config{Domain: ts.Getenv("AUTH0_DOMAIN"), ClientID: ts.Getenv("AUTH0_CLIENT_ID"), ClientSecret: ts.Getenv("AUTH0_CLIENT_SECRET")})
-	ts.Check(err)
-	ctx := context.Background()
-	conn, err := c.ConnectionByName(ctx, "Username-Password-Authentication")
-	ts.Check(err)
-	job, err := c.ExportUsers(ctx, management.ExportRequest{ConnectionID: conn.ID, Format: management.ExportJSON, Limit: 5,
+	c, conn := otherClient(ts)
+	job, err := c.ExportUsers(context.Background(), management.ExportRequest{ConnectionID: conn, Format: management.ExportJSON, Limit: 5,
 		Fields: []management.ExportField{{Name: "email"}, {Name: "user_id"}}})
 	ts.Check(err)
 	ts.Setenv(args[0], job.ID)
@@ -434,4 +424,15 @@ func cmdFileMode(ts *testscript.TestScript, neg bool, args []string) {
 	if got := fi.Mode().Perm(); uint64(got) != want {
 		ts.Fatalf("%s: mode %04o, want %04o", args[0], got, want)
 	}
+}
+
+// otherClient is a client of the script's sandbox, as another tool would
+// use it, and the id of its database connection.
+func otherClient(ts *testscript.TestScript) (*management.Client, string) {
+	server(ts)
+	c, err := management.New(management.Config{Domain: ts.Getenv("AUTH0_DOMAIN"), ClientID: ts.Getenv("AUTH0_CLIENT_ID"), ClientSecret: ts.Getenv("AUTH0_CLIENT_SECRET")})
+	ts.Check(err)
+	conn, err := c.ConnectionByName(context.Background(), "Username-Password-Authentication")
+	ts.Check(err)
+	return c, conn.ID
 }

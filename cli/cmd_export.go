@@ -61,18 +61,9 @@ Examples:
 			if err != nil {
 				return err
 			}
-			t, err := readTenant(c, s)
-			if err != nil {
+			if o.API, err = connectFor(c, s, g, preflight.Use{Command: "export"}); err != nil {
 				return err
 			}
-			client, err := t.client(g.logger(s), g.Verbose)
-			if err != nil {
-				return err
-			}
-			if err := t.requireScopes(c.Context, client, preflight.Use{Command: "export"}, s.ErrOut); err != nil {
-				return err
-			}
-			o.API = client
 			res, err := runExport(c.Context, s, g, o, c.Duration("timeout"))
 			if err != nil {
 				return err

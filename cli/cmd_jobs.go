@@ -147,15 +147,8 @@ func withJob(c *ucli.Context, s *IOStreams, fn func(context.Context, globalOptio
 	if c.NArg() != 1 {
 		return usagef("give exactly one job id (flags go before it)")
 	}
-	t, err := readTenant(c, s)
+	client, err := connectFor(c, s, g, preflight.Use{Command: "jobs"})
 	if err != nil {
-		return err
-	}
-	client, err := t.client(g.logger(s), g.Verbose)
-	if err != nil {
-		return err
-	}
-	if err := t.requireScopes(c.Context, client, preflight.Use{Command: "jobs"}, s.ErrOut); err != nil {
 		return err
 	}
 	return fn(c.Context, g, client, c.Args().First())

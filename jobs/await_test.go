@@ -48,7 +48,7 @@ func TestAwaitSchedule(t *testing.T) {
 			}
 			done <- err
 		}()
-		if err := jump(fc, done); err != nil {
+		if err := driveToDeadline(fc, done); err != nil {
 			t.Fatal(err)
 		}
 		reads := api.reads
@@ -71,23 +71,6 @@ func TestAwaitSchedule(t *testing.T) {
 		// poll_schedule.go: ≈ 68 reads for a job of 10 minutes.
 		if len(reads) > 75 {
 			t.Errorf("end %v: %d reads", end, len(reads))
-		}
-	}
-}
-
-// jump moves fc to its next deadline whenever the code under test waits on
-// it, until done yields.
-func jump(fc *clock.Fake, done <-chan error) error {
-	for {
-		parked := make(chan struct{})
-		go func() { fc.BlockUntil(1); close(parked) }()
-		select {
-		case err := <-done:
-			fc.After(time.Hour) // release the BlockUntil goroutine
-			return err
-		case <-parked:
-			next, _ := fc.NextDeadline()
-			fc.Advance(next.Sub(fc.Now()))
 		}
 	}
 }
