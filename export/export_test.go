@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"reflect"
 	"slices"
@@ -300,4 +301,42 @@ func TestExportRefusals(t *testing.T) {
 		t.Errorf("failed job: %+v %v", res, err)
 	}
 	dirHolds(t, dir)
+}
+
+// The POST's answer is lost (the connection drops after the tenant made the
+// job): an export job changes nothing in the tenant, so it is asked for
+// again, and the second job's file is written.
+func TestExportLostAnswerStartsAgain(t *testing.T) {
+	tn := newTenant(t, sandbox.Config{JobDelay: -1}, 3)
+	posts := 0
+	tn.wrap = func(w http.ResponseWriter, r *http.Request, next http.Handler) {
+		if r.Method == http.MethodPost && r.URL.Path == "/api/v2/jobs/users-exports" {
+			if posts++; posts == 1 {
+				next.ServeHTTP(httptest.NewRecorder(), r) // the tenant acts
+				conn, _, err := w.(http.Hijacker).Hijack()
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				conn.Close() // and the answer is lost
+				return
+			}
+		}
+		next.ServeHTTP(w, r)
+	}
+	dir, out := outPath(t, "u.ndjson")
+	var log logbook
+	o := tn.options(&log)
+	o.Out = out
+	res, err := tn.run(t, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st := tn.srv.Stats(); posts != 2 || st.ExportJobs != 2 || res.Users != 3 {
+		t.Errorf("%d posts, %d jobs, result %+v", posts, st.ExportJobs, res)
+	}
+	if !strings.Contains(log.String(), "answer was lost") {
+		t.Errorf("log: %s", log.String())
+	}
+	dirHolds(t, dir, "u.ndjson")
 }
