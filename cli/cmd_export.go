@@ -47,7 +47,7 @@ Examples:
 			&ucli.StringFlag{Name: "connection", Usage: "the connection `NAME` whose users to export", EnvVars: []string{"A0BULK_CONNECTION"}},
 			&ucli.StringFlag{Name: "format", Value: "json", Usage: "json (NDJSON, one user per line) or csv"},
 			&ucli.StringFlag{Name: "fields", Usage: "comma-separated `LIST` of fields, each NAME or NAME:EXPORT_AS (e.g. email,identities[0].connection:provider)"},
-			&ucli.IntFlag{Name: "limit", Usage: "export at most `N` users (default: all)"},
+			&ucli.IntFlag{Name: "limit", DefaultText: "all", Usage: "export at most `N` users"},
 			&ucli.StringFlag{Name: "out", Usage: "write to `FILE` (0600; must not exist); - or none: stdout"},
 			&ucli.BoolFlag{Name: "gzip", Usage: "keep the file gzip-compressed, as Auth0 serves it"},
 			&ucli.DurationFlag{Name: "timeout", Value: exportTimeout, Usage: "give up (exit 1; the job goes on) after this long"},
