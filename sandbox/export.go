@@ -136,14 +136,14 @@ func validateExport(req exportRequest, e *exportJob) response {
 // hold s.mu.
 func (s *Server) finishExport(j *job) {
 	e := j.export
-	var users []*storedUser
+	w := newExportWriter(e.format, e.fields)
 	s.users.each(0, func(su *storedUser) bool {
 		if j.connName == "" || su.connection == j.connName {
-			users = append(users, su)
+			w.add(su)
 		}
-		return e.limit == 0 || len(users) < e.limit
+		return e.limit == 0 || w.users < e.limit
 	})
-	e.file, e.users = renderExport(e.format, e.fields, users), len(users)
+	e.file, e.users = w.close(), w.users
 	j.final = management.JobCompleted
 }
 

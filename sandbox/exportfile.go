@@ -29,31 +29,51 @@ var defaultExportFields = []management.ExportField{
 // format").
 var generatedDates = map[string]bool{"created_at": true, "updated_at": true, "last_login": true}
 
-// renderExport writes users in format with fields, gzip-compressed. A user
-// is what the tenant holds, which never includes a password or its hash:
-// asking for one exports nothing.
-func renderExport(format string, fields []management.ExportField, users []*storedUser) []byte {
-	var out bytes.Buffer
-	zw := gzip.NewWriter(&out)
-	var buf bytes.Buffer
-	if format == management.ExportCSV {
-		csvHeader(&buf, fields)
+// exportWriter writes users in a format with fields, gzip-compressed, a
+// user at a time (a lean tenant may export millions). A user is what the
+// tenant holds, which never includes a password or its hash: asking for
+// one exports nothing.
+type exportWriter struct {
+	csv    bool
+	fields []management.ExportField
+	out    bytes.Buffer
+	zw     *gzip.Writer
+	buf    bytes.Buffer
+	users  int
+}
+
+func newExportWriter(format string, fields []management.ExportField) *exportWriter {
+	w := &exportWriter{csv: format == management.ExportCSV, fields: fields}
+	w.zw = gzip.NewWriter(&w.out)
+	if w.csv {
+		csvHeader(&w.buf, fields)
 	}
-	for _, su := range users {
-		u := userDocument(su)
-		if format == management.ExportCSV {
-			csvRow(&buf, fields, u)
-		} else {
-			jsonLine(&buf, fields, u)
-		}
-		if buf.Len() > 64<<10 {
-			_, _ = zw.Write(buf.Bytes())
-			buf.Reset()
-		}
+	return w
+}
+
+func (w *exportWriter) add(su *storedUser) {
+	u := userDocument(su)
+	if w.csv {
+		csvRow(&w.buf, w.fields, u)
+	} else {
+		jsonLine(&w.buf, w.fields, u)
 	}
-	_, _ = zw.Write(buf.Bytes())
-	_ = zw.Close() // writes to memory: cannot fail
-	return out.Bytes()
+	w.users++
+	if w.buf.Len() > 64<<10 {
+		w.flush()
+	}
+}
+
+func (w *exportWriter) flush() {
+	_, _ = w.zw.Write(w.buf.Bytes()) // to memory: cannot fail
+	w.buf.Reset()
+}
+
+// close returns the gzip file.
+func (w *exportWriter) close() []byte {
+	w.flush()
+	_ = w.zw.Close()
+	return w.out.Bytes()
 }
 
 // userDocument is the user as its JSON document, dates as Auth0 writes
