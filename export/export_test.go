@@ -124,14 +124,7 @@ func TestExportExpiredLinkReadsJobAgain(t *testing.T) {
 		}
 		next.ServeHTTP(w, r)
 	}
-	dir, out := outPath(t, "u.ndjson")
-	var log logbook
-	o := tn.options(&log)
-	o.Out = out
-	res, err := tn.run(t, o)
-	if err != nil {
-		t.Fatal(err)
-	}
+	res, dir, log := tn.runToFile(t, "u.ndjson")
 	st := tn.srv.Stats()
 	if res.Downloads != 2 || res.Users != 7 || st.ExportDownloadsRefused != 1 || st.ExportDownloads != 1 || st.ExportJobs != 1 {
 		t.Errorf("result %+v; stats: %d refused, %d served, %d jobs", res, st.ExportDownloadsRefused, st.ExportDownloads, st.ExportJobs)
@@ -324,14 +317,7 @@ func TestExportLostAnswerStartsAgain(t *testing.T) {
 		}
 		next.ServeHTTP(w, r)
 	}
-	dir, out := outPath(t, "u.ndjson")
-	var log logbook
-	o := tn.options(&log)
-	o.Out = out
-	res, err := tn.run(t, o)
-	if err != nil {
-		t.Fatal(err)
-	}
+	res, dir, log := tn.runToFile(t, "u.ndjson")
 	if st := tn.srv.Stats(); posts != 2 || st.ExportJobs != 2 || res.Users != 3 {
 		t.Errorf("%d posts, %d jobs, result %+v", posts, st.ExportJobs, res)
 	}

@@ -98,6 +98,21 @@ func (tn *tenant) run(t *testing.T, o export.Options) (export.Result, error) {
 	return res, err
 }
 
+// runToFile runs an export to a new file name in a directory of its own,
+// which must succeed, and returns what it did, the directory and its log.
+func (tn *tenant) runToFile(t *testing.T, name string) (export.Result, string, *logbook) {
+	t.Helper()
+	dir, out := outPath(t, name)
+	log := &logbook{}
+	o := tn.options(log)
+	o.Out = out
+	res, err := tn.run(t, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res, dir, log
+}
+
 // logbook collects what an export logs.
 type logbook struct {
 	mu    sync.Mutex
