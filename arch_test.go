@@ -53,6 +53,9 @@ func TestArchitecture(t *testing.T) {
 		{"jobs", true, []string{"cli", "run", "create"}},
 		{"create", true, []string{"cli", "run", "jobs"}},
 		{"preflight", true, []string{"cli", "run"}},
+		// export is a core of its own: the client and jobs.Await, never
+		// another command's core.
+		{"export", true, []string{"cli", "run", "create", "preflight", "progress", "sandbox", "syncstate"}},
 		{"progress", true, []string{"cli", "run", "management"}},
 		{"management", true, []string{"cli", "run", "jobs", "create", "input", "report", "syncstate"}},
 		// Offline: never the client.

@@ -55,6 +55,8 @@ func TestScripts(t *testing.T) {
 			"seeduser":    cmdSeedUser,
 			"exitcode":    cmdExitCode,
 			"importjob":   cmdImportJob,
+			"exportjob":   cmdExportJob,
+			"filemode":    cmdFileMode,
 		},
 	})
 }
@@ -95,6 +97,8 @@ func cmdSandbox(ts *testscript.TestScript, neg bool, args []string) {
 	fs.IntVar(&f.TokenResetSkip, "token-reset-skip", 0, "")
 	fs.Float64Var(&f.TokenReset, "fault-token-reset", 0, "")
 	fs.IntVar(&f.HeldSlots, "held-slots", 0, "")
+	fs.IntVar(&f.ExpireExportLinks, "fault-expire-export-links", 0, "")
+	fs.IntVar(&f.DropExportDownloads, "fault-drop-export-downloads", 0, "")
 	fs.DurationVar(&f.HeldFor, "held-for", 0, "")
 	if err := fs.Parse(args); err != nil {
 		ts.Fatalf("sandbox: %v", err)
@@ -167,6 +171,14 @@ func cmdStats(ts *testscript.TestScript, neg bool, args []string) {
 		got = st.ImportJobs
 	case field == "rate_limited":
 		got = st.RateLimited
+	case field == "export_jobs":
+		got = st.ExportJobs
+	case field == "export_downloads":
+		got = st.ExportDownloads
+	case field == "export_downloads_refused":
+		got = st.ExportDownloadsRefused
+	case field == "faults.export_drops":
+		got = st.Faults.ExportDrops
 	case field == "job_limit_refused":
 		got = st.JobLimitRefused
 	case field == "users":
@@ -396,13 +408,46 @@ func cmdImportJob(ts *testscript.TestScript, neg bool, args []string) {
 	if neg || len(args) != 1 {
 		ts.Fatalf("usage: importjob VAR")
 	}
+	c, conn := otherClient(ts)
+	job, err := c.ImportUsers(context.Background(), management.ImportRequest{ConnectionID: conn, Users: []byte(`[{"email":"waited@example.com"}]`)})
+	ts.Check(err)
+	ts.Setenv(args[0], job.ID)
+}
+
+// exportjob VAR: start an export job of the database connection on the
+// script's sandbox, as another client would, and set $VAR to its id.
+func cmdExportJob(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: exportjob VAR")
+	}
+	c, conn := otherClient(ts)
+	job, err := c.ExportUsers(context.Background(), management.ExportRequest{ConnectionID: conn, Format: management.ExportJSON, Limit: 5,
+		Fields: []management.ExportField{{Name: "email"}, {Name: "user_id"}}})
+	ts.Check(err)
+	ts.Setenv(args[0], job.ID)
+}
+
+// filemode FILE MODE: FILE's permission bits are MODE (octal), e.g. 0600.
+func cmdFileMode(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 2 {
+		ts.Fatalf("usage: filemode FILE MODE")
+	}
+	want, err := strconv.ParseUint(args[1], 8, 32)
+	ts.Check(err)
+	fi, err := os.Stat(ts.MkAbs(args[0]))
+	ts.Check(err)
+	if got := fi.Mode().Perm(); uint64(got) != want {
+		ts.Fatalf("%s: mode %04o, want %04o", args[0], got, want)
+	}
+}
+
+// otherClient is a client of the script's sandbox, as another tool would
+// use it, and the id of its database connection.
+func otherClient(ts *testscript.TestScript) (*management.Client, string) {
 	server(ts)
 	c, err := management.New(management.Config{Domain: ts.Getenv("AUTH0_DOMAIN"), ClientID: ts.Getenv("AUTH0_CLIENT_ID"), ClientSecret: ts.Getenv("AUTH0_CLIENT_SECRET")})
 	ts.Check(err)
-	ctx := context.Background()
-	conn, err := c.ConnectionByName(ctx, "Username-Password-Authentication")
+	conn, err := c.ConnectionByName(context.Background(), "Username-Password-Authentication")
 	ts.Check(err)
-	job, err := c.ImportUsers(ctx, management.ImportRequest{ConnectionID: conn.ID, Users: []byte(`[{"email":"waited@example.com"}]`)})
-	ts.Check(err)
-	ts.Setenv(args[0], job.ID)
+	return c, conn.ID
 }

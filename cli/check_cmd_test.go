@@ -341,7 +341,7 @@ func TestCheckStaticToken(t *testing.T) {
 func TestCheckUsage(t *testing.T) {
 	chkCleanEnv(t)
 	for _, args := range [][]string{
-		{"check", "--domain", "127.0.0.1:9", "--client-id", "a", "--client-secret", "b", "--for", "export"},
+		{"check", "--domain", "127.0.0.1:9", "--client-id", "a", "--client-secret", "b", "--for", "migrate"},
 		{"check", "--client-id", "a", "--client-secret", "b"},
 		{"check", "--domain", "127.0.0.1:9", "--client-id", "a"},
 		{"check", "--domain", "127.0.0.1:9", "--client-id", "a", "--client-secret", "b", "--output", "yaml"},

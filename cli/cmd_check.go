@@ -39,6 +39,7 @@ first call and refuses (exit 2) naming what is missing:
    create         create:users read:connections read:users   (update:users for --upsert, --verify-email)
    verify         update:users read:users
    jobs           read:users or create:users
+   export         read:users read:connections
 
 Examples:
    a0bulk check --connection Username-Password-Authentication
@@ -47,7 +48,7 @@ Examples:
 		Flags: concat(tenantFlags(), outputFlags(), []ucli.Flag{
 			&ucli.StringFlag{Name: "connection", Usage: "database connection `NAME` to look up", EnvVars: []string{"A0BULK_CONNECTION"}},
 			&ucli.StringFlag{Name: "custom-domain", Usage: "check that the tenant accepts Auth0-Custom-Domain: `HOST`", EnvVars: []string{"AUTH0_CUSTOM_DOMAIN"}},
-			&ucli.StringFlag{Name: "for", Value: "import", Usage: "the command to check the scopes for: import, create, verify, sync or jobs"},
+			&ucli.StringFlag{Name: "for", Value: "import", Usage: "the command to check the scopes for: import, create, verify, sync, jobs or export"},
 		}),
 		Action: func(c *ucli.Context) error {
 			g, err := readGlobal(c)

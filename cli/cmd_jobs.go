@@ -12,6 +12,7 @@ import (
 	"github.com/a0bulk/a0bulk/management"
 	"github.com/a0bulk/a0bulk/preflight"
 	"github.com/a0bulk/a0bulk/progress"
+	"github.com/a0bulk/a0bulk/words"
 )
 
 func jobsCommand(s *IOStreams) *ucli.Command {
@@ -146,21 +147,18 @@ func withJob(c *ucli.Context, s *IOStreams, fn func(context.Context, globalOptio
 	if c.NArg() != 1 {
 		return usagef("give exactly one job id (flags go before it)")
 	}
-	t, err := readTenant(c, s)
+	client, err := connectFor(c, s, g, preflight.Use{Command: "jobs"})
 	if err != nil {
-		return err
-	}
-	client, err := t.client(g.logger(s), g.Verbose)
-	if err != nil {
-		return err
-	}
-	if err := t.requireScopes(c.Context, client, preflight.Use{Command: "jobs"}, s.ErrOut); err != nil {
 		return err
 	}
 	return fn(c.Context, g, client, c.Args().First())
 }
 
-func printJob(s *IOStreams, g globalOptions, job *management.Job) error {
+// printJob shows a job. An export job's location is a signed link to
+// every exported user: only its host is ever shown.
+func printJob(s *IOStreams, g globalOptions, full *management.Job) error {
+	redacted := full.Redacted()
+	job := &redacted
 	if g.JSON {
 		return printJSON(s.Out, job)
 	}
@@ -178,10 +176,26 @@ func printJob(s *IOStreams, g globalOptions, job *management.Job) error {
 	if job.Summary != nil {
 		fmt.Fprintf(s.Out, "summary: total %d, inserted %d, updated %d, failed %d\n", job.Summary.Total, job.Summary.Inserted, job.Summary.Updated, job.Summary.Failed)
 	}
+	if job.Type == management.JobTypeExport {
+		printExportJob(s, job)
+	}
 	if job.StatusDetails != "" {
 		fmt.Fprintf(s.Out, "details: %s\n", job.StatusDetails)
 	}
 	return nil
+}
+
+// printExportJob shows what an export job was asked for, and where its
+// file is (the host only: a0bulk export downloads it).
+func printExportJob(s *IOStreams, job *management.Job) {
+	limit := "all users"
+	if job.Limit > 0 {
+		limit = "at most " + words.Count(job.Limit, "user")
+	}
+	fmt.Fprintf(s.Out, "export: %s, %s, %s\n", job.Format, limit, words.Count(len(job.Fields), "field"))
+	if job.Location != "" {
+		fmt.Fprintf(s.Out, "location: %s (a signed link, not shown; it lasts 60 seconds: a0bulk export downloads the file)\n", job.Location)
+	}
 }
 
 // jobErrorsOutput is the JSON form of the errors union: kind says which

@@ -66,6 +66,8 @@ Examples:
 			&ucli.Float64Flag{Name: "fault-token-reset", Usage: "fraction of token requests (after the skipped ones) whose connection is dropped"},
 			&ucli.IntFlag{Name: "fail-every-nth-job", Usage: "every Nth import job fails"},
 			&ucli.Float64Flag{Name: "fault-verification-failed", Usage: "fraction of verification-email jobs that end failed"},
+			&ucli.IntFlag{Name: "fault-expire-export-links", Usage: "the first `N` downloads of an export file find their link expired (403)"},
+			&ucli.IntFlag{Name: "fault-drop-export-downloads", Usage: "the next `N` downloads of an export file are cut off halfway"},
 			&ucli.IntFlag{Name: "hold-slots", Usage: "import slots held by someone else at startup"},
 			&ucli.DurationFlag{Name: "hold-for", Usage: "how long those slots stay held"},
 		),
@@ -91,6 +93,7 @@ func readSandboxConfig(c *ucli.Context) (sandbox.Config, error) {
 			FailEveryNthJob: c.Int("fail-every-nth-job"), FailVerification: c.Float64("fault-verification-failed"), HeldSlots: c.Int("hold-slots"), HeldFor: c.Duration("hold-for"),
 			DrainBucket: c.String("drain-bucket"), DrainStart: c.Duration("drain-start"), DrainDuration: c.Duration("drain-duration"),
 			TokenResets: c.Int("token-resets"), TokenResetSkip: c.Int("token-reset-skip"), TokenReset: c.Float64("fault-token-reset"),
+			ExpireExportLinks: c.Int("fault-expire-export-links"), DropExportDownloads: c.Int("fault-drop-export-downloads"),
 		},
 	}
 	if err := readSandboxLimits(c, &cfg); err != nil {
@@ -112,6 +115,9 @@ func readSandboxConfig(c *ucli.Context) (sandbox.Config, error) {
 	}
 	if cfg.Faults.TokenResets < 0 || cfg.Faults.TokenResetSkip < 0 {
 		return cfg, usagef("--token-resets and --token-reset-skip must not be negative")
+	}
+	if cfg.Faults.ExpireExportLinks < 0 || cfg.Faults.DropExportDownloads < 0 {
+		return cfg, usagef("--fault-expire-export-links and --fault-drop-export-downloads must not be negative")
 	}
 	if err := cfg.Validate(); err != nil {
 		return cfg, usagef("%w", err)

@@ -216,3 +216,21 @@ func (t tenantOptions) requireScopes(ctx context.Context, api tokenInfo, use pre
 	return usagef("the token lacks scopes a0bulk %s needs: %s; it carries: %s. Nothing was sent\n  fix: %s",
 		use.Command, preflight.DescribeNeeds(missing), granted, preflight.GrantScopesFix(preflight.ScopeNames(missing), t.ClientID))
 }
+
+// connectFor is the client of a command that calls the API directly (no
+// run): the tenant flags read, the client built, and the token's scopes
+// checked against what use calls, before its first request.
+func connectFor(c *ucli.Context, s *IOStreams, g globalOptions, use preflight.Use) (*management.Client, error) {
+	t, err := readTenant(c, s)
+	if err != nil {
+		return nil, err
+	}
+	client, err := t.client(g.logger(s), g.Verbose)
+	if err != nil {
+		return nil, err
+	}
+	if err := t.requireScopes(c.Context, client, use, s.ErrOut); err != nil {
+		return nil, err
+	}
+	return client, nil
+}

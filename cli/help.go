@@ -35,14 +35,14 @@ var flagCategory = map[string]string{
 	"dry-run": catRun, "resume": catRun, "retry-failed": catRun, "random-password": catRun,
 	"verify-email": catRun, "custom-domain": catRun, "app-client-id": catRun,
 	"mode": catRun, "full": catRun, "for": catRun, "create": catRun, "yes": catRun,
-	"min-records": catRun, "allow-shrink": catRun,
+	"min-records": catRun, "allow-shrink": catRun, "fields": catRun, "limit": catRun,
 
 	"rate": catTuning, "max-retries": catTuning, "max-wait": catTuning,
 	"chunk-bytes": catTuning, "max-jobs": catTuning, "slot-wait": catTuning,
 	"concurrency": catTuning, "timeout": catTuning,
 
 	"output": catOutput, "quiet": catOutput, "no-progress": catOutput, "verbose": catOutput,
-	"log-format": catOutput, "report": catOutput, "out": catOutput,
+	"log-format": catOutput, "report": catOutput, "out": catOutput, "gzip": catOutput,
 	"help": catOutput, "version": catOutput,
 }
 
@@ -51,6 +51,8 @@ var flagCategory = map[string]string{
 var commandFlagCategory = map[string]map[string]string{
 	// verify reads a run's report; it writes its own lines to it.
 	"verify": {"report": catInput},
+	// export's format is the file it writes.
+	"export": {"format": catOutput},
 	"sandbox": {
 		"addr": catSandboxTenant, "addr-file": catSandboxTenant, "plan": catSandboxTenant,
 		"rate": catSandboxTenant, "burst": catSandboxTenant, "job-delay": catSandboxTenant,

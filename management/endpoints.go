@@ -189,6 +189,17 @@ func importForm(r ImportRequest) ([]byte, string, error) {
 	return buf.Bytes(), w.FormDataContentType(), nil
 }
 
+// ExportUsers starts a users-export job (scope read:users). The job is
+// read with Job until it is completed; its Location is then a signed link
+// to the gzip file, good for about 60 seconds (ParseLocation).
+func (c *Client) ExportUsers(ctx context.Context, r ExportRequest) (*Job, error) {
+	var job Job
+	if err := c.sendJSON(ctx, http.MethodPost, "/api/v2/jobs/users-exports", r, &job, "export job"); err != nil {
+		return nil, fmt.Errorf("starting export job: %w", err)
+	}
+	return &job, nil
+}
+
 // Job reads a job's status.
 func (c *Client) Job(ctx context.Context, id string) (*Job, error) {
 	_, data, err := c.do(ctx, request{method: http.MethodGet, path: "/api/v2/jobs/" + url.PathEscape(id)})

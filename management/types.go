@@ -30,6 +30,12 @@ type Job struct {
 	TimeLeftSeconds *int        `json:"time_left_seconds,omitempty"`
 	StatusDetails   string      `json:"status_details,omitempty"`
 	Summary         *JobSummary `json:"summary,omitempty"`
+	// Format, Limit and Fields are an export job's (users_export): what
+	// it was asked for, echoed. Auth0 reports no count of the users it
+	// exported: Summary is an import job's only.
+	Format string        `json:"format,omitempty"`
+	Limit  int           `json:"limit,omitempty"`
+	Fields []ExportField `json:"fields,omitempty"`
 }
 
 // Done reports whether the job has reached a final status.
@@ -39,6 +45,38 @@ func (j *Job) Done() bool {
 		return true
 	}
 	return false
+}
+
+// Job types as the API spells them.
+const (
+	JobTypeImport       = "users_import"
+	JobTypeExport       = "users_export"
+	JobTypeVerification = "verification_email"
+)
+
+// Export file formats of POST /jobs/users-exports: json is NDJSON, one
+// user per line; csv has a header row.
+const (
+	ExportJSON = "json"
+	ExportCSV  = "csv"
+)
+
+// ExportField is one element of an export job's fields: a user attribute
+// (a path such as "user_metadata.country" or "identities[0].connection")
+// and, optionally, the name it is exported under.
+type ExportField struct {
+	Name     string `json:"name"`
+	ExportAs string `json:"export_as,omitempty"`
+}
+
+// ExportRequest is the JSON body of POST /api/v2/jobs/users-exports.
+// Without ConnectionID every connection is exported; without Limit every
+// user; without Fields Auth0's predefined set (undocumented).
+type ExportRequest struct {
+	ConnectionID string        `json:"connection_id,omitempty"`
+	Format       string        `json:"format,omitempty"`
+	Limit        int           `json:"limit,omitempty"`
+	Fields       []ExportField `json:"fields,omitempty"`
 }
 
 // JobSummary is the per-job tally of an import job.

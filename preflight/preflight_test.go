@@ -602,8 +602,9 @@ func TestScopes(t *testing.T) {
 		"create": "create:users read:connections read:users (update:users)",
 		"verify": "update:users read:users",
 		"jobs":   "read:users", // or create:users: ScopeNeed.Also
+		"export": "read:users read:connections",
 	}
-	if !reflect.DeepEqual(preflight.Commands, []string{"import", "create", "verify", "sync", "jobs"}) {
+	if !reflect.DeepEqual(preflight.Commands, []string{"import", "create", "verify", "sync", "jobs", "export"}) {
 		t.Errorf("Commands = %q", preflight.Commands)
 	}
 	for _, c := range preflight.Commands {
@@ -622,8 +623,8 @@ func TestScopes(t *testing.T) {
 			t.Errorf("Scopes(%q) = %s, want %s", c, got, want[c])
 		}
 	}
-	if got := preflight.Scopes("export"); got != nil {
-		t.Errorf("Scopes(export) = %+v, want nil", got)
+	if got := preflight.Scopes("migrate"); got != nil {
+		t.Errorf("Scopes(migrate) = %+v, want nil", got)
 	}
 	// The table is not the caller's to change.
 	s := preflight.Scopes("verify")

@@ -28,7 +28,7 @@ func (n ScopeNeed) name() string {
 }
 
 // Commands are the commands whose scopes can be checked (`check --for`).
-var Commands = []string{"import", "create", "verify", "sync", "jobs"}
+var Commands = []string{"import", "create", "verify", "sync", "jobs", "export"}
 
 // Use is what a run will do, as far as it decides which endpoints it calls:
 // the command and the flags that add endpoints.
@@ -52,6 +52,7 @@ var (
 	verifyEmails  = ScopeNeed{Scope: "update:users", Why: "POST /jobs/verification-email"}
 	verifyLookups = ScopeNeed{Scope: "read:users", Why: "looking users up by email and reading verification jobs back"}
 	readJobs      = ScopeNeed{Scope: "read:users", Also: []string{"create:users"}, Why: "GET /jobs/{id} and /jobs/{id}/errors"}
+	exportJobs    = ScopeNeed{Scope: "read:users", Why: "POST /jobs/users-exports, and reading the job back"}
 )
 
 // Needs is exactly what a run of u calls, required scopes only: nil for an
@@ -82,6 +83,8 @@ func Needs(u Use) []ScopeNeed {
 		return []ScopeNeed{verifyEmails, verifyLookups}
 	case "jobs":
 		return []ScopeNeed{readJobs}
+	case "export":
+		return []ScopeNeed{exportJobs, readConn}
 	}
 	return nil
 }

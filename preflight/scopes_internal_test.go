@@ -25,8 +25,11 @@ func TestJudgeScopes(t *testing.T) {
 		{"jobs", []string{"create:users"}, nil, nil, nil},
 		{"jobs", []string{"read:users"}, nil, nil, nil},
 		{"jobs", []string{"update:users"}, []string{"read:users"}, nil, nil},
+		// Exports take read:users (and read:connections for the name).
+		{"export", []string{"read:users", "read:connections"}, nil, nil, nil},
+		{"export", []string{"create:users", "read:connections"}, []string{"read:users"}, nil, nil},
 		// An unknown command needs nothing; unused scopes are still named.
-		{"export", []string{"delete:users"}, nil, nil, []string{"delete:users"}},
+		{"migrate", []string{"delete:users"}, nil, nil, []string{"delete:users"}},
 	} {
 		v := judgeScopes(tc.command, tc.granted)
 		if got := ScopeNames(v.Missing); !equalOrEmpty(got, tc.missing) {
@@ -100,7 +103,9 @@ func TestNeedsAndMissing(t *testing.T) {
 		{"nothing granted: each scope once", Use{Command: "create", Upsert: true, VerifyEmail: true}, nil,
 			[]string{"create:users", "read:connections", "read:users", "update:users"}},
 		{"jobs with create:users", Use{Command: "jobs"}, []string{"create:users"}, nil},
-		{"an unknown command needs nothing", Use{Command: "export"}, nil, nil},
+		{"export takes read:users, not create:users", Use{Command: "export"}, []string{"create:users", "read:connections"}, []string{"read:users"}},
+		{"export", Use{Command: "export"}, []string{"read:users", "read:connections"}, nil},
+		{"an unknown command needs nothing", Use{Command: "migrate"}, nil, nil},
 	} {
 		got := ScopeNames(MissingScopes(Needs(tc.use), tc.granted))
 		if !equalOrEmpty(got, tc.missing) {

@@ -31,6 +31,7 @@ var routes = []route{
 	{"GET", "/api/v2/connections", "read:connections", (*Server).getConnections},
 	{"POST", "/api/v2/jobs/users-imports", "create:users", (*Server).postImport},
 	{"POST", "/api/v2/jobs/verification-email", "update:users", (*Server).postVerification},
+	{"POST", "/api/v2/jobs/users-exports", "read:users", (*Server).postExport},
 	{"GET", "/api/v2/jobs/{id}", "create:users,read:users", (*Server).getJob},
 	{"GET", "/api/v2/jobs/{id}/errors", "create:users,read:users", (*Server).getJobErrors},
 	{"POST", "/api/v2/users", "create:users", (*Server).postUser},

@@ -15,8 +15,12 @@ import (
 // finish runs an import job to its end at j.doneAt: the injected failure,
 // or every user processed. Callers hold s.mu.
 func (s *Server) finish(j *job) {
-	if j.typ == typeVerification {
+	switch j.typ {
+	case typeVerification:
 		finishVerification(j)
+		return
+	case typeExport:
+		s.finishExport(j)
 		return
 	}
 	if n := s.cfg.Faults.FailEveryNthJob; n > 0 && j.seq%n == 0 {

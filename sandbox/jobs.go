@@ -19,6 +19,7 @@ import (
 const (
 	typeImport       = "users_import"
 	typeVerification = "verification_email"
+	typeExport       = "users_export"
 	jobRetention     = 24 * time.Hour
 	// importTimeout: Auth0 fails an import job still running 2 hours after
 	// it was created ("Jobs time out after 2 hours"), and a completed job
@@ -58,6 +59,7 @@ type job struct {
 	errors      []userError
 	sendCompEml bool
 	failVerify  bool // a verification job that ends failed (verification.go)
+	export      *exportJob
 }
 
 // userError is one element of the per-user form of GET /jobs/{id}/errors.
@@ -69,17 +71,21 @@ type userError struct {
 
 // jobView is a job on the wire, fields in the recorded order.
 type jobView struct {
-	Type            string                 `json:"type"`
-	Status          string                 `json:"status"`
-	ConnectionID    string                 `json:"connection_id,omitempty"`
-	Summary         *management.JobSummary `json:"summary,omitempty"`
-	Connection      string                 `json:"connection,omitempty"`
-	ExternalID      string                 `json:"external_id,omitempty"`
-	PercentageDone  *int                   `json:"percentage_done,omitempty"`
-	TimeLeftSeconds *int                   `json:"time_left_seconds,omitempty"`
-	StatusDetails   string                 `json:"status_details,omitempty"`
-	CreatedAt       string                 `json:"created_at"`
-	ID              string                 `json:"id"`
+	Type            string                   `json:"type"`
+	Status          string                   `json:"status"`
+	ConnectionID    string                   `json:"connection_id,omitempty"`
+	Format          string                   `json:"format,omitempty"`
+	Limit           int                      `json:"limit,omitempty"`
+	Fields          []management.ExportField `json:"fields,omitempty"`
+	Location        string                   `json:"location,omitempty"`
+	Summary         *management.JobSummary   `json:"summary,omitempty"`
+	Connection      string                   `json:"connection,omitempty"`
+	ExternalID      string                   `json:"external_id,omitempty"`
+	PercentageDone  *int                     `json:"percentage_done,omitempty"`
+	TimeLeftSeconds *int                     `json:"time_left_seconds,omitempty"`
+	StatusDetails   string                   `json:"status_details,omitempty"`
+	CreatedAt       string                   `json:"created_at"`
+	ID              string                   `json:"id"`
 }
 
 // failureView is the generic failure member of the errors union.
@@ -107,6 +113,9 @@ func (j *job) status(now time.Time) string {
 func (j *job) view(now time.Time) jobView {
 	v := jobView{Type: j.typ, Status: j.status(now), ConnectionID: j.connID, Connection: j.connName,
 		ExternalID: j.externalID, CreatedAt: timestamp(j.created), ID: j.id}
+	if e := j.export; e != nil {
+		v.Format, v.Limit, v.Fields = e.format, e.limit, e.fields
+	}
 	switch v.Status {
 	case management.JobProcessing:
 		half := j.doneAt.Sub(j.created) / 2
@@ -276,7 +285,13 @@ func (s *Server) getJob(c *call) response {
 	if j == nil {
 		return res
 	}
-	return reply(http.StatusOK, j.view(c.now))
+	v := j.view(c.now)
+	if j.export != nil && v.Status == management.JobCompleted {
+		// Each read signs a fresh link: Auth0's is good for 60 seconds,
+		// and reading the job again within its 24 hours gives a new one.
+		v.Location = s.exportLocation(c, j)
+	}
+	return reply(http.StatusOK, v)
 }
 
 // getJobErrors is GET /api/v2/jobs/{id}/errors, the three-form union.

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"math/rand/v2"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
@@ -85,6 +86,10 @@ type Faults struct {
 	// FailVerification is the fraction of verification-email jobs that end
 	// failed (with no status_details) instead of completed.
 	FailVerification float64
+	// The first ExpireExportLinks requests for an export file find their
+	// link expired (403), as if a minute had passed; the next
+	// DropExportDownloads are cut off halfway (the connection dropped).
+	ExpireExportLinks, DropExportDownloads int
 	// HeldSlots import slots are taken by someone else from New for HeldFor.
 	HeldSlots int
 	HeldFor   time.Duration
@@ -118,10 +123,12 @@ type Server struct {
 	jobs      map[string]*job
 	jobOrder  []*job
 	importSeq int
-	limits    *limiter // nil: unlimited
-	tokenSeq  int      // POST /oauth/token requests seen, for the token resets
-	seen      map[reqKey]int
-	stats     statsState
+	// downloadSeq counts requests for export files, for the faults.
+	downloadSeq int
+	limits      *limiter // nil: unlimited
+	tokenSeq    int      // POST /oauth/token requests seen, for the token resets
+	seen        map[reqKey]int
+	stats       statsState
 }
 
 // Validate reports a Config that New would refuse: an unknown plan, a plan
@@ -210,6 +217,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.serveToken(w, r)
 	case len(r.URL.Path) >= 8 && r.URL.Path[:8] == "/api/v2/":
 		s.serveAPI(w, r)
+	case strings.HasPrefix(r.URL.Path, exportsPath):
+		s.serveExport(w, r)
 	case r.URL.Path == "/sandbox/users" && r.Method == http.MethodGet && s.cfg.Lean:
 		s.streamUsers(w)
 	case r.URL.Path == "/sandbox/users" && r.Method == http.MethodGet:

@@ -12,11 +12,17 @@ import (
 // and people to check a run against.
 type Stats struct {
 	// Requests counts requests per "METHOD /route/pattern" (ids as {id}).
-	Requests                   map[string]int      `json:"requests"`
-	RateLimited                int                 `json:"rate_limited"`
-	JobLimitRefused            int                 `json:"job_limit_refused"`
-	ImportJobs                 int                 `json:"import_jobs"`
-	MaxConcurrentImportJobs    int                 `json:"max_concurrent_import_jobs"`
+	Requests                map[string]int `json:"requests"`
+	RateLimited             int            `json:"rate_limited"`
+	JobLimitRefused         int            `json:"job_limit_refused"`
+	ImportJobs              int            `json:"import_jobs"`
+	MaxConcurrentImportJobs int            `json:"max_concurrent_import_jobs"`
+	ExportJobs              int            `json:"export_jobs"`
+	// ExportDownloads counts export files served whole, by their signed
+	// links; ExportDownloadsRefused the links refused (expired, bad
+	// signature: 403). Downloads cut off by a fault count in Faults.
+	ExportDownloads            int                 `json:"export_downloads"`
+	ExportDownloadsRefused     int                 `json:"export_downloads_refused"`
 	VerificationEmails         []VerificationEmail `json:"verification_emails"`
 	CustomDomainHeaders        map[string]int      `json:"custom_domain_headers"`
 	CustomDomainViolations     []DomainViolation   `json:"custom_domain_violations"`
@@ -67,23 +73,29 @@ type FaultStats struct {
 	ResetAfter  int `json:"reset_after"`
 	Storm       int `json:"storm"`       // 429s of the storm window
 	TokenResets int `json:"token_reset"` // dropped POST /oauth/token
+	// ExportDrops: export downloads cut off halfway (DropExportDownloads).
+	ExportDrops int `json:"export_drops"`
 }
 
 type statsState struct {
-	requests      map[string]int
-	rateLimited   int
-	jobLimit      int
-	importJobs    int
-	maxConcurrent int
-	verifications []VerificationEmail
-	domainHeaders map[string]int
-	violations    []DomainViolation
-	implicit      int
-	faults5xx     int
-	resetBefore   int
-	resetAfter    int
-	storm         int
-	tokenResets   int
+	requests         map[string]int
+	rateLimited      int
+	jobLimit         int
+	importJobs       int
+	maxConcurrent    int
+	exportJobs       int
+	downloads        int
+	downloadsRefused int
+	downloadsDropped int
+	verifications    []VerificationEmail
+	domainHeaders    map[string]int
+	violations       []DomainViolation
+	implicit         int
+	faults5xx        int
+	resetBefore      int
+	resetAfter       int
+	storm            int
+	tokenResets      int
 }
 
 func (st *statsState) init() {
@@ -107,12 +119,15 @@ func (s *Server) Stats() Stats {
 		JobLimitRefused:            st.jobLimit,
 		ImportJobs:                 st.importJobs,
 		MaxConcurrentImportJobs:    st.maxConcurrent,
+		ExportJobs:                 st.exportJobs,
+		ExportDownloads:            st.downloads,
+		ExportDownloadsRefused:     st.downloadsRefused,
 		VerificationEmails:         append([]VerificationEmail{}, st.verifications...),
 		CustomDomainHeaders:        maps.Clone(st.domainHeaders),
 		CustomDomainViolations:     append([]DomainViolation{}, st.violations...),
 		ImplicitVerificationEmails: st.implicit,
 		Faults: FaultStats{Error5xx: st.faults5xx, ResetBefore: st.resetBefore, ResetAfter: st.resetAfter,
-			Storm: st.storm, TokenResets: st.tokenResets},
+			Storm: st.storm, TokenResets: st.tokenResets, ExportDrops: st.downloadsDropped},
 		Users:   s.users.count(),
 		Limits:  limits,
 		Buckets: buckets,

@@ -147,7 +147,7 @@ func TestSandboxEndpoints(t *testing.T) {
 	if st.Requests["GET /api/v2/users/{id}"] != 2 || st.Requests["POST /oauth/token"] != 1 || st.RateLimited != 1 || st.Users != 1 {
 		t.Errorf("stats %s", body)
 	}
-	for _, key := range []string{`"faults":{"5xx":0,"reset_before":0,"reset_after":0,"storm":0,"token_reset":0}`,
+	for _, key := range []string{`"faults":{"5xx":0,"reset_before":0,"reset_after":0,"storm":0,"token_reset":0,"export_drops":0}`,
 		`"limits":"custom","buckets":{"global":{"burst":1,"per_second":1,"admitted":1,"rate_limited":1}}`, `"verification_emails":[]`, `"custom_domain_violations":[]`} {
 		if !strings.Contains(string(body), key) {
 			t.Errorf("stats lack %s: %s", key, body)
