@@ -136,7 +136,7 @@ func PasswordHashProblem(s string) string {
 		}
 		return "a $2y$ bcrypt hash: Auth0 takes password_hash as $2a$ or $2b$ only; give it as custom_password_hash with algorithm bcrypt, which takes $2y$"
 	}
-	return "not a bcrypt hash of cost 10 ($2a$10$ or $2b$10$ and 53 characters)"
+	return "not a bcrypt hash of cost 10 ($2a$ or $2b$, cost 10, then 53 characters)"
 }
 
 func validateCustomHash(h *CustomPasswordHash, add func(string, string, ...any)) {

@@ -218,7 +218,7 @@ func equalHashSummary(a, b HashSummary) bool {
 // updated without its hash the next night. Whether --hashes is given does
 // not change what the state calls unchanged.
 func TestSyncNeverResendsAHash(t *testing.T) {
-	e := newSyncEnv(t, "import", sandbox.Config{})
+	e := newSyncEnv(t, "import", sandbox.Config{RefuseHashUpsert: true})
 	// Already in the tenant (an earlier migration), unknown to the state.
 	e.sb.AddUser(management.User{Email: "old@example.com", GivenName: "Old"}, syncConn)
 	hf := writeLines(t, filepath.Join(e.dir, "hashes.ndjson"),

@@ -79,12 +79,12 @@ func (s *Server) process(j *job, users []json.RawMessage, at time.Time) *managem
 		switch {
 		case existing != nil && !j.upsert:
 			fail(problem{Code: "DUPLICATED_USER", Message: DuplicatedUserMessage})
-		case existing != nil && (u.PasswordHash != "" || u.CustomPasswordHash != nil):
+		case existing != nil && s.cfg.RefuseHashUpsert && (u.PasswordHash != "" || u.CustomPasswordHash != nil):
 			// Hashes are insert-only: every user of a database connection
-			// has one (an import without gets a random one), and Auth0
-			// fails an upsert that sends another (auth0-facts.md; the
-			// support article gives the message and no code, so none is
-			// made up here).
+			// has one (an import without gets a random one), and, says a
+			// support article, Auth0 fails an upsert that sends another
+			// (auth0-facts.md; it gives the message and no code, so none
+			// is made up here).
 			fail(problem{Message: PasswordHashDefinedMessage})
 		case existing != nil:
 			upsertUser(existing, u, at)

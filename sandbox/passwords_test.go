@@ -15,7 +15,7 @@ func TestImportPasswordHashes(t *testing.T) {
 	tail := strings.Repeat("a", 53)
 	sha := func(s string) string { h := sha256.Sum256([]byte(s)); return hex.EncodeToString(h[:]) }
 
-	e := newEnv(t, Config{JobDelay: -1})
+	e := newEnv(t, Config{JobDelay: -1, RefuseHashUpsert: true})
 	id := e.importJob(`[
 		{"email":"ten@example.com","password_hash":"$2b$10$`+tail+`"},
 		{"email":"twelve@example.com","password_hash":"$2b$12$`+tail+`"},
@@ -63,5 +63,17 @@ func TestImportPasswordHashes(t *testing.T) {
 		if u.Email == "ten@example.com" && (u.GivenName != "X" || u.PasswordHashSHA256 != sha("$2b$10$"+tail)) {
 			t.Errorf("after the upserts: %+v", u)
 		}
+	}
+
+	// By default the hash of an upsert is left alone and the rest updated.
+	e = newEnv(t, Config{JobDelay: -1})
+	e.importJob(`[{"email":"a@example.com","password_hash":"$2b$10$`+tail+`"}]`, nil)
+	id = e.importJob(`[{"email":"a@example.com","given_name":"Y","password_hash":"$2b$10$`+strings.Repeat("c", 53)+`"}]`, map[string]string{"upsert": "true"})
+	_, body = e.api(http.MethodGet, "/api/v2/jobs/"+id, "")
+	if !strings.Contains(string(body), `"summary":{"failed":0,"updated":1,"inserted":0,"total":1}`) {
+		t.Errorf("job %s", body)
+	}
+	if u := e.s.Users(); len(u) != 1 || u[0].GivenName != "Y" || u[0].PasswordHashSHA256 != sha("$2b$10$"+tail) {
+		t.Errorf("after the upsert: %+v", u)
 	}
 }
