@@ -98,10 +98,11 @@ type hashJoin struct {
 	done        bool
 }
 
-// openHashes indexes spec's --hashes (nil when it has none). A run's must
-// be a regular file, read again by a resume; a plan may read a pipe. A
-// resumed run's must be the very file its report recorded.
-func openHashes(ctx context.Context, spec Spec, run bool) (*hashJoin, error) {
+// openHashes indexes spec's --hashes (nil when it has none) and records the
+// file's SHA-256 in spec, for the report. A run's must be a regular file,
+// read again by a resume; a plan may read a pipe. A resumed run's must be
+// the very file its report recorded.
+func openHashes(ctx context.Context, spec *Spec, run bool) (*hashJoin, error) {
 	if err := spec.checkHashes(); err != nil || spec.Hashes == "" {
 		return nil, err
 	}
@@ -144,6 +145,7 @@ func openHashes(ctx context.Context, spec Spec, run bool) (*hashJoin, error) {
 		x.Close()
 		return nil, Usagef("%s %s: the --hashes file %s changed since the run (sha256 was %s, now %s): join the same hashes, or start a new run", spec.resumeFlag(), spec.Resume, path, short(spec.HashesSHA256), short(h.sha))
 	}
+	spec.HashesSHA256 = h.sha
 	return h, nil
 }
 

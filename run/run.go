@@ -224,14 +224,11 @@ func migrate(ctx context.Context, env *Env, spec Spec) (*Summary, error) {
 	if err != nil {
 		return nil, err
 	}
-	hj, err := openHashes(ctx, spec, true)
+	hj, err := openHashes(ctx, &spec, true)
 	if err != nil {
 		return nil, err
 	}
 	defer hj.close()
-	if hj != nil {
-		spec.HashesSHA256 = hj.sha
-	}
 	r, err := start(ctx, env, spec, in, nil)
 	if err != nil {
 		return nil, err

@@ -28,14 +28,11 @@ func syncRun(ctx context.Context, env *Env, spec Spec) (*Summary, error) {
 	if err != nil {
 		return nil, err
 	}
-	hj, err := openHashes(ctx, spec, true)
+	hj, err := openHashes(ctx, &spec, true)
 	if err != nil {
 		return nil, err
 	}
 	defer hj.close()
-	if hj != nil {
-		spec.HashesSHA256 = hj.sha
-	}
 	// The lock first: a second sync must stop before it writes a report or
 	// sends anything.
 	store, err := openState(spec.State, env)
