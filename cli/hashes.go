@@ -44,6 +44,9 @@ func printHashes(w io.Writer, h *run.HashSummary) {
 		if h.AsCustom > 0 {
 			fmt.Fprintf(w, " (%d as custom_password_hash, bcrypt of another cost than 10)", h.AsCustom)
 		}
+		if h.NotBcrypt > 0 {
+			fmt.Fprintf(w, " (%d not bcrypt: those records are invalid)", h.NotBcrypt)
+		}
 		fmt.Fprintf(w, ", none %d, ambiguous %d", h.None, h.Ambiguous)
 		if !h.Complete {
 			fmt.Fprint(w, " (of the records read before the run stopped)")
@@ -70,7 +73,7 @@ func printHashes(w io.Writer, h *run.HashSummary) {
 	for _, l := range shown {
 		fmt.Fprintf(w, "  %s\n", l)
 	}
-	if listed := h.None + h.Ambiguous + h.Unmatched + h.Unreadable; listed > len(shown) && len(shown) > 0 {
+	if listed := h.Counts.Listed(); listed > len(shown) && len(shown) > 0 {
 		fmt.Fprintf(w, "  … and %d more (--output json lists the first %d)\n", listed-len(shown), run.MaxListedProblems)
 	}
 }

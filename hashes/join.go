@@ -37,6 +37,9 @@ type Counts struct {
 	// password_hash (another cost than 10, or $2y$), sent as
 	// custom_password_hash with algorithm bcrypt.
 	AsCustom int `json:"as_custom_password_hash,omitempty"`
+	// NotBcrypt of the joined: a hash a0bulk cannot name the algorithm of;
+	// the record is invalid.
+	NotBcrypt int `json:"not_bcrypt,omitempty"`
 	// Lines are the hash lines read; Unmatched those no record joined;
 	// Unreadable those that could not be read.
 	Lines      int `json:"hash_lines"`
@@ -46,6 +49,11 @@ type Counts struct {
 
 // Records is the number of records the join saw.
 func (c Counts) Records() int { return c.Joined + c.None + c.Ambiguous }
+
+// Listed is the number of lines of the join's listing (OfRecord, OfLine).
+func (c Counts) Listed() int {
+	return c.None + c.Ambiguous + c.AsCustom + c.NotBcrypt + c.Unmatched + c.Unreadable
+}
 
 // Joiner joins records with an Index, one pass over the input. It keeps one
 // bit per hash line (which went to a record), so that a line joins at most
@@ -71,9 +79,9 @@ type Result struct {
 	// HashLine is the hash file's line that was joined (or the first one
 	// that makes the record ambiguous); 0 when none.
 	HashLine int
-	// Reason says why the record is ambiguous, or why its hash line
-	// cannot be used; "" otherwise. The record's error on password_hash
-	// says it too.
+	// Reason says why the record is ambiguous, why its hash line cannot
+	// be used (the record's error on password_hash says it too), or that
+	// its hash goes as custom_password_hash; "" otherwise.
 	Reason string
 }
 
@@ -119,7 +127,7 @@ func (j *Joiner) Join(rec *input.Record) (Result, error) {
 		rec.Errors = append(rec.Errors, input.FieldError{Field: "password_hash", Reason: "ambiguous: " + res.Reason})
 		return res, nil
 	}
-	_, bcrypt := input.BcryptCost(e.Hash)
+	cost, bcrypt := input.BcryptCost(e.Hash)
 	switch {
 	case input.IsPasswordHash(e.Hash):
 		u.PasswordHash = e.Hash
@@ -130,13 +138,23 @@ func (j *Joiner) Join(rec *input.Record) (Result, error) {
 		// Examples", bcrypt), in utf8.
 		u.CustomPasswordHash = &input.CustomPasswordHash{Algorithm: "bcrypt", Hash: &input.HashValue{Value: e.Hash, Encoding: "utf8"}}
 		j.counts.AsCustom++
+		res.Reason = fmt.Sprintf("the hash of %s is bcrypt %s: sent as custom_password_hash with algorithm bcrypt, which Auth0 takes at any cost and as $2y$ (password_hash: $2a$ or $2b$ at cost 10 only)", j.where(e.Line.Line), bcryptShape(e.Hash, cost))
 	default:
+		j.counts.NotBcrypt++
 		res.Reason = fmt.Sprintf("the passwordHash of %s is not a bcrypt hash: a0bulk cannot tell its algorithm (give the user a custom_password_hash in the input instead)", j.where(e.Line.Line))
 		rec.Errors = append(rec.Errors, input.FieldError{Field: "password_hash", Reason: res.Reason})
 		return res, nil
 	}
 	rec.HashLine = e.Line.Line
 	return res, nil
+}
+
+// bcryptShape says what keeps a bcrypt hash out of password_hash.
+func bcryptShape(h string, cost int) string {
+	if cost != 10 {
+		return fmt.Sprintf("of cost %d", cost)
+	}
+	return "$" + h[1:3] + "$"
 }
 
 // match finds rec's line: by id, then (ByEmail) by email. The id is the

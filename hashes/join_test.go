@@ -144,10 +144,14 @@ func TestJoin(t *testing.T) {
 			t.Run(fmt.Sprintf("%s/budget=%d", tc.name, budget), func(t *testing.T) {
 				x := build(t, tc.lines, Options{By: tc.by, Budget: budget})
 				j := NewJoiner(x)
+				listedRecords := 0
 				for i, r := range tc.records {
 					res, err := j.Join(&r)
 					if err != nil {
 						t.Fatal(err)
+					}
+					if _, ok := OfRecord(r, res, "h"); ok {
+						listedRecords++
 					}
 					w := tc.want[i]
 					got := want{outcome: res.Outcome, hash: r.User.PasswordHash, hashLine: res.HashLine}
@@ -180,6 +184,9 @@ func TestJoin(t *testing.T) {
 				c := j.Counts()
 				if c.Unmatched != tc.unmatched || c.Records() != len(tc.records) || c.Lines != x.Lines() {
 					t.Errorf("counts %+v", c)
+				}
+				if listed := len(left) + listedRecords; c.Listed() != listed {
+					t.Errorf("Listed() %d, the listing has %d lines", c.Listed(), listed)
 				}
 			})
 		}

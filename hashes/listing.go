@@ -13,11 +13,12 @@ import (
 )
 
 // Listed is one line of a join's listing: a record the join gave no hash
-// (join "none" or "ambiguous", with the record's file and line), or a line
-// of the hash file no record took ("unmatched") or that could not be read
-// ("unreadable", with hashes_line). It never holds a hash. Records joined
-// are not listed: a record of the run that is not in the listing was
-// joined.
+// (join "none" or "ambiguous", with the record's file and line) or gave one
+// with a note (join "joined" with a reason: a bcrypt hash sent as
+// custom_password_hash, or one that is not bcrypt, which made the record
+// invalid), or a line of the hash file no record took ("unmatched") or that
+// could not be read ("unreadable", with hashes_line). It never holds a
+// hash. A record of the run that is not in the listing was joined.
 type Listed struct {
 	Join string `json:"join"`
 	// The record's place, for none and ambiguous.
@@ -39,10 +40,10 @@ const (
 	Unreadable = "unreadable"
 )
 
-// OfRecord is the listing line of a record the join gave no hash; ok is
-// false for a joined one (not listed).
+// OfRecord is the listing line of a record the join gave no hash, or gave
+// one with a note; ok is false for one plainly joined (not listed).
 func OfRecord(rec input.Record, res Result, hashesFile string) (Listed, bool) {
-	if res.Outcome == Joined {
+	if res.Outcome == Joined && res.Reason == "" {
 		return Listed{}, false
 	}
 	l := Listed{Join: string(res.Outcome), File: rec.File, Line: rec.Line, Record: rec.Ordinal,

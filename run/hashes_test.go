@@ -191,6 +191,7 @@ func TestImportJoinsHashes(t *testing.T) {
 	wantJoins := []string{
 		"none export.ndjson:3 :0 nohash",
 		"ambiguous export.ndjson:4 hashes.ndjson:3 twice",
+		"joined export.ndjson:5 hashes.ndjson:6 cost12",
 		"unmatched :0 hashes.ndjson:3 auth0|twice",
 		"unreadable :0 hashes.ndjson:4 ",
 		"unmatched :0 hashes.ndjson:5 auth0|twice",
@@ -198,6 +199,11 @@ func TestImportJoinsHashes(t *testing.T) {
 	}
 	if !slices.Equal(joins, wantJoins) {
 		t.Errorf("listing\n%s\nwant\n%s", strings.Join(joins, "\n"), strings.Join(wantJoins, "\n"))
+	}
+	// The one of another cost is flagged, record by record.
+	if i := slices.IndexFunc(listing, func(l hashes.Listed) bool { return l.UserID == "cost12" }); i < 0 ||
+		listing[i].Reason != "the hash of line 6 of --hashes "+hf+" is bcrypt of cost 12: sent as custom_password_hash with algorithm bcrypt, which Auth0 takes at any cost and as $2y$ (password_hash: $2a$ or $2b$ at cost 10 only)" {
+		t.Errorf("listing of the cost-12 hash: %+v", listing)
 	}
 	if fi, err := os.Stat(want.Listing); err != nil || fi.Mode().Perm() != 0o600 {
 		t.Errorf("listing mode %v, %v", fi.Mode().Perm(), err)
