@@ -21,6 +21,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"time"
 
 	"github.com/a0bulk/a0bulk/hashes"
 	"github.com/a0bulk/a0bulk/input"
@@ -102,7 +103,7 @@ type hashJoin struct {
 // file's SHA-256 in spec, for the report. A run's must be a regular file,
 // read again by a resume; a plan may read a pipe. A resumed run's must be
 // the very file its report recorded.
-func openHashes(ctx context.Context, spec *Spec, run bool) (*hashJoin, error) {
+func openHashes(ctx context.Context, env *Env, spec *Spec, run bool) (*hashJoin, error) {
 	if err := spec.checkHashes(); err != nil || spec.Hashes == "" {
 		return nil, err
 	}
@@ -123,6 +124,10 @@ func openHashes(ctx context.Context, spec *Spec, run bool) (*hashJoin, error) {
 	}
 	defer f.Close()
 	by, _ := hashes.ParseBy(spec.HashesBy)
+	// The whole file is read before the first record: say so, since a
+	// large one takes a while.
+	env.Log.Info("indexing the password-hash export", "file", path, "bytes", st.Size())
+	began := env.Clock.Now()
 	sum := sha256.New()
 	tee := io.TeeReader(ctxReader{ctx: ctx, r: f}, sum)
 	x, err := hashes.Build(ctx, tee, path, hashes.Options{By: by})
@@ -146,6 +151,8 @@ func openHashes(ctx context.Context, spec *Spec, run bool) (*hashJoin, error) {
 		return nil, Usagef("%s %s: the --hashes file %s changed since the run (sha256 was %s, now %s): join the same hashes, or start a new run", spec.resumeFlag(), spec.Resume, path, short(spec.HashesSHA256), short(h.sha))
 	}
 	spec.HashesSHA256 = h.sha
+	env.Log.Info("password-hash export indexed", "file", path, "hash_lines", x.Lines(), "unreadable", x.Unreadable(),
+		"took", env.Clock.Now().Sub(began).Round(time.Millisecond).String())
 	return h, nil
 }
 

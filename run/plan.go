@@ -106,7 +106,7 @@ func ValidateAs(ctx context.Context, env Env, paths []string, how report.Setting
 	if mode == input.ModeCreate {
 		spec.Mode = ModeCreate
 	}
-	hj, err := openHashes(ctx, &spec, false)
+	hj, err := openHashes(ctx, &env, &spec, false)
 	if err != nil {
 		return nil, err
 	}
@@ -129,7 +129,7 @@ func DryRun(ctx context.Context, env Env, spec Spec, list func(verdict string, r
 	if err != nil {
 		return nil, err
 	}
-	hj, err := openHashes(ctx, &spec, false)
+	hj, err := openHashes(ctx, &env, &spec, false)
 	if err != nil {
 		return nil, err
 	}

@@ -224,7 +224,7 @@ func migrate(ctx context.Context, env *Env, spec Spec) (*Summary, error) {
 	if err != nil {
 		return nil, err
 	}
-	hj, err := openHashes(ctx, &spec, true)
+	hj, err := openHashes(ctx, env, &spec, true)
 	if err != nil {
 		return nil, err
 	}

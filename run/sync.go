@@ -28,7 +28,7 @@ func syncRun(ctx context.Context, env *Env, spec Spec) (*Summary, error) {
 	if err != nil {
 		return nil, err
 	}
-	hj, err := openHashes(ctx, &spec, true)
+	hj, err := openHashes(ctx, env, &spec, true)
 	if err != nil {
 		return nil, err
 	}
