@@ -16,6 +16,7 @@ func importCommand(s *IOStreams) *ucli.Command {
 		Description: `Examples:
    a0bulk import --connection Username-Password-Authentication --input users.csv
    a0bulk import --connection DB --input export.ndjson --upsert --report run.ndjson
+   a0bulk import --connection DB --input export.ndjson --hashes hashes.ndjson   # with support's password-hash export
    a0bulk import --resume run.ndjson            # continue a stopped or failed run
    a0bulk import --retry-failed run.ndjson      # send the run's failed records again, into the same report
    a0bulk import --connection DB --input users.json --dry-run`,

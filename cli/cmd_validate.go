@@ -19,7 +19,8 @@ valid, 3 when some are invalid.
 
 Examples:
    a0bulk validate --input users.csv
-   a0bulk validate --input export.ndjson --output json`,
+   a0bulk validate --input export.ndjson --output json
+   a0bulk validate --input export.ndjson --hashes hashes.ndjson   # and the password-hash join's counts`,
 		Flags: concat(inputFlags(), hashFlags(), outputFlags(), []ucli.Flag{
 			&ucli.IntFlag{Name: "chunk-bytes", Value: run.DefaultChunkBytes, Usage: "largest import file, in bytes (at most 512000)"},
 			&ucli.BoolFlag{Name: "create", Usage: "validate for create mode (plaintext password column allowed)"},
