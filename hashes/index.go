@@ -3,7 +3,6 @@ package hashes
 import (
 	"bufio"
 	"bytes"
-	"compress/gzip"
 	"context"
 	"encoding/binary"
 	"errors"
@@ -12,6 +11,7 @@ import (
 	"os"
 	"strings"
 
+	"github.com/a0bulk/a0bulk/input"
 	"github.com/a0bulk/a0bulk/input/keyset"
 )
 
@@ -120,32 +120,26 @@ func Build(ctx context.Context, r io.Reader, name string, o Options) (_ *Index, 
 		}
 	}()
 	br := bufio.NewReaderSize(r, 64<<10)
-	if b, _ := br.Peek(2); len(b) == 2 && b[0] == 0x1f && b[1] == 0x8b {
-		zr, err := gzip.NewReader(br)
-		if err != nil {
-			return nil, fmt.Errorf("--hashes %s: starts like gzip but is not readable as gzip: %w", name, err)
+	if input.IsGzip(br) {
+		if br, err = input.Gunzip(br, name); err != nil {
+			return nil, fmt.Errorf("--hashes %w", err)
 		}
-		br = bufio.NewReaderSize(zr, 64<<10)
 	}
-	lr := lineReader{br: br, max: maxLine}
-	for n := 1; ; n++ {
-		if n%4096 == 0 {
+	lr := input.NewLineReader(br, maxLine)
+	for i := 1; ; i++ {
+		if i%4096 == 0 {
 			if err := ctx.Err(); err != nil {
 				return nil, err
 			}
 		}
-		line, tooLong, err := lr.next()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return nil, fmt.Errorf("--hashes %s: reading line %d: %w", name, n, err)
+		line, n, tooLong, rerr := lr.Next()
+		if rerr != nil && rerr != io.EOF {
+			return nil, fmt.Errorf("--hashes %s: reading line %d: %w", name, n, rerr)
 		}
 		switch {
 		case tooLong:
 			err = x.addBad(n, fmt.Sprintf("line longer than %d bytes", maxLine))
 		case len(bytes.TrimSpace(line)) == 0:
-			continue
 		default:
 			l, perr := ParseLine(line)
 			if perr != nil {
@@ -157,6 +151,9 @@ func Build(ctx context.Context, r io.Reader, name string, o Options) (_ *Index, 
 		}
 		if err != nil {
 			return nil, fmt.Errorf("--hashes %s: %w", name, err)
+		}
+		if rerr == io.EOF {
+			break
 		}
 	}
 	if err := x.w.Flush(); err != nil {

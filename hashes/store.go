@@ -1,11 +1,8 @@
 package hashes
 
 import (
-	"bufio"
-	"bytes"
 	"encoding/binary"
 	"fmt"
-	"io"
 	"os"
 )
 
@@ -123,36 +120,4 @@ func createStore(dir string) (*os.File, string, error) {
 		path = ""
 	}
 	return f, path, nil
-}
-
-// lineReader reads lines of at most max bytes; a longer one is skipped to
-// its end and reported, so memory stays bounded.
-type lineReader struct {
-	br  *bufio.Reader
-	max int
-	buf []byte
-}
-
-func (r *lineReader) next() (line []byte, tooLong bool, err error) {
-	r.buf = r.buf[:0]
-	for {
-		frag, e := r.br.ReadSlice('\n')
-		if !tooLong {
-			if len(r.buf)+len(frag) > r.max+2 {
-				tooLong, r.buf = true, r.buf[:0]
-			} else {
-				r.buf = append(r.buf, frag...)
-			}
-		}
-		switch {
-		case e == bufio.ErrBufferFull:
-			continue
-		case e == io.EOF && len(frag) == 0 && len(r.buf) == 0 && !tooLong:
-			return nil, false, io.EOF
-		case e != nil && e != io.EOF:
-			return nil, false, e
-		}
-		b := bytes.TrimSuffix(bytes.TrimSuffix(r.buf, []byte{'\n'}), []byte{'\r'})
-		return b, tooLong || len(b) > r.max, nil
-	}
 }
