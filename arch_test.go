@@ -62,9 +62,10 @@ func TestArchitecture(t *testing.T) {
 		{"input", true, []string{"management", "throttle", "cli", "run"}},
 		{"report", true, []string{"management", "throttle", "cli", "run"}},
 		{"syncstate", true, []string{"management", "throttle", "cli", "run"}},
+		{"hashes", true, []string{"management", "throttle", "cli", "run", "report"}},
 		// The cli calls the core (jobs.Wait is `jobs wait`'s core), never
 		// the runs' building blocks.
-		{"cli", false, []string{"create", "syncstate"}},
+		{"cli", false, []string{"create", "syncstate", "hashes"}},
 	} {
 		got := imports(t, tc.pkg, tc.deep)
 		for _, f := range tc.forbid {

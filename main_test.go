@@ -251,8 +251,23 @@ func cmdUsers(ts *testscript.TestScript, neg bool, args []string) {
 		if found == neg {
 			ts.Fatalf("users has %s: %v", args[1], found)
 		}
+	case len(args) == 2 && args[0] == "password":
+		// The user got a password (an imported hash): ! users password EMAIL
+		// checks it did not.
+		found := false
+		for _, u := range users {
+			if strings.EqualFold(u.Email, args[1]) {
+				found = true
+				if u.HasPassword == neg {
+					ts.Fatalf("users password %s: has_password %v", args[1], u.HasPassword)
+				}
+			}
+		}
+		if !found {
+			ts.Fatalf("users password %s: no such user", args[1])
+		}
 	default:
-		ts.Fatalf("usage: users unique | users count OP N | users has EMAIL")
+		ts.Fatalf("usage: users unique | users count OP N | users has EMAIL | users password EMAIL")
 	}
 }
 

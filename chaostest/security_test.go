@@ -13,7 +13,9 @@ import (
 // Distinctive secrets: each appears in the input or the environment only.
 var (
 	secPasswords = []string{"Pw-Leak-Canary-0001!", "Pw-Leak-Canary-0002!", "Pw-Leak-Canary-0003!", "weakleak"}
-	// Valid bcrypt shapes ($2b$, cost, 53 characters), so they are sent.
+	// Bcrypt shapes ($2b$, cost, 53 characters): the two of cost 10 are
+	// sent; the one of cost 12 is invalid (Auth0 takes password_hash at
+	// cost 10 only), and its reason must not quote it either.
 	secHashes = []string{
 		"$2b$10$" + "HashLeakCanaryAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
 		"$2b$10$" + "HashLeakCanaryBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB",

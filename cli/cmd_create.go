@@ -20,7 +20,7 @@ Examples:
    a0bulk create --connection DB --input users.csv --verify-email --custom-domain login.acme.com
    a0bulk create --resume a0bulk-create-20261125T100000Z.ndjson
    a0bulk create --retry-failed a0bulk-create-20261125T100000Z.ndjson`,
-		Flags: concat(tenantFlags(), inputFlags(), outputFlags(), confirmFlags(), []ucli.Flag{
+		Flags: concat(tenantFlags(), inputFlags(), hashFlags(), outputFlags(), confirmFlags(), []ucli.Flag{
 			&ucli.StringFlag{Name: "connection", Usage: "database connection `NAME`", EnvVars: []string{"A0BULK_CONNECTION"}},
 			&ucli.BoolFlag{Name: "upsert", Usage: "update users that already exist (PATCH what the input sets)"},
 			&ucli.BoolFlag{Name: "random-password", Usage: "give users without a password a strong random one (never written anywhere)"},

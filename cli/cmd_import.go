@@ -16,10 +16,11 @@ func importCommand(s *IOStreams) *ucli.Command {
 		Description: `Examples:
    a0bulk import --connection Username-Password-Authentication --input users.csv
    a0bulk import --connection DB --input export.ndjson --upsert --report run.ndjson
+   a0bulk import --connection DB --input export.ndjson --hashes hashes.ndjson   # with support's password-hash export
    a0bulk import --resume run.ndjson            # continue a stopped or failed run
    a0bulk import --retry-failed run.ndjson      # send the run's failed records again, into the same report
    a0bulk import --connection DB --input users.json --dry-run`,
-		Flags: concat(tenantFlags(), inputFlags(), outputFlags(), confirmFlags(), []ucli.Flag{
+		Flags: concat(tenantFlags(), inputFlags(), hashFlags(), outputFlags(), confirmFlags(), []ucli.Flag{
 			&ucli.StringFlag{Name: "connection", Usage: "database connection `NAME`", EnvVars: []string{"A0BULK_CONNECTION"}},
 			&ucli.BoolFlag{Name: "upsert", Usage: "update users that already exist (Auth0 overwrites their metadata)"},
 			&ucli.BoolFlag{Name: "send-completion-email", Usage: "let Auth0 email the job's completion (off by default)"},

@@ -28,7 +28,7 @@ Examples:
    a0bulk sync --state /var/lib/a0bulk/users.state --connection DB --input users.csv
    a0bulk sync --state users.state --connection DB --input users.csv --mode create --random-password
    a0bulk sync --state users.state --connection DB --input users.csv --dry-run --output json`,
-		Flags: concat(tenantFlags(), inputFlags(), outputFlags(), confirmFlags(), []ucli.Flag{
+		Flags: concat(tenantFlags(), inputFlags(), hashFlags(), outputFlags(), confirmFlags(), []ucli.Flag{
 			&ucli.StringFlag{Name: "state", Usage: "sync state `FILE` (created on the first sync; keep it between runs)", EnvVars: []string{"A0BULK_STATE"}},
 			&ucli.StringFlag{Name: "connection", Usage: "database connection `NAME`", EnvVars: []string{"A0BULK_CONNECTION"}},
 			&ucli.StringFlag{Name: "mode", Value: "import", Usage: "import (bulk-import jobs with upsert) or create (per-user create/update)"},
@@ -127,6 +127,7 @@ func readSyncSpec(c *ucli.Context, s *IOStreams) (syncSpec, *tenantOptions, erro
 			spec.Settings = st
 		}
 	}
+	readHashes(c, &spec.Settings, func(string) bool { return true })
 	spec.Guard = run.SyncGuard{MinRecords: c.Int("min-records"), AllowShrink: c.Bool("allow-shrink")}
 	if spec.Guard.MinRecords < 0 {
 		return spec, nil, usagef("--min-records must not be negative, got %d", spec.Guard.MinRecords)

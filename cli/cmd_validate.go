@@ -19,8 +19,9 @@ valid, 3 when some are invalid.
 
 Examples:
    a0bulk validate --input users.csv
-   a0bulk validate --input export.ndjson --output json`,
-		Flags: concat(inputFlags(), outputFlags(), []ucli.Flag{
+   a0bulk validate --input export.ndjson --output json
+   a0bulk validate --input export.ndjson --hashes hashes.ndjson   # and the password-hash join's counts`,
+		Flags: concat(inputFlags(), hashFlags(), outputFlags(), []ucli.Flag{
 			&ucli.IntFlag{Name: "chunk-bytes", Value: run.DefaultChunkBytes, Usage: "largest import file, in bytes (at most 512000)"},
 			&ucli.BoolFlag{Name: "create", Usage: "validate for create mode (plaintext password column allowed)"},
 		}),
@@ -39,6 +40,7 @@ Examples:
 			}
 			s.typingUsers(c.StringSlice("input"))
 			how := report.Settings{Format: c.String("format"), Map: c.String("map"), Delimiter: c.String("delimiter"), ChunkBytes: limit}
+			readHashes(c, &how, func(string) bool { return true })
 			plan, err := run.ValidateAs(c.Context, runEnv(s, g, nil), c.StringSlice("input"), how, mode)
 			if err != nil {
 				return err

@@ -29,7 +29,7 @@ var flagCategory = map[string]string{
 	"config": catConnection, "connection": catConnection,
 
 	"input": catInput, "format": catInput, "map": catInput, "delimiter": catInput,
-	"state": catInput,
+	"state": catInput, "hashes": catInput, "hashes-by": catInput,
 
 	"upsert": catRun, "send-completion-email": catRun, "external-id": catRun,
 	"dry-run": catRun, "resume": catRun, "retry-failed": catRun, "random-password": catRun,
@@ -142,7 +142,7 @@ func setCategory(f ucli.Flag, cat string) bool {
 var fileFlags = map[string]bool{
 	"input": true, "map": true, "report": true, "resume": true, "retry-failed": true,
 	"config": true, "client-secret-file": true, "state": true, "out": true,
-	"addr-file": true, "users": true,
+	"addr-file": true, "users": true, "hashes": true,
 }
 
 func setTakesFile(f ucli.Flag) {

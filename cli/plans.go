@@ -25,6 +25,8 @@ type importPlan struct {
 	Connection string        `json:"connection,omitempty"`
 	Estimate   string        `json:"estimate"`
 	Resume     *resumePlan   `json:"resume,omitempty"`
+	// Hashes is what --hashes would join (the first lines of its listing).
+	Hashes *run.HashSummary `json:"password_hashes,omitempty"`
 }
 
 // resumePlan is what a --resume or --retry-failed dry run leaves of its
@@ -60,7 +62,7 @@ func printResume(s *IOStreams, r *resumePlan) {
 func printImportPlan(s *IOStreams, g globalOptions, plan *run.Plan, limit int) error {
 	p := importPlan{Records: plan.Records, Valid: plan.Valid, Invalid: plan.Invalid, Jobs: len(plan.ChunkBytes),
 		ChunkBytes: plan.ChunkBytes, Limit: limit, Fill: fill(plan.ChunkBytes, limit), Problems: plan.Problems, Connection: plan.Connection,
-		Resume: resumeOf(plan)}
+		Resume: resumeOf(plan), Hashes: plan.Hashes}
 	p.Estimate = fmt.Sprintf("%s of at most %d bytes; Auth0 runs at most 2 at once per tenant, so the run takes about %s of job processing time (Auth0 publishes no job speed: time one job of this size to turn this into minutes)",
 		words.Count(p.Jobs, "import job"), limit, words.Count((p.Jobs+1)/2, "round"))
 	var err error
@@ -69,6 +71,7 @@ func printImportPlan(s *IOStreams, g globalOptions, plan *run.Plan, limit int) e
 	} else {
 		printProblems(s, p.Problems, p.Invalid)
 		fmt.Fprintf(s.Out, "records: %d (valid %d, invalid %d)\n", p.Records, p.Valid, p.Invalid)
+		printHashes(s.Out, p.Hashes)
 		if p.Connection != "" {
 			fmt.Fprintf(s.Out, "connection: %s\n", p.Connection)
 		}
@@ -152,12 +155,15 @@ type syncPlan struct {
 	Skip        int           `json:"would_skip"`
 	Invalid     int           `json:"invalid"`
 	Problems    []run.Problem `json:"invalid_records,omitempty"`
-	ExitCode    int           `json:"exit_code"`
+	// Hashes is what --hashes would join, and withhold from updates.
+	Hashes   *run.HashSummary `json:"password_hashes,omitempty"`
+	ExitCode int              `json:"exit_code"`
 }
 
 func printSyncPlan(s *IOStreams, g globalOptions, spec run.Spec, plan *run.Plan) error {
 	p := syncPlan{Command: "sync", DryRun: true, Mode: spec.SyncMode, State: spec.State, StateExists: plan.StateExists,
-		Records: plan.Records, Create: plan.New, Update: plan.Changed, Skip: plan.Unchanged, Invalid: plan.Invalid, Problems: plan.Problems}
+		Records: plan.Records, Create: plan.New, Update: plan.Changed, Skip: plan.Unchanged, Invalid: plan.Invalid, Problems: plan.Problems,
+		Hashes: plan.Hashes}
 	result := planOutcome(plan)
 	p.ExitCode = ExitCode(result)
 	if g.JSON {
@@ -173,6 +179,7 @@ func printSyncPlan(s *IOStreams, g globalOptions, spec run.Spec, plan *run.Plan)
 		fmt.Fprintf(s.Out, "sync dry run (%s mode), state %s\n", p.Mode, state)
 		fmt.Fprintf(s.Out, "records: %d: would create %d, would update %d, would skip %d (unchanged), invalid %d\n",
 			p.Records, p.Create, p.Update, p.Skip, p.Invalid)
+		printHashes(s.Out, p.Hashes)
 		fmt.Fprintln(s.Out, "nothing was sent: a dry run makes no call to the tenant")
 	}
 	return result

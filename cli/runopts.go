@@ -99,6 +99,7 @@ func readSpec(c *ucli.Context, mode run.Mode, warn io.Writer) (run.Spec, error) 
 		spec.ExternalID = c.String("external-id")
 	}
 	readSettings(c, mode, &spec.Settings, given)
+	readHashes(c, &spec.Settings, given)
 	spec.ReportPath = c.String("report")
 	if spec.Connection == "" {
 		return spec, usagef("--connection is required")

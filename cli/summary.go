@@ -24,6 +24,7 @@ func printSummary(s *IOStreams, g globalOptions, r run.Summary) error {
 		}
 	}
 	b.WriteString("\n")
+	printHashes(&b, r.Hashes)
 	if r.Verified != nil {
 		fmt.Fprintf(&b, "verification emails: %s\n", r.Verified)
 	}

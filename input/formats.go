@@ -17,12 +17,49 @@ func isMFAPhone(s string) bool {
 	return len(s) >= 2 && len(s) <= 16 && s[0] == '+' && allDigits(s[1:])
 }
 
-// isBcrypt matches ^\$2[ab]\$\d{2}\$[./A-Za-z0-9]{53}$.
-func isBcrypt(s string) bool {
-	if len(s) != 60 || s[0] != '$' || s[1] != '2' || (s[2] != 'a' && s[2] != 'b') || s[3] != '$' || s[6] != '$' || !allDigits(s[4:6]) {
+// IsPasswordHash matches the pattern Auth0 checks password_hash against
+// (its per-user PATTERN error quotes it): ^\$2[ab]?\$10+\$[./A-Za-z0-9]{53}$,
+// bcrypt at 10 rounds only.
+func IsPasswordHash(s string) bool {
+	i := 2
+	if len(s) < 3 || s[0] != '$' || s[1] != '2' {
 		return false
 	}
-	for i := 7; i < len(s); i++ {
+	if s[i] == 'a' || s[i] == 'b' {
+		i++
+	}
+	if i+2 >= len(s) || s[i] != '$' || s[i+1] != '1' || s[i+2] != '0' {
+		return false
+	}
+	for i += 3; i < len(s) && s[i] == '0'; i++ {
+	}
+	if i >= len(s) || s[i] != '$' {
+		return false
+	}
+	return bcryptTail(s[i+1:])
+}
+
+// BcryptCost returns the cost of a bcrypt hash in the modular crypt form
+// custom_password_hash takes with algorithm bcrypt ($2a$, $2b$ or $2y$,
+// two-digit cost, 53 characters of salt and hash: Auth0's "Bulk User
+// Import Database Schema and Examples", bcrypt section), and false for
+// anything else.
+func BcryptCost(s string) (int, bool) {
+	if len(s) != 60 || s[0] != '$' || s[1] != '2' || (s[2] != 'a' && s[2] != 'b' && s[2] != 'y') || s[3] != '$' || s[6] != '$' || !allDigits(s[4:6]) {
+		return 0, false
+	}
+	if !bcryptTail(s[7:]) {
+		return 0, false
+	}
+	return int(s[4]-'0')*10 + int(s[5]-'0'), true
+}
+
+// bcryptTail matches [./A-Za-z0-9]{53}.
+func bcryptTail(s string) bool {
+	if len(s) != 53 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
 		if !bcryptAlphabet[s[i]] {
 			return false
 		}

@@ -25,9 +25,10 @@ func IsGzip(br *bufio.Reader) bool {
 	return bytes.Equal(b, gzipMagic)
 }
 
-// gunzip returns the decompressed stream of br, which starts with gzip's
-// magic. A header that is not gzip after all is an InputError.
-func gunzip(br *bufio.Reader, file string) (*bufio.Reader, error) {
+// Gunzip returns the decompressed stream of br, which starts with gzip's
+// magic (IsGzip). A header that is not gzip after all is an InputError; a
+// failure later reads as a GzipError.
+func Gunzip(br *bufio.Reader, file string) (*bufio.Reader, error) {
 	zr, err := gzip.NewReader(br)
 	if err != nil {
 		return nil, &InputError{File: file, Line: 1, Reason: "starts like gzip but is not readable as gzip: " + gzipReason(err), Err: err}

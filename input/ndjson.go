@@ -12,13 +12,11 @@ import (
 type ndjsonReader struct {
 	file string
 	o    Options
-	br   *bufio.Reader
-	line int
-	buf  []byte
+	lines
 }
 
 func newNDJSONReader(br *bufio.Reader, file string, o Options) *ndjsonReader {
-	return &ndjsonReader{file: file, o: o, br: br}
+	return &ndjsonReader{file: file, o: o, lines: lines{br: br, max: o.maxRecord()}}
 }
 
 func (n *ndjsonReader) Next() (Record, error) {
@@ -42,43 +40,5 @@ func (n *ndjsonReader) Next() (Record, error) {
 		if err == io.EOF {
 			return Record{}, io.EOF
 		}
-	}
-}
-
-// readLine returns the next line without its newline. A line longer than
-// the record limit is skipped to its end and reported as tooLong, so memory
-// stays bounded. err is io.EOF on the last (possibly empty) line.
-func (n *ndjsonReader) readLine() (line []byte, tooLong bool, err error) {
-	n.buf = n.buf[:0]
-	max := n.o.maxRecord()
-	for {
-		frag, e := n.br.ReadSlice('\n')
-		if !tooLong {
-			if len(n.buf)+len(frag) > max+2 { // +2: room for "\r\n"
-				tooLong = true
-				n.buf = n.buf[:0]
-			} else {
-				n.buf = append(n.buf, frag...)
-			}
-		}
-		if e == bufio.ErrBufferFull {
-			continue
-		}
-		if e == io.EOF && len(frag) == 0 && len(n.buf) == 0 && !tooLong {
-			return nil, false, io.EOF
-		}
-		n.line++
-		if e != nil && e != io.EOF {
-			return nil, false, e
-		}
-		if tooLong {
-			return nil, true, e
-		}
-		b := bytes.TrimSuffix(n.buf, []byte{'\n'})
-		b = bytes.TrimSuffix(b, []byte{'\r'})
-		if len(b) > max {
-			return nil, true, e
-		}
-		return b, false, e
 	}
 }

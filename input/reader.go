@@ -25,7 +25,7 @@ func NewReader(r io.Reader, file string, f Format, o Options) (Reader, error) {
 	br := bufio.NewReaderSize(r, 64<<10)
 	if IsGzip(br) {
 		var err error
-		if br, err = gunzip(br, file); err != nil {
+		if br, err = Gunzip(br, file); err != nil {
 			return nil, err
 		}
 	}

@@ -98,6 +98,10 @@ type Record struct {
 	// Password is a plaintext password from the input, used by create mode
 	// only. It is never serialised into an import file or the report.
 	Password string
+	// HashLine is the line of the password-hash export (--hashes) the
+	// user's hash was joined from; 0 when it was not. A hash from there is
+	// insert-only and not part of what a sync compares.
+	HashLine int
 	// Errors holds every problem found while parsing, mapping or validating
 	// this record. A record with errors is reported invalid and never sent.
 	Errors []FieldError

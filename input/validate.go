@@ -92,8 +92,8 @@ func validateUser(rec *Record, mode Mode) {
 	case spaced(u.PasswordHash):
 		// Never quote the value: it is a secret.
 		add("password_hash", "has spaces around it: remove them")
-	case u.PasswordHash != "" && !isBcrypt(u.PasswordHash):
-		add("password_hash", "not a bcrypt hash ($2a$ or $2b$, cost, 53 characters)")
+	case u.PasswordHash != "" && !IsPasswordHash(u.PasswordHash):
+		add("password_hash", "%s", PasswordHashProblem(u.PasswordHash))
 	}
 	if u.PasswordHash != "" && u.CustomPasswordHash != nil {
 		add("custom_password_hash", "password_hash and custom_password_hash are mutually exclusive")
@@ -123,6 +123,20 @@ func validateUser(rec *Record, mode Mode) {
 			add("mfa_factors", "not accepted by create mode (use import)")
 		}
 	}
+}
+
+// PasswordHashProblem says why s is not a password_hash Auth0 takes (never
+// quoting s: it is a secret). A bcrypt hash of another cost is one
+// custom_password_hash takes (algorithm bcrypt, any cost: Auth0's "Bulk
+// User Import Database Schema and Examples"), and the reason says so.
+func PasswordHashProblem(s string) string {
+	if cost, ok := BcryptCost(s); ok {
+		if cost != 10 {
+			return fmt.Sprintf("bcrypt cost %d: Auth0 takes password_hash at cost 10 only; give it as custom_password_hash with algorithm bcrypt, which takes any cost", cost)
+		}
+		return "a $2y$ bcrypt hash: Auth0 takes password_hash as $2a$ or $2b$ only; give it as custom_password_hash with algorithm bcrypt, which takes $2y$"
+	}
+	return "not a bcrypt hash of cost 10 ($2a$ or $2b$, cost 10, then 53 characters)"
 }
 
 func validateCustomHash(h *CustomPasswordHash, add func(string, string, ...any)) {

@@ -35,8 +35,13 @@ func TestValidate(t *testing.T) {
 		{"phone leading zero", User{Email: "a@x.io", PhoneNumber: "+0212"}, ModeImport, "phone_number: not E.164 (want + then country code and number, e.g. +12125550001)"},
 		{"phone too long", User{Email: "a@x.io", PhoneNumber: "+1234567890123456"}, ModeImport, "phone_number: not E.164 (want + then country code and number, e.g. +12125550001)"},
 		{"bcrypt ok", User{Email: "a@x.io", PasswordHash: goodBcrypt}, ModeImport, ""},
-		{"bcrypt 2y", User{Email: "a@x.io", PasswordHash: "$2y$10$" + goodBcrypt[7:]}, ModeImport, "password_hash: not a bcrypt hash ($2a$ or $2b$, cost, 53 characters)"},
-		{"bcrypt short", User{Email: "a@x.io", PasswordHash: goodBcrypt[:50]}, ModeImport, "password_hash: not a bcrypt hash ($2a$ or $2b$, cost, 53 characters)"},
+		{"bcrypt 2y", User{Email: "a@x.io", PasswordHash: "$2y$10$" + goodBcrypt[7:]}, ModeImport, "password_hash: a $2y$ bcrypt hash: Auth0 takes password_hash as $2a$ or $2b$ only; give it as custom_password_hash with algorithm bcrypt, which takes $2y$"},
+		{"bcrypt short", User{Email: "a@x.io", PasswordHash: goodBcrypt[:50]}, ModeImport, "password_hash: not a bcrypt hash of cost 10 ($2a$ or $2b$, cost 10, then 53 characters)"},
+		// Auth0's pattern is ^\$2[ab]?\$10+\$…: any other cost is refused
+		// per user, and custom_password_hash (bcrypt) is the way for it.
+		{"bcrypt cost 12", User{Email: "a@x.io", PasswordHash: "$2b$12$" + goodBcrypt[7:]}, ModeImport, "password_hash: bcrypt cost 12: Auth0 takes password_hash at cost 10 only; give it as custom_password_hash with algorithm bcrypt, which takes any cost"},
+		{"bcrypt 2 (no minor)", User{Email: "a@x.io", PasswordHash: "$2$10$" + goodBcrypt[7:]}, ModeImport, ""},
+		{"custom bcrypt cost 12", User{Email: "a@x.io", CustomPasswordHash: &CustomPasswordHash{Algorithm: "bcrypt", Hash: &HashValue{Value: "$2b$12$" + goodBcrypt[7:], Encoding: "utf8"}}}, ModeImport, ""},
 		{"both hashes", User{Email: "a@x.io", PasswordHash: goodBcrypt, CustomPasswordHash: scrypt(nil)}, ModeImport, "custom_password_hash: password_hash and custom_password_hash are mutually exclusive"},
 		{"scrypt ok", User{Email: "a@x.io", CustomPasswordHash: scrypt(nil)}, ModeImport, ""},
 		{"scrypt no keylen", User{Email: "a@x.io", CustomPasswordHash: scrypt(func(h *CustomPasswordHash) { h.KeyLen = nil })}, ModeImport, "custom_password_hash.keylen: required for scrypt"},

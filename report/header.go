@@ -104,6 +104,13 @@ type Settings struct {
 	// Sync: how new and changed users are sent, and the state file.
 	SyncMode string `json:"sync_mode,omitempty"`
 	State    string `json:"state,omitempty"`
+
+	// The password-hash export joined into the records (--hashes,
+	// --hashes-by) and its content: a resume joins the same hashes the
+	// same way.
+	Hashes       string `json:"hashes,omitempty"`
+	HashesSHA256 string `json:"hashes_sha256,omitempty"`
+	HashesBy     string `json:"hashes-by,omitempty"`
 }
 
 // KeysByRecord is RunHeader.Keys of reports whose record lines carry the

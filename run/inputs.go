@@ -177,6 +177,9 @@ type reading struct {
 	in     inputs
 	stdin  io.Reader
 	counts *byteCounter // nil: not counted
+	// join, when set, joins each record with its password hash before it
+	// is validated, and ends its pass when every record is read.
+	join *hashJoin
 }
 
 // stream reads every input in order, validates every record (one
@@ -191,6 +194,9 @@ func (r reading) stream(ctx context.Context, fn func(input.Record) error) error 
 		if err := r.streamFile(ctx, path, v, fn); err != nil {
 			return err
 		}
+	}
+	if r.join != nil {
+		return r.join.finish()
 	}
 	return nil
 }
@@ -210,12 +216,17 @@ func (r reading) streamFile(ctx context.Context, path string, v *input.Validator
 		return &UsageError{Err: err}
 	}
 	ordinal := r.ordinals()
+	// broken hands on the record that stands for a file's unreadable rest.
+	broken := func(rec input.Record) error {
+		rec.Ordinal = ordinal()
+		if err := r.joined(&rec); err != nil {
+			return err
+		}
+		return fn(rec)
+	}
 	rd, err := input.NewReader(rs, name, format, input.Options{Mode: r.in.Mode, ColumnMap: r.in.ColumnMap, Delimiter: r.in.Delimiter})
 	if err != nil {
-		return fileBroken(ctx, name, err, func(rec input.Record) error {
-			rec.Ordinal = ordinal()
-			return fn(rec)
-		})
+		return fileBroken(ctx, name, err, broken)
 	}
 	for {
 		if err := ctx.Err(); err != nil {
@@ -226,12 +237,12 @@ func (r reading) streamFile(ctx context.Context, path string, v *input.Validator
 			return nil
 		}
 		if err != nil {
-			return fileBroken(ctx, name, err, func(rec input.Record) error {
-				rec.Ordinal = ordinal()
-				return fn(rec)
-			})
+			return fileBroken(ctx, name, err, broken)
 		}
 		rec.Ordinal = ordinal()
+		if err := r.joined(&rec); err != nil {
+			return err
+		}
 		v.Check(&rec)
 		if err := v.Err(); err != nil {
 			// Whether rec is a duplicate is unknown: it must not be sent,
@@ -242,6 +253,14 @@ func (r reading) streamFile(ctx context.Context, path string, v *input.Validator
 			return err
 		}
 	}
+}
+
+// joined joins rec with its password hash, when the pass joins.
+func (r reading) joined(rec *input.Record) error {
+	if r.join == nil {
+		return nil
+	}
+	return r.join.join(rec)
 }
 
 // ordinals numbers one file's records from 1, every record counted, valid

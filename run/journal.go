@@ -121,7 +121,25 @@ func resumed(env *Env, spec Spec, in inputs, now report.RunHeader, mapHash strin
 	if err := unchanged(was, now.Inputs, mapHash); err != nil {
 		return nil, Usagef("%s %s: %w", flag, spec.Resume, err)
 	}
+	// The same hashes joined the same way (openHashes compared the file's
+	// content): a record sent without its hash would lose it for good.
+	if joinOf(was.Settings) != joinOf(spec.Settings) {
+		return nil, Usagef("%s %s: the run joined %s, not %s", flag, spec.Resume, joinOf(was.Settings), joinOf(spec.Settings))
+	}
 	return &reopened{Path: spec.Resume, State: st, in: in}, nil
+}
+
+// joinOf names the hash join of a run's settings, for comparing and for
+// messages.
+func joinOf(st report.Settings) string {
+	if st.Hashes == "" {
+		return "no --hashes"
+	}
+	by := st.HashesBy
+	if by == "" {
+		by = "id"
+	}
+	return fmt.Sprintf("--hashes %s (by %s)", strconv.Quote(st.Hashes), by)
 }
 
 func (p *journalPlan) existsError() error {

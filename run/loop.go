@@ -23,7 +23,9 @@ type source func(ctx context.Context, fn func(input.Record) error) error
 // already settled (finished in a resumed report, unchanged since the last
 // sync) and Admit has journalled whatever that needs. Invalid records are
 // passed to Admit too, so a resume can skip the ones it already reported.
-type admitFunc func(input.Record) (bool, error)
+// It may change what is sent of a record it admits (a sync's update of an
+// existing user goes without its insert-only password hash).
+type admitFunc func(*input.Record) (bool, error)
 
 // importLoop streams records into import files of at most ChunkBytes and hands
 // them to the scheduler, whose slots back-pressure the reading.
@@ -61,7 +63,7 @@ func (p importLoop) Run(ctx, workCtx context.Context) (readErr, sendErr error) {
 		if p.OnRead != nil {
 			p.OnRead()
 		}
-		if ok, err := admit(p.Admit, rec); err != nil || !ok {
+		if ok, err := admit(p.Admit, &rec); err != nil || !ok {
 			return err
 		}
 		if !rec.Valid() {
@@ -108,7 +110,7 @@ func (p createLoop) Run(ctx, workCtx context.Context) (readErr, sendErr error) {
 		if p.OnRead != nil {
 			p.OnRead()
 		}
-		if ok, err := admit(p.Admit, rec); err != nil || !ok {
+		if ok, err := admit(p.Admit, &rec); err != nil || !ok {
 			return err
 		}
 		select {
@@ -130,7 +132,7 @@ func keyOf(rec input.Record) report.Key {
 	return report.Key{File: rec.File, Line: rec.Line, Record: rec.Ordinal}
 }
 
-func admit(a admitFunc, rec input.Record) (bool, error) {
+func admit(a admitFunc, rec *input.Record) (bool, error) {
 	if a == nil {
 		return true, nil
 	}

@@ -91,7 +91,7 @@ func TestImportSettlesEveryRecordOnce(t *testing.T) {
 		Journal:    j,
 		Scheduler:  &jobs.Scheduler{API: api, Journal: j, PollMin: time.Millisecond},
 		ChunkBytes: 45, // two small users per file
-		Admit:      func(r input.Record) (bool, error) { return r.User.Email != "done@x.io", nil },
+		Admit:      func(r *input.Record) (bool, error) { return r.User.Email != "done@x.io", nil },
 		OnRead:     func() { read++ },
 	}.Run(context.Background(), context.Background())
 	if readErr != nil || sendErr != nil {
@@ -156,7 +156,7 @@ func TestCreateSkipsWhatAdmitSettled(t *testing.T) {
 	readErr, sendErr := createLoop{
 		Source: records("a@x.io", "bad1", "done@x.io"),
 		Runner: &create.Runner{API: usersAPI{}, Journal: j, Connection: "db", RandomPassword: true, Concurrency: 2},
-		Admit:  func(r input.Record) (bool, error) { return r.User.Email != "done@x.io", nil },
+		Admit:  func(r *input.Record) (bool, error) { return r.User.Email != "done@x.io", nil },
 	}.Run(context.Background(), context.Background())
 	if readErr != nil || sendErr != nil {
 		t.Fatalf("Run: %v, %v", readErr, sendErr)

@@ -29,6 +29,10 @@ type Plan struct {
 	StateExists             bool
 	New, Changed, Unchanged int
 
+	// Hashes is what the --hashes join would do (nil without), with the
+	// first lines of its listing.
+	Hashes *HashSummary
+
 	// Send is the number of records the run would send (a fresh import or
 	// create: every valid one).
 	Send int
@@ -81,6 +85,7 @@ type rules struct {
 	list            func(string, input.Record)
 	// left, for a resumed run, is what its report leaves of each record.
 	left func(report.Key) leftover
+	join *hashJoin // --hashes
 }
 
 // Validate plans inputs offline, read for mode (import or create). In
@@ -97,7 +102,16 @@ func ValidateAs(ctx context.Context, env Env, paths []string, how report.Setting
 	if err != nil {
 		return nil, err
 	}
-	r := rules{in: in}
+	spec := Spec{Mode: ModeImport, Settings: how}
+	if mode == input.ModeCreate {
+		spec.Mode = ModeCreate
+	}
+	hj, err := openHashes(ctx, &env, &spec, false)
+	if err != nil {
+		return nil, err
+	}
+	defer hj.close()
+	r := rules{in: in, join: hj}
 	if mode == input.ModeImport {
 		r.chunkBytes = how.ChunkBytes
 	}
@@ -115,7 +129,12 @@ func DryRun(ctx context.Context, env Env, spec Spec, list func(verdict string, r
 	if err != nil {
 		return nil, err
 	}
-	r := rules{in: in, list: list, full: spec.Full}
+	hj, err := openHashes(ctx, &env, &spec, false)
+	if err != nil {
+		return nil, err
+	}
+	defer hj.close()
+	r := rules{in: in, list: list, full: spec.Full, join: hj}
 	if in.Mode == input.ModeImport {
 		r.chunkBytes = spec.ChunkBytes
 	} else {
@@ -209,7 +228,13 @@ func plan(ctx context.Context, env *Env, r rules) (*Plan, error) {
 			p.ChunkBytes = append(p.ChunkBytes, len(c.Body))
 		}
 	}
-	rd := reading{in: r.in, stdin: env.Stdin}
+	rd := reading{in: r.in, stdin: env.Stdin, join: r.join}
+	if r.join != nil {
+		if err := r.join.pass(""); err != nil {
+			return nil, err
+		}
+	}
+	withheld := 0
 	err := rd.stream(ctx, func(rec input.Record) error {
 		p.Records++
 		left := toSend
@@ -230,6 +255,10 @@ func plan(ctx context.Context, env *Env, r rules) (*Plan, error) {
 				return err
 			}
 			verdict = verdictNames[v]
+			// As the sync does: an existing user goes without its hash.
+			if verdict == WouldUpdate && sends && withholdHash(&rec) {
+				withheld++
+			}
 		}
 		if rec.Valid() && verdict != WouldSkip && sends {
 			if err := r.sendable(&rec, chunker, addChunk); err != nil {
@@ -271,6 +300,7 @@ func plan(ctx context.Context, env *Env, r rules) (*Plan, error) {
 	if chunker != nil {
 		addChunk(chunker.Flush())
 	}
+	p.Hashes = r.join.summary(withheld)
 	return p, nil
 }
 

@@ -110,7 +110,7 @@ func (p *resumePlan) finish(s *settler) error {
 }
 
 // admit is the loop's admit for a resumed run.
-func (p *resumePlan) admit(rec input.Record) (bool, error) { return !p.skip(rec), nil }
+func (p *resumePlan) admit(rec *input.Record) (bool, error) { return !p.skip(*rec), nil }
 
 // skip reports whether rec needs no sending in this run.
 func (p *resumePlan) skip(rec input.Record) bool {

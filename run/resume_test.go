@@ -59,7 +59,7 @@ func TestResumeSettlesAcceptedChunksFirst(t *testing.T) {
 	}
 	for i, email := range []string{"done@x.io", "a@x.io", "b@x.io", "c@x.io", "new@x.io"} {
 		rec := input.Record{File: "in", Line: i + 1, User: input.User{Email: email}}
-		if send, _ := p.admit(rec); send {
+		if send, _ := p.admit(&rec); send {
 			events = append(events, fmt.Sprintf("send %d", rec.Line))
 		}
 	}

@@ -44,8 +44,8 @@ func newRetryPlan(resume *resumePlan, journal report.Journal) *retryPlan {
 
 // admit decides for a record read again: a failed one is reopened (its
 // retrying line written) and sent; anything else as a resume decides.
-func (p *retryPlan) admit(rec input.Record) (bool, error) {
-	k := keyOf(rec)
+func (p *retryPlan) admit(rec *input.Record) (bool, error) {
+	k := keyOf(*rec)
 	final, ok := p.resume.state.FinalOf(k)
 	switch {
 	case !ok:

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/a0bulk/a0bulk/create"
+	"github.com/a0bulk/a0bulk/hashes"
 	"github.com/a0bulk/a0bulk/input"
 	"github.com/a0bulk/a0bulk/jobs"
 	"github.com/a0bulk/a0bulk/management"
@@ -44,7 +45,8 @@ type started struct {
 	read     *readCount
 	problems *problemCollector
 	waits    *waits
-	unwatch  func() // stops showing the tenant's retries
+	unwatch  func()    // stops showing the tenant's retries
+	join     *hashJoin // --hashes; nil without
 }
 
 // start connects, plans the journal (every exit-2 check before any
@@ -110,8 +112,17 @@ func (r *started) showProgress() {
 }
 
 func (r *started) source() source {
-	rd := reading{in: r.in, stdin: r.env.Stdin, counts: r.counter}
-	return r.read.count(rd.stream)
+	rd := reading{in: r.in, stdin: r.env.Stdin, counts: r.counter, join: r.join}
+	return r.read.count(func(ctx context.Context, fn func(input.Record) error) error {
+		if rd.join != nil {
+			// Every record is read (and joined) again by a resume: its
+			// listing is written anew.
+			if err := rd.join.pass(hashes.ListingPath(r.journal.Path())); err != nil {
+				return err
+			}
+		}
+		return rd.stream(ctx, fn)
+	})
 }
 
 // scheduler is the one import scheduler of every run; resume says which
@@ -213,10 +224,16 @@ func migrate(ctx context.Context, env *Env, spec Spec) (*Summary, error) {
 	if err != nil {
 		return nil, err
 	}
+	hj, err := openHashes(ctx, env, &spec, true)
+	if err != nil {
+		return nil, err
+	}
+	defer hj.close()
 	r, err := start(ctx, env, spec, in, nil)
 	if err != nil {
 		return nil, err
 	}
+	r.join = hj
 	defer r.unwatch()
 	defer r.journal.Close()
 	r.showProgress()
@@ -231,16 +248,16 @@ func migrate(ctx context.Context, env *Env, spec Spec) (*Summary, error) {
 	}
 	errs, warnings := r.send(ctx, spec.Upsert, admit, resume)
 	r.prog.Stop()
-	if retry == nil {
-		return finish(ctx, spec, r.journal, r.problems, r.read, warnings, nil, r.tenant, errs...)
-	}
-	rc := retry.counts()
-	if note := rc.note(spec.Mode, r.journal.Path()); note != "" {
-		warnings = append(warnings, note)
+	var rc *RetryCounts
+	if retry != nil {
+		rc = retry.counts()
+		if note := rc.note(spec.Mode, r.journal.Path()); note != "" {
+			warnings = append(warnings, note)
+		}
 	}
 	sum, err := finish(ctx, spec, r.journal, r.problems, r.read, warnings, nil, r.tenant, errs...)
 	if sum != nil {
-		sum.Retry = rc
+		sum.Retry, sum.Hashes = rc, hj.summary(0)
 	}
 	return sum, err
 }

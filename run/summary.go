@@ -33,7 +33,9 @@ type Summary struct {
 	// (verify: emails failed), each with a count and one example.
 	Reasons []report.Reason `json:"reasons,omitempty"`
 	// Retry is what a --retry-failed run sent again.
-	Retry  *RetryCounts `json:"retry,omitempty"`
+	Retry *RetryCounts `json:"retry,omitempty"`
+	// Hashes is what the --hashes join did (and what a sync withheld).
+	Hashes *HashSummary `json:"password_hashes,omitempty"`
 	Resume string       `json:"resume_command,omitempty"`
 	// RetryCommand sends the failed records of a complete run again.
 	RetryCommand string `json:"retry_command,omitempty"`

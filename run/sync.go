@@ -28,6 +28,11 @@ func syncRun(ctx context.Context, env *Env, spec Spec) (*Summary, error) {
 	if err != nil {
 		return nil, err
 	}
+	hj, err := openHashes(ctx, env, &spec, true)
+	if err != nil {
+		return nil, err
+	}
+	defer hj.close()
 	// The lock first: a second sync must stop before it writes a report or
 	// sends anything.
 	store, err := openState(spec.State, env)
@@ -41,6 +46,7 @@ func syncRun(ctx context.Context, env *Env, spec Spec) (*Summary, error) {
 	if err != nil {
 		return nil, err
 	}
+	r.join = hj
 	defer r.unwatch()
 	defer r.journal.Close()
 	tracker := newSyncTracker(store)
@@ -49,18 +55,25 @@ func syncRun(ctx context.Context, env *Env, spec Spec) (*Summary, error) {
 	r.showProgress()
 	defer r.prog.Stop()
 
-	admit := func(rec input.Record) (bool, error) {
+	withheld := 0 // the loop calls admit from one goroutine
+	admit := func(rec *input.Record) (bool, error) {
 		if !rec.Valid() {
 			return true, nil // the loop reports it invalid
 		}
-		verdict, hash, prev, err := judge(store, rec, spec.Full)
+		verdict, hash, prev, err := judge(store, *rec, spec.Full)
 		if err != nil {
 			return false, err
 		}
 		if verdict == syncUnchanged {
-			return false, r.journal.Record(unchangedEntry(rec, prev))
+			return false, r.journal.Record(unchangedEntry(*rec, prev))
 		}
-		tracker.track(rec, hash, prev)
+		// The state confirmed this user: it exists, and a password hash
+		// is taken only when a user is created (Auth0 fails an update
+		// that carries one).
+		if verdict == syncChanged && withholdHash(rec) {
+			withheld++
+		}
+		tracker.track(*rec, hash, prev)
 		return true, nil
 	}
 	errs, warnings := r.send(ctx, true, admit, newResumePlan(nil))
@@ -73,7 +86,11 @@ func syncRun(ctx context.Context, env *Env, spec Spec) (*Summary, error) {
 	if err := store.Flush(); err != nil {
 		errs = append(errs, fmt.Errorf("writing the sync state: %w", err))
 	}
-	return finish(ctx, spec, r.journal, r.problems, r.read, warnings, nil, r.tenant, errs...)
+	sum, err := finish(ctx, spec, r.journal, r.problems, r.read, warnings, nil, r.tenant, errs...)
+	if sum != nil {
+		sum.Hashes = hj.summary(withheld)
+	}
+	return sum, err
 }
 
 // A nightly sync from an export that broke (empty, truncated, a query that

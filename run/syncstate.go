@@ -2,12 +2,19 @@ package run
 
 import (
 	"fmt"
+	"strings"
 	"sync"
 
 	"github.com/a0bulk/a0bulk/input"
 	"github.com/a0bulk/a0bulk/report"
 	"github.com/a0bulk/a0bulk/syncstate"
 )
+
+// passwordHashDefined is in the message of Auth0's per-user error for a
+// password hash sent to a user who has one (support article "Auth0 Bulk
+// User Import Without Password Hashes": "A custom_password_hash was
+// provided, but the user already has password hash defined").
+const passwordHashDefined = "already has password hash defined"
 
 // CodeUnchanged is the report code of a record skipped because the state
 // holds the same hash: the tenant already has the user in this form.
@@ -32,7 +39,7 @@ type stateReader interface {
 // user only: a create-mode plaintext password is never hashed, so neither it
 // nor a fast hash of it ever reaches the state file.
 func judge(st stateReader, rec input.Record, full bool) (syncVerdict, syncstate.Hash, syncstate.Entry, error) {
-	hash := syncstate.RecordHash(rec.User)
+	hash := syncstate.RecordHash(stateUser(rec))
 	if st == nil || rec.User.Email == "" {
 		// No key to remember the user by: it is always sent.
 		return syncNew, hash, syncstate.Entry{}, nil
@@ -104,6 +111,15 @@ func (t *syncTracker) observe(e report.Entry) {
 	}
 	switch e.Status {
 	case report.Created, report.Updated, report.Imported:
+	case report.Failed:
+		if !strings.Contains(e.Reason, passwordHashDefined) {
+			return
+		}
+		// Auth0 refused the hash of a user the state did not know: the
+		// user exists, with a password. Remembered with no hash, it is a
+		// changed user to the next sync, sent without its hash, instead of
+		// failing the same way every night.
+		p.hash = syncstate.Hash{}
 	default:
 		// Failed, or skipped (a duplicate the upsert should have updated):
 		// not confirmed in this form, so the next sync sends it again.

@@ -348,14 +348,14 @@ func owedVerifications(ctx context.Context, admit admitFunc, st *report.State, v
 	if st == nil {
 		return admit
 	}
-	return func(rec input.Record) (bool, error) {
+	return func(rec *input.Record) (bool, error) {
 		send, err := admit(rec)
 		if err != nil || send {
 			return send, err
 		}
-		k := keyOf(rec)
+		k := keyOf(*rec)
 		f, done := st.FinalOf(k)
-		if _, asked := st.Verification(k); !done || asked || f.Status != report.Created || !create.OwesVerification(&rec) {
+		if _, asked := st.Verification(k); !done || asked || f.Status != report.Created || !create.OwesVerification(rec) {
 			return false, nil
 		}
 		return false, v.Send(ctx, k, rec.User.Email, f.UserID)

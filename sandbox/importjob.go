@@ -1,6 +1,8 @@
 package sandbox
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"maps"
 	"strings"
@@ -77,6 +79,13 @@ func (s *Server) process(j *job, users []json.RawMessage, at time.Time) *managem
 		switch {
 		case existing != nil && !j.upsert:
 			fail(problem{Code: "DUPLICATED_USER", Message: DuplicatedUserMessage})
+		case existing != nil && s.cfg.RefuseHashUpsert && (u.PasswordHash != "" || u.CustomPasswordHash != nil):
+			// Hashes are insert-only: every user of a database connection
+			// has one (an import without gets a random one), and, says a
+			// support article, Auth0 fails an upsert that sends another
+			// (auth0-facts.md; it gives the message and no code, so none
+			// is made up here).
+			fail(problem{Message: PasswordHashDefinedMessage})
 		case existing != nil:
 			upsertUser(existing, u, at)
 			s.users.save(existing, existing.user.Email)
@@ -107,7 +116,28 @@ func newImportedUser(u *input.User, id, connection string, at time.Time) *stored
 		Identities:   []management.Identity{identityFor(id, connection)},
 		UserMetadata: maps.Clone(u.UserMetadata), AppMetadata: maps.Clone(u.AppMetadata),
 	}
-	return &storedUser{user: mu, connection: connection, hasPassword: u.PasswordHash != "" || u.CustomPasswordHash != nil}
+	return &storedUser{user: mu, connection: connection, hasPassword: u.PasswordHash != "" || u.CustomPasswordHash != nil,
+		hashSHA256: hashFingerprint(u)}
+}
+
+// PasswordHashDefinedMessage is Auth0's per-user error for a password hash
+// sent in an upsert of a user who has one (support article "Auth0 Bulk
+// User Import Without Password Hashes").
+const PasswordHashDefinedMessage = "A custom_password_hash was provided, but the user already has password hash defined"
+
+// hashFingerprint is the SHA-256 of the hash u was imported with (hex; ""
+// without one), so that tests can tell which hash a user got without the
+// tenant keeping or showing the hash itself.
+func hashFingerprint(u *input.User) string {
+	v := u.PasswordHash
+	if h := u.CustomPasswordHash; v == "" && h != nil && h.Hash != nil {
+		v = h.Hash.Value
+	}
+	if v == "" {
+		return ""
+	}
+	sum := sha256.Sum256([]byte(v))
+	return hex.EncodeToString(sum[:])
 }
 
 // upsertUser applies an import upsert: given attributes replace the stored

@@ -53,8 +53,17 @@ type Config struct {
 	// and the lookups that settle them need. Reads (GET /users/{id},
 	// users-by-email, /sandbox/users) then return users without profile
 	// attributes, metadata or extra identities; GET /sandbox/users streams.
-	Lean   bool
-	Faults Faults
+	Lean bool
+	// RefuseHashUpsert fails an import upsert of an existing user that
+	// carries password_hash or custom_password_hash, with the per-user
+	// error a support article reports ("A custom_password_hash was
+	// provided, but the user already has password hash defined"). Without
+	// it the hash is left alone and the rest updated, as the bulk-import
+	// page says of attributes that cannot be upserted. Auth0's sources
+	// differ; a client must work with both (it never sends a hash to an
+	// update), and tests that prove so turn this on.
+	RefuseHashUpsert bool
+	Faults           Faults
 }
 
 // Faults injects failures. Every decision is a pure function of the seed and

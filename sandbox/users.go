@@ -22,6 +22,9 @@ type storedUser struct {
 	implicitVerification bool
 	// ref is the lean store's record number + 1 (0 in the full store).
 	ref uint32
+	// hashSHA256 fingerprints the hash an import gave the user (full
+	// store only; the lean one keeps hasPassword alone).
+	hashSHA256 string
 }
 
 // SandboxUser is one element of GET /sandbox/users.
@@ -30,6 +33,9 @@ type SandboxUser struct {
 	Connection                string `json:"connection"`
 	HasPassword               bool   `json:"has_password"`
 	ImplicitVerificationEmail bool   `json:"implicit_verification_email,omitempty"`
+	// PasswordHashSHA256 is the SHA-256 (hex) of the password hash the
+	// user was imported with: which hash it got, never the hash.
+	PasswordHashSHA256 string `json:"password_hash_sha256,omitempty"`
 }
 
 // AddUser seeds a pre-existing user into connection (by name). Missing
@@ -103,7 +109,7 @@ func (s *Server) streamUsers(w http.ResponseWriter) {
 
 func (su *storedUser) sandboxUser() SandboxUser {
 	return SandboxUser{User: copyUser(su.user), Connection: su.connection,
-		HasPassword: su.hasPassword, ImplicitVerificationEmail: su.implicitVerification}
+		HasPassword: su.hasPassword, ImplicitVerificationEmail: su.implicitVerification, PasswordHashSHA256: su.hashSHA256}
 }
 
 func copyUser(u management.User) management.User {

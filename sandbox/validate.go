@@ -14,9 +14,12 @@ import (
 	"github.com/a0bulk/a0bulk/management"
 )
 
+// bcryptPattern is Auth0's, as its per-user error quotes it (support article
+// "User Import Fails with Error: Error in passwordHash Property - String does
+// not Match Pattern"): bcrypt at 10 rounds only.
 const (
 	e164Pattern   = `^\+[1-9][0-9]{1,14}$`
-	bcryptPattern = `^\$2[ab]\$[0-9]{2}\$[./A-Za-z0-9]{53}$`
+	bcryptPattern = `^\$2[ab]?\$10+\$[./A-Za-z0-9]{53}$`
 	totpPattern   = `^[A-Z2-7]+$`
 	mfaPhone      = `^\+[0-9]{1,15}$`
 	masked        = "*****"

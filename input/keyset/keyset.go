@@ -16,6 +16,7 @@ package keyset
 
 import (
 	"errors"
+	"fmt"
 	"hash/maphash"
 	"os"
 	"runtime"
@@ -51,6 +52,9 @@ type Options struct {
 	Hash HashFunc
 	// BloomBits is the bits per key of each run's filter. 0: 12.
 	BloomBits int
+	// Name says what the set is for, in its errors and spill file names.
+	// "": "duplicate check".
+	Name string
 }
 
 // Stats say what a Set holds and did.
@@ -91,6 +95,7 @@ type state struct {
 	budget int
 	bits   int
 	dirs   []string
+	name   string
 	mem    *memtable
 	runs   []*run // oldest first; levels never increase along the slice
 	buf    []byte // a block read for a lookup
@@ -98,11 +103,12 @@ type state struct {
 	err    error // sticky: once the disk fails, the set cannot answer
 }
 
-var errClosed = errors.New("duplicate check: used after Close")
-
 // New returns an empty Set.
 func New(o Options) *Set {
-	st := &state{hash: o.Hash, budget: o.Budget, bits: o.BloomBits}
+	st := &state{hash: o.Hash, budget: o.Budget, bits: o.BloomBits, name: o.Name}
+	if st.name == "" {
+		st.name = "duplicate check"
+	}
 	if st.budget == 0 {
 		st.budget = DefaultBudget
 	}
@@ -200,7 +206,7 @@ func (s *Set) Stats() Stats {
 // be used after.
 func (s *Set) Close() error {
 	err := s.st.release()
-	s.st.err = errClosed
+	s.st.err = fmt.Errorf("%s: used after Close", s.st.name)
 	return err
 }
 
@@ -217,7 +223,7 @@ func (st *state) release() error {
 // spill writes the in-memory table to a new run, empties it, and merges
 // runs while fanIn of one level are at the end of the list.
 func (st *state) spill() error {
-	f, err := createSpill(st.dirs)
+	f, err := createSpill(st.dirs, st.name)
 	if err != nil {
 		return err
 	}
@@ -258,7 +264,7 @@ func (st *state) merge(in []*run) (*run, error) {
 		rs[i] = newRunReader(r)
 		rs[i].next()
 	}
-	f, err := createSpill(st.dirs)
+	f, err := createSpill(st.dirs, st.name)
 	if err != nil {
 		return nil, err
 	}
@@ -282,7 +288,7 @@ func (st *state) merge(in []*run) (*run, error) {
 	}
 	if err := errors.Join(errs...); err != nil {
 		w.r.close()
-		return nil, err
+		return nil, fmt.Errorf("merging the %s's spill files: %w", st.name, err)
 	}
 	out, err := w.finish()
 	if err != nil {

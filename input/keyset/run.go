@@ -9,6 +9,7 @@ import (
 	"os"
 	"slices"
 	"sort"
+	"strings"
 )
 
 // blockSize is the read unit of a run: a lookup that passes a run's filter
@@ -84,17 +85,17 @@ func (r *run) find(p Probe, buf *[]byte, st *Stats) (uint64, bool, error) {
 			blk = blk[:n]
 		}
 		if _, err := r.f.f.ReadAt(blk, start); err != nil {
-			return 0, false, fmt.Errorf("reading the duplicate check's spill file: %w", err)
+			return 0, false, fmt.Errorf("reading the %s's spill file: %w", r.f.name, err)
 		}
 		st.BlockReads++
 		for len(blk) > 0 {
 			if len(blk) < 8 {
-				return 0, false, errCorrupt
+				return 0, false, r.f.corrupt()
 			}
 			fp := binary.LittleEndian.Uint64(blk)
 			kind, val, key, n := decodeBody(blk[8:])
 			if n == 0 {
-				return 0, false, errCorrupt
+				return 0, false, r.f.corrupt()
 			}
 			blk = blk[8+n:]
 			switch {
@@ -113,7 +114,10 @@ func (r *run) find(p Probe, buf *[]byte, st *Stats) (uint64, bool, error) {
 	return 0, false, nil
 }
 
-var errCorrupt = errors.New("the duplicate check's spill file is corrupt")
+var errCorrupt = errors.New("spill file is corrupt")
+
+// corrupt is errCorrupt, naming what the file is for.
+func (s *spillFile) corrupt() error { return fmt.Errorf("the %s's %w", s.name, errCorrupt) }
 
 // runWriter writes records, in fingerprint order, to a new run, building
 // its filter and fence as it goes.
@@ -163,7 +167,7 @@ func (w *runWriter) finish() (*run, error) {
 	}
 	if err != nil {
 		w.r.close()
-		return nil, fmt.Errorf("writing the duplicate check's spill file: %w", err)
+		return nil, fmt.Errorf("writing the %s's spill file: %w", w.r.f.name, err)
 	}
 	w.r.size = w.off
 	return w.r, nil
@@ -236,23 +240,24 @@ func unexpected(err error) error {
 type spillFile struct {
 	f    *os.File
 	path string // still to remove at close; "" once unlinked
+	name string // what the set is for (Options.Name)
 }
 
-func createSpill(dirs []string) (*spillFile, error) {
+func createSpill(dirs []string, name string) (*spillFile, error) {
 	var errs []error
 	for _, d := range dirs {
-		f, err := os.CreateTemp(d, "a0bulk-dups-*.run")
+		f, err := os.CreateTemp(d, "a0bulk-"+strings.ReplaceAll(name, " ", "-")+"-*.run")
 		if err != nil {
 			errs = append(errs, err)
 			continue
 		}
-		s := &spillFile{f: f, path: f.Name()}
+		s := &spillFile{f: f, path: f.Name(), name: name}
 		if os.Remove(s.path) == nil {
 			s.path = ""
 		}
 		return s, nil
 	}
-	return nil, fmt.Errorf("creating the duplicate check's spill file (set TMPDIR to a writable directory): %w", errors.Join(errs...))
+	return nil, fmt.Errorf("creating the %s's spill file (set TMPDIR to a writable directory): %w", name, errors.Join(errs...))
 }
 
 func (s *spillFile) close() error {
