@@ -53,6 +53,8 @@ var commandFlagCategory = map[string]map[string]string{
 	"verify": {"report": catInput},
 	// export's format is the file it writes.
 	"export": {"format": catOutput},
+	// migrate reaches two tenants, each with its own flags.
+	"migrate": migrateCategories(),
 	"sandbox": {
 		"addr": catSandboxTenant, "addr-file": catSandboxTenant, "plan": catSandboxTenant,
 		"rate": catSandboxTenant, "burst": catSandboxTenant, "job-delay": catSandboxTenant,
@@ -142,7 +144,8 @@ func setCategory(f ucli.Flag, cat string) bool {
 var fileFlags = map[string]bool{
 	"input": true, "map": true, "report": true, "resume": true, "retry-failed": true,
 	"config": true, "client-secret-file": true, "state": true, "out": true,
-	"addr-file": true, "users": true,
+	"addr-file": true, "users": true, "hashes": true,
+	"from-client-secret-file": true, "to-client-secret-file": true,
 }
 
 func setTakesFile(f ucli.Flag) {

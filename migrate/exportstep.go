@@ -114,10 +114,12 @@ func (m *migration) download(ctx context.Context, jobID string) (ExportFile, err
 	if err := m.clearStale(); err != nil {
 		return ExportFile{}, err
 	}
+	show, stop := m.watchJob()
+	defer stop()
 	o := export.Options{
 		Connection: m.hdr.Source.Connection, Format: management.ExportJSON, Out: m.p.export, JobID: jobID,
 		API: m.env.Source, HTTP: m.env.HTTP, Clock: m.env.Import.Clock, PollMin: m.env.PollMin, PollMax: m.env.PollMax,
-		OnJob: m.env.OnJob, Logf: m.env.Logf,
+		OnJob: show, Logf: m.env.Logf,
 	}
 	if jobID == "" {
 		o.OnStart = func(job *management.Job) error {
@@ -173,4 +175,12 @@ func short(h string) string {
 		return h[:12]
 	}
 	return h
+}
+
+// watchJob starts the display of an export job (none without WatchJob).
+func (m *migration) watchJob() (show func(*management.Job), stop func()) {
+	if m.env.WatchJob == nil {
+		return nil, func() {}
+	}
+	return m.env.WatchJob()
 }

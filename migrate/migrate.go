@@ -26,7 +26,7 @@ import (
 // could not complete; resumable).
 func Run(ctx context.Context, env Env, o Options) (*Result, error) {
 	env.defaults()
-	if err := o.validate(); err != nil {
+	if err := o.Validate(); err != nil {
 		return nil, err
 	}
 	m, err := begin(ctx, &env, o)

@@ -71,9 +71,10 @@ type Env struct {
 	// PollMin and PollMax bound the waits between reads of an export job
 	// (zero: the import run's schedule).
 	PollMin, PollMax time.Duration
-	// OnJob, when set, sees every read of an export job: the source's,
-	// then the target's count.
-	OnJob func(*management.Job)
+	// WatchJob, when set, shows an export job's progress (the source's,
+	// then the target's count): show sees every read of the job, stop
+	// ends the display when the job is done with.
+	WatchJob func() (show func(*management.Job), stop func())
 	// Notes gets the lines an operator reads as the migrate goes (which
 	// export it uses, the proof's job); nil: discarded.
 	Notes io.Writer
@@ -126,9 +127,9 @@ func Recorded(path string) (Options, Header, error) {
 	return Options{FromConnection: h.Source.Connection, ToConnection: h.Target.Connection, Upsert: h.Upsert, Hashes: h.Hashes, Resume: path}, h, nil
 }
 
-// validate checks what can be checked before any call to a tenant: every
+// Validate checks what can be checked before any call to a tenant: every
 // error is a usage error (exit 2).
-func (o *Options) validate() error {
+func (o *Options) Validate() error {
 	if strings.TrimSpace(o.FromConnection) == "" {
 		return run.Usagef("--from-connection is required: the source connection whose users to move")
 	}

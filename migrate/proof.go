@@ -133,12 +133,14 @@ func (m *migration) prove(ctx context.Context) (*Proof, error) {
 	defer set.Close()
 	m.notef("counting the target connection %s with an export job (user_id and email only)", m.hdr.Target.Connection)
 	sink := &targetSink{set: set}
+	show, stop := m.watchJob()
 	res, err := export.Run(ctx, export.Options{
 		Connection: m.hdr.Target.Connection, Format: management.ExportJSON,
 		Fields: []management.ExportField{{Name: "user_id"}, {Name: "email"}},
 		API:    m.env.Target, Stdout: sink, TempDir: dir, HTTP: m.env.HTTP, Clock: m.env.Import.Clock,
-		PollMin: m.env.PollMin, PollMax: m.env.PollMax, OnJob: m.env.OnJob, Logf: m.env.Logf,
+		PollMin: m.env.PollMin, PollMax: m.env.PollMax, OnJob: show, Logf: m.env.Logf,
 	})
+	stop()
 	if err == nil {
 		err = sink.close()
 	}
