@@ -60,7 +60,7 @@ var commandFlagCategory = map[string]map[string]string{
 		"rate": catSandboxTenant, "burst": catSandboxTenant, "job-delay": catSandboxTenant,
 		"max-jobs": catSandboxTenant, "client-id": catSandboxTenant, "client-secret": catSandboxTenant,
 		"scopes": catSandboxTenant, "custom-domain": catSandboxTenant, "token-lifetime": catSandboxTenant,
-		"users": catSandboxTenant, "lean": catSandboxTenant,
+		"users": catSandboxTenant, "lean": catSandboxTenant, "hash-export": catSandboxTenant,
 	},
 }
 
@@ -144,7 +144,7 @@ func setCategory(f ucli.Flag, cat string) bool {
 var fileFlags = map[string]bool{
 	"input": true, "map": true, "report": true, "resume": true, "retry-failed": true,
 	"config": true, "client-secret-file": true, "state": true, "out": true,
-	"addr-file": true, "users": true, "hashes": true,
+	"addr-file": true, "users": true, "hashes": true, "hash-export": true,
 	"from-client-secret-file": true, "to-client-secret-file": true,
 }
 

@@ -107,7 +107,11 @@ func newImportedUser(u *input.User, id, connection string, at time.Time) *stored
 		Identities:   []management.Identity{identityFor(id, connection)},
 		UserMetadata: maps.Clone(u.UserMetadata), AppMetadata: maps.Clone(u.AppMetadata),
 	}
-	return &storedUser{user: mu, connection: connection, hasPassword: u.PasswordHash != "" || u.CustomPasswordHash != nil}
+	su := &storedUser{user: mu, connection: connection, hasPassword: u.PasswordHash != "" || u.CustomPasswordHash != nil}
+	if u.PasswordHash != "" {
+		su.passwordHash, su.passwordSet = u.PasswordHash, at
+	}
+	return su
 }
 
 // upsertUser applies an import upsert: given attributes replace the stored
