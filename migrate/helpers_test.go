@@ -127,12 +127,17 @@ func newPair(t *testing.T, src, dst sandbox.Config) *pair {
 
 // env is the migrate's environment over the pair, as the cli builds it.
 func (p *pair) env() Env {
+	return envFor(p.src.client, p.dst.client, p.src.domain, p.dst.domain, p.clk)
+}
+
+// envFor is a migrate's environment over two clients, on clk.
+func envFor(src, dst *management.Client, srcDomain, dstDomain string, clk clock.Clock) Env {
 	return Env{
-		Source: p.src.client, Target: p.dst.client,
-		SourceTenant: run.TenantOf(p.src.domain, "cid", ""),
+		Source: src, Target: dst,
+		SourceTenant: run.TenantOf(srcDomain, "cid", ""),
 		Import: run.Env{
-			Connect: func() (run.Tenant, error) { return p.dst.client, nil },
-			Clock:   p.clk, Target: run.TenantOf(p.dst.domain, "cid", ""), Version: "test",
+			Connect: func() (run.Tenant, error) { return dst, nil },
+			Clock:   clk, Target: run.TenantOf(dstDomain, "cid", ""), Version: "test",
 			PollMin: 100 * time.Millisecond, PollRate: 1000, Grace: time.Second,
 		},
 		HTTP: &http.Client{},

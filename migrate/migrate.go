@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 
 	"github.com/a0bulk/a0bulk/clock"
@@ -147,8 +148,11 @@ func (m *migration) closeJournal() {
 // stays what it is (exit 1: the other migrate runs).
 func resumeError(path string, err error) error {
 	var usage *run.UsageError
-	if errors.Is(err, ErrLocked) || errors.As(err, &usage) {
+	switch {
+	case errors.Is(err, ErrLocked) || errors.As(err, &usage):
 		return err
+	case errors.Is(err, fs.ErrNotExist):
+		return run.Usagef("--resume %s: no migrate journal %s beside it: not the report of an a0bulk migrate (a0bulk import --resume continues an import)", path, JournalPath(path))
 	}
 	return run.Usagef("--resume %s: %w", path, err)
 }

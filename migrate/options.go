@@ -117,11 +117,8 @@ func ExportPath(report string) string { return report + exportSuffix }
 // again, and Run refuses any change to what the migrate means.
 func Recorded(path string) (Options, Header, error) {
 	st, err := ReadJournal(JournalPath(path))
-	if errors.Is(err, fs.ErrNotExist) {
-		return Options{}, Header{}, run.Usagef("--resume %s: no migrate journal %s beside it: not the report of an a0bulk migrate (a0bulk import --resume continues an import)", path, JournalPath(path))
-	}
 	if err != nil {
-		return Options{}, Header{}, run.Usagef("--resume %s: %w", path, err)
+		return Options{}, Header{}, resumeError(path, err)
 	}
 	h := st.Header
 	return Options{FromConnection: h.Source.Connection, ToConnection: h.Target.Connection, Upsert: h.Upsert, Hashes: h.Hashes, Resume: path}, h, nil
