@@ -172,10 +172,14 @@ func childMigrate(t *testing.T, point string) {
 	case "after-export":
 		env.afterExport = kill
 	case "import-submitted":
-		env.Import.Progress = func(run.Task) run.Progress { return &killAt{kill: kill, n: 1, counts: func(e report.Entry) bool { return e.Status == report.Submitted }} }
+		env.Import.Progress = func(run.Task) run.Progress {
+			return &killAt{kill: kill, n: 1, counts: func(e report.Entry) bool { return e.Status == report.Submitted }}
+		}
 	case "import-finals":
 		n, _ := strconv.Atoi(arg)
-		env.Import.Progress = func(run.Task) run.Progress { return &killAt{kill: kill, n: n, counts: func(e report.Entry) bool { return e.Status.IsFinal() }} }
+		env.Import.Progress = func(run.Task) run.Progress {
+			return &killAt{kill: kill, n: n, counts: func(e report.Entry) bool { return e.Status.IsFinal() }}
+		}
 	default:
 		t.Fatalf("unknown kill point %q", point)
 	}
@@ -214,4 +218,3 @@ func exists(path string) bool {
 	_, err := os.Lstat(path)
 	return !errors.Is(err, fs.ErrNotExist)
 }
-
