@@ -25,6 +25,11 @@ func (m *migration) importPhase(ctx context.Context) (*run.Summary, error) {
 	if sum != nil && sum.Resume != "" {
 		sum.Resume = again
 	}
+	if sum != nil && sum.RetryCommand != "" {
+		// The report is an import's: a0bulk import retries it, reaching
+		// the target by the plain variables (AUTH0_DOMAIN, …).
+		sum.RetryCommand = "with the target's credentials (AUTH0_DOMAIN=" + m.hdr.Target.Domain + ", …): " + sum.RetryCommand
+	}
 	var stopped *run.StoppedError
 	if errors.As(err, &stopped) && stopped.Resume != "" {
 		stopped.Resume = again
