@@ -50,7 +50,9 @@ func (s *Server) keepPassword(su *storedUser, password string, at time.Time) {
 	if err != nil {
 		return
 	}
-	su.passwordHash, su.passwordSet = string(h), at
+	// Go writes the $2a$ variant; Auth0's (node's bcrypt) is $2b$, the same
+	// hash for any password under 255 bytes.
+	su.passwordHash, su.passwordSet = "$2b$"+strings.TrimPrefix(string(h), "$2a$"), at
 }
 
 // PasswordHash returns the bcrypt hash the tenant holds for the user with

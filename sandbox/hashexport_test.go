@@ -104,8 +104,8 @@ func TestHashExport(t *testing.T) {
 	if err := bcrypt.CompareHashAndPassword([]byte(hashes[created.UserID]), []byte("Created-Passw0rd")); err != nil {
 		t.Errorf("POST /users kept %q: %v", hashes[created.UserID], err)
 	}
-	if cost, _ := bcrypt.Cost([]byte(hashes[created.UserID])); cost != 10 {
-		t.Errorf("cost %d, Auth0's is 10", cost)
+	if cost, _ := bcrypt.Cost([]byte(hashes[created.UserID])); cost != 10 || !strings.HasPrefix(hashes[created.UserID], "$2b$10$") {
+		t.Errorf("%s: cost %d; Auth0's hashes are $2b$ at cost 10", hashes[created.UserID], cost)
 	}
 	if h, ok := e.s.PasswordHash("auth0|legacy-7"); !ok || h != hashOne {
 		t.Errorf("PasswordHash: %q %v", h, ok)
