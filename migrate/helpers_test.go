@@ -10,7 +10,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -28,17 +27,14 @@ const dbConn = "Username-Password-Authentication"
 var start = time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
 
 // tenant is a sandbox under httptest and the client every command uses
-// (throttled, token-refreshing). wrap, when set, sees every request first;
-// calls counts the API requests (not the token's).
+// (throttled, token-refreshing); calls counts the API requests (not the
+// token's).
 type tenant struct {
 	srv    *sandbox.Server
 	hs     *httptest.Server
 	client *management.Client
 	domain string
 	calls  atomic.Int64
-
-	mu   sync.Mutex
-	wrap func(w http.ResponseWriter, r *http.Request, next http.Handler)
 }
 
 func newTenant(t *testing.T, cfg sandbox.Config, clk clock.Clock) *tenant {
@@ -50,13 +46,6 @@ func newTenant(t *testing.T, cfg sandbox.Config, clk clock.Clock) *tenant {
 	tn.hs = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if strings.HasPrefix(r.URL.Path, "/api/v2/") {
 			tn.calls.Add(1)
-		}
-		tn.mu.Lock()
-		wrap := tn.wrap
-		tn.mu.Unlock()
-		if wrap != nil {
-			wrap(w, r, tn.srv)
-			return
 		}
 		tn.srv.ServeHTTP(w, r)
 	}))
@@ -77,12 +66,6 @@ func connectTo(t testing.TB, domain string, clk clock.Clock) *management.Client 
 		t.Fatal(err)
 	}
 	return c
-}
-
-func (tn *tenant) setWrap(f func(w http.ResponseWriter, r *http.Request, next http.Handler)) {
-	tn.mu.Lock()
-	defer tn.mu.Unlock()
-	tn.wrap = f
 }
 
 func ptr[T any](v T) *T { return &v }
