@@ -224,16 +224,7 @@ func confirmMigrate(ctx context.Context, s *IOStreams, src, dst tenantOptions, o
 	} else if o.Report != "" {
 		row("report", "%s (the export and the journal beside it)", o.Report)
 	}
-	fmt.Fprint(s.ErrOut, b.String()+"Continue? [y/N] ")
-	answer, err := readAnswer(ctx, s.In)
-	if err != nil {
-		return err
-	}
-	switch strings.ToLower(strings.TrimSpace(answer)) {
-	case "y", "yes":
-		return nil
-	}
-	return usagef("not confirmed: nothing was sent to %s or %s (--yes or A0BULK_YES=1 skips the question)", src.Domain, dst.Domain)
+	return ask(ctx, s, b.String(), src.Domain+" or "+dst.Domain)
 }
 
 func tenantName(t tenantOptions) string {
