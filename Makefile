@@ -3,7 +3,7 @@ BIN     := bin/a0bulk
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X github.com/a0bulk/a0bulk/cli.Version=$(VERSION)
 
-.PHONY: build test demo bench bench-large soak lint clean
+.PHONY: build test demo demo-migrate bench bench-large soak lint clean
 
 build:
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) .
@@ -15,6 +15,11 @@ test:
 # A whole migration against the local sandbox tenant.
 demo: build
 	./scripts/demo.sh
+
+# A tenant-to-tenant migration (a0bulk migrate) of 5,000 users between two
+# local sandbox tenants, with its proof.
+demo-migrate: build
+	./scripts/demo-migrate.sh
 
 # Speed, memory and fill figures (benchmarks, never timed tests). The
 # correctness figure under faults and kills is `make soak`.

@@ -56,6 +56,12 @@ func TestArchitecture(t *testing.T) {
 		// export is a core of its own: the client and jobs.Await, never
 		// another command's core.
 		{"export", true, []string{"cli", "run", "create", "preflight", "progress", "sandbox", "syncstate"}},
+		// migrate composes the export and import cores; nothing but the
+		// cli imports it.
+		{"migrate", true, []string{"cli", "preflight", "progress", "sandbox"}},
+		{"migrate", false, []string{"create", "syncstate", "jobs"}},
+		{"run", false, []string{"migrate"}},
+		{"export", false, []string{"migrate"}},
 		{"progress", true, []string{"cli", "run", "management"}},
 		{"management", true, []string{"cli", "run", "jobs", "create", "input", "report", "syncstate"}},
 		// Offline: never the client.

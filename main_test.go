@@ -65,7 +65,11 @@ func TestScripts(t *testing.T) {
 // parallel, each with its own tenant).
 type sandboxKey struct{}
 
-type sandboxHolder struct{ srv *sandbox.Server }
+// named are the tenants a migrate script starts with -as (from, to).
+type sandboxHolder struct {
+	srv   *sandbox.Server
+	named map[string]*sandbox.Server
+}
 
 // sandbox [flags]: start a sandbox tenant for this script and point
 // AUTH0_DOMAIN (and credentials) at it. Flags mirror `a0bulk sandbox`.
@@ -87,6 +91,9 @@ func cmdSandbox(ts *testscript.TestScript, neg bool, args []string) {
 	domains := fs.String("custom-domains", "", "")
 	emptyAs200 := fs.Bool("empty-errors-as-200", false, "")
 	scopes := fs.String("scopes", "", "") // space-separated; default: sandbox.DefaultScopes
+	// -as from|to: a migrate's source or target, reached by the _FROM or
+	// _TO variables and named @from or @to in stats and users.
+	as := fs.String("as", "", "")
 	var f sandbox.Faults
 	fs.DurationVar(&f.StormStart, "storm-start", 0, "")
 	fs.DurationVar(&f.StormDuration, "storm-duration", 0, "")
@@ -124,10 +131,35 @@ func cmdSandbox(ts *testscript.TestScript, neg bool, args []string) {
 	srv := sandbox.New(cfg)
 	hs := httptest.NewServer(srv)
 	ts.Defer(hs.Close)
-	ts.Value(sandboxKey{}).(*sandboxHolder).srv = srv
-	ts.Setenv("AUTH0_DOMAIN", strings.TrimPrefix(hs.URL, "http://"))
-	ts.Setenv("AUTH0_CLIENT_ID", "e2e-client")
-	ts.Setenv("AUTH0_CLIENT_SECRET", "e2e-secret-DO-NOT-LEAK-9f8e7d")
+	h := ts.Value(sandboxKey{}).(*sandboxHolder)
+	suffix := ""
+	switch *as {
+	case "":
+		h.srv = srv
+	case "from", "to":
+		if h.named == nil {
+			h.named = map[string]*sandbox.Server{}
+		}
+		h.named[*as], suffix = srv, "_"+strings.ToUpper(*as)
+	default:
+		ts.Fatalf("sandbox -as from|to, not %q", *as)
+	}
+	ts.Setenv("AUTH0_DOMAIN"+suffix, strings.TrimPrefix(hs.URL, "http://"))
+	ts.Setenv("AUTH0_CLIENT_ID"+suffix, "e2e-client")
+	ts.Setenv("AUTH0_CLIENT_SECRET"+suffix, "e2e-secret-DO-NOT-LEAK-9f8e7d")
+}
+
+// pick takes a leading @from or @to off args: the tenant a migrate script
+// asks about; else the script's sandbox.
+func pick(ts *testscript.TestScript, args []string) (*sandbox.Server, []string) {
+	if len(args) > 0 && strings.HasPrefix(args[0], "@") {
+		srv := ts.Value(sandboxKey{}).(*sandboxHolder).named[args[0][1:]]
+		if srv == nil {
+			ts.Fatalf("no sandbox started with -as %s", args[0][1:])
+		}
+		return srv, args[1:]
+	}
+	return server(ts), args
 }
 
 // flagGiven reports whether name was on the command line.
@@ -145,15 +177,16 @@ func server(ts *testscript.TestScript) *sandbox.Server {
 	return srv
 }
 
-// stats FIELD OP N: compare a number in /sandbox/stats, e.g.
+// stats [@from|@to] FIELD OP N: compare a number in /sandbox/stats, e.g.
 // `stats max_concurrent_import_jobs <= 2`, `stats requests.POST_/api/v2/users == 0`
 // (underscores in a requests key stand for spaces) or
 // `stats buckets.users_write.rate_limited == 0`.
 func cmdStats(ts *testscript.TestScript, neg bool, args []string) {
+	srv, args := pick(ts, args)
 	if len(args) != 3 {
-		ts.Fatalf("usage: stats FIELD OP N")
+		ts.Fatalf("usage: stats [@from|@to] FIELD OP N")
 	}
-	st := server(ts).Stats()
+	st := srv.Stats()
 	var got int
 	field := args[0]
 	switch {
@@ -228,9 +261,10 @@ func bucketStat(ts *testscript.TestScript, st sandbox.Stats, field string) int {
 	return 0
 }
 
-// users unique | users count N | users has EMAIL: check /sandbox/users.
+// users [@from|@to] unique | users count N | users has EMAIL: check /sandbox/users.
 func cmdUsers(ts *testscript.TestScript, neg bool, args []string) {
-	users := server(ts).Users()
+	srv, args := pick(ts, args)
+	users := srv.Users()
 	switch {
 	case len(args) == 1 && args[0] == "unique":
 		seen := map[string]bool{}

@@ -10,6 +10,7 @@ import (
 	ucli "github.com/urfave/cli/v2"
 
 	"github.com/a0bulk/a0bulk/sandbox"
+	"github.com/a0bulk/a0bulk/words"
 )
 
 func sandboxCommand(s *IOStreams) *ucli.Command {
@@ -49,7 +50,8 @@ Examples:
 			&ucli.StringFlag{Name: "scopes", Usage: "scopes granted, space or comma separated (default: create:users read:users update:users read:connections)"},
 			&ucli.StringSliceFlag{Name: "custom-domain", Usage: "a verified custom domain (repeatable; default login.example.com)"},
 			&ucli.DurationFlag{Name: "token-lifetime", Value: 24 * time.Hour, Usage: "access token lifetime"},
-			&ucli.StringFlag{Name: "users", Usage: "NDJSON `FILE` of users already in the tenant ({\"email\":…} per line)"},
+			&ucli.StringFlag{Name: "users", Usage: "NDJSON `FILE` of users already in the tenant ({\"email\":…} per line, optionally a bcrypt \"password_hash\")"},
+			&ucli.StringFlag{Name: "hash-export", Usage: "at start, write the tenant's password-hash export (Auth0 support's format) to `FILE` (0600, new); GET /sandbox/hash-export serves it later"},
 			&ucli.BoolFlag{Name: "lean", Usage: "keep ~100 bytes per user (for benchmarks of millions): only ids, emails, connection, timestamps, verified/blocked; reads return users without profile attributes or metadata"},
 			&ucli.BoolFlag{Name: "empty-errors-as-200", Usage: "answer a job without errors with 200 [] instead of 204"},
 			&ucli.Int64Flag{Name: "seed", Value: 1, Usage: "fault seed: the same seed gives the same faults"},
@@ -76,7 +78,7 @@ Examples:
 			if err != nil {
 				return err
 			}
-			return serveSandbox(c.Context, s, c.String("addr"), c.String("addr-file"), cfg, c.String("users"))
+			return serveSandbox(c.Context, s, c.String("addr"), c.String("addr-file"), cfg, c.String("users"), c.String("hash-export"))
 		},
 	}
 }
@@ -98,6 +100,12 @@ func readSandboxConfig(c *ucli.Context) (sandbox.Config, error) {
 	}
 	if err := readSandboxLimits(c, &cfg); err != nil {
 		return cfg, err
+	}
+	if c.String("hash-export") != "" {
+		if cfg.Lean {
+			return cfg, usagef("--hash-export needs the users' password hashes, which --lean does not keep")
+		}
+		cfg.KeepPasswordHashes = true
 	}
 	if scopes := c.String("scopes"); c.IsSet("scopes") {
 		cfg.Scopes = strings.FieldsFunc(scopes, func(r rune) bool { return r == ' ' || r == ',' })
@@ -177,7 +185,7 @@ func limitsLine(cfg sandbox.Config) string {
 
 // serveSandbox checks the flags' address and users file (usage errors, exit
 // 2), then serves the sandbox until ctx is done.
-func serveSandbox(ctx context.Context, s *IOStreams, addr, addrFile string, cfg sandbox.Config, usersFile string) error {
+func serveSandbox(ctx context.Context, s *IOStreams, addr, addrFile string, cfg sandbox.Config, usersFile, hashExport string) error {
 	if err := sandbox.CheckAddr(addr); err != nil {
 		return usagef("--addr %q: %w", addr, err)
 	}
@@ -186,6 +194,13 @@ func serveSandbox(ctx context.Context, s *IOStreams, addr, addrFile string, cfg 
 		if err := srv.SeedFile(usersFile); err != nil {
 			return usagef("--users: %w", err)
 		}
+	}
+	if hashExport != "" {
+		n, err := srv.WriteHashExportFile(hashExport)
+		if err != nil {
+			return usagef("--hash-export: %w", err)
+		}
+		fmt.Fprintf(s.ErrOut, "a0bulk sandbox: wrote the password hashes of %s to %s (GET /sandbox/hash-export gives them for the users the tenant holds then)\n", words.Count(n, "user"), hashExport)
 	}
 	ln, err := sandbox.Listen(addr, addrFile)
 	if err != nil {

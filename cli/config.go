@@ -51,10 +51,14 @@ func loadConfigFile(in []string, s *IOStreams, known []string) ([]string, error)
 	// Env beats the file for credentials as a whole: a secret or token in the
 	// environment sets aside every kind of credential the file names, so a
 	// file's secret file never clashes with an env secret ("give one, not both").
-	credentialInEnv := false
+	// Per tenant: a migrate's source and target (_FROM, _TO) each have
+	// their own credentials.
+	credentialInEnv := map[string]bool{}
 	for k := range credentialKeys {
-		if _, set := os.LookupEnv(k); set {
-			credentialInEnv = true
+		for _, side := range []tenantSide{oneTenant, sourceTenant, targetTenant} {
+			if _, set := os.LookupEnv(side.env(k)); set {
+				credentialInEnv[side.suffix] = true
+			}
 		}
 	}
 	sc := bufio.NewScanner(f)
@@ -72,8 +76,9 @@ func loadConfigFile(in []string, s *IOStreams, known []string) ([]string, error)
 			fmt.Fprintf(s.ErrOut, "a0bulk: warning: config file %s:%d: %s is not an a0bulk setting, ignored%s\n", path, n, key, didYouMean(key, known))
 			continue
 		}
-		_, tokenInEnv := os.LookupEnv("AUTH0_TOKEN")
-		if _, set := os.LookupEnv(key); set || (credentialKeys[key] && credentialInEnv) || (key == "AUTH0_CLIENT_ID" && tokenInEnv) {
+		plain, side := sideOf(key)
+		_, tokenInEnv := os.LookupEnv("AUTH0_TOKEN" + side)
+		if _, set := os.LookupEnv(key); set || (credentialKeys[plain] && credentialInEnv[side]) || (plain == "AUTH0_CLIENT_ID" && tokenInEnv) {
 			continue
 		}
 		os.Setenv(key, strings.Trim(strings.TrimSpace(value), `"'`))
@@ -91,6 +96,17 @@ func warnIfReadableByOthers(f *os.File, path string, s *IOStreams) {
 	if err == nil && st.Mode().Perm()&0o004 != 0 {
 		fmt.Fprintf(s.ErrOut, "a0bulk: warning: %s is readable by every user (mode %04o); chmod 600 it\n", path, st.Mode().Perm())
 	}
+}
+
+// sideOf splits a setting into its plain name and the suffix of the
+// tenant it is for ("_FROM", "_TO": a migrate's; "" for every command's).
+func sideOf(key string) (plain, suffix string) {
+	for _, side := range []tenantSide{sourceTenant, targetTenant} {
+		if p, ok := strings.CutSuffix(key, side.suffix); ok {
+			return p, side.suffix
+		}
+	}
+	return key, ""
 }
 
 // credentialKeys are the mutually exclusive ways of giving a credential.

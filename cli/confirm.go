@@ -41,7 +41,14 @@ func (t tenantOptions) gate(s *IOStreams, client func() (tokenInfo, error)) func
 // on; anything else, or the end of input, stops the run (exit 2) with
 // nothing sent.
 func confirm(ctx context.Context, s *IOStreams, i run.Intent) error {
-	fmt.Fprint(s.ErrOut, describeIntent(i)+"Continue? [y/N] ")
+	return ask(ctx, s, describeIntent(i), i.Target.Domain)
+}
+
+// ask shows what (lines ending with a newline) and reads the answer: y or
+// yes goes on; anything else, or the end of input, stops (exit 2), saying
+// nothing was sent to tenants.
+func ask(ctx context.Context, s *IOStreams, what, tenants string) error {
+	fmt.Fprint(s.ErrOut, what+"Continue? [y/N] ")
 	answer, err := readAnswer(ctx, s.In)
 	if err != nil {
 		return err
@@ -50,7 +57,7 @@ func confirm(ctx context.Context, s *IOStreams, i run.Intent) error {
 	case "y", "yes":
 		return nil
 	}
-	return usagef("not confirmed: nothing was sent to %s (--yes or A0BULK_YES=1 skips the question)", i.Target.Domain)
+	return usagef("not confirmed: nothing was sent to %s (--yes or A0BULK_YES=1 skips the question)", tenants)
 }
 
 // readAnswer reads one line, a byte at a time so that nothing after it is

@@ -36,11 +36,43 @@ type tenantOptions struct {
 }
 
 func readTenant(c *ucli.Context, s *IOStreams) (tenantOptions, error) {
+	return readTenantSide(c, s, oneTenant)
+}
+
+// tenantSide names the flags and environment variables that reach one
+// tenant: the plain ones (--domain, AUTH0_DOMAIN) of every command, or a
+// migrate's source and target (--from, --from-client-id,
+// AUTH0_CLIENT_ID_FROM; --to, …_TO).
+type tenantSide struct {
+	domainFlag string // the domain's flag: domain, from, to
+	prefix     string // of the other flags: "", "from-", "to-"
+	suffix     string // of the environment variables: "", "_FROM", "_TO"
+}
+
+var (
+	oneTenant    = tenantSide{domainFlag: "domain"}
+	sourceTenant = tenantSide{domainFlag: "from", prefix: "from-", suffix: "_FROM"}
+	targetTenant = tenantSide{domainFlag: "to", prefix: "to-", suffix: "_TO"}
+)
+
+// flag is the side's flag of kind (a plain flag's name).
+func (n tenantSide) flag(kind string) string {
+	if kind == "domain" {
+		return n.domainFlag
+	}
+	return n.prefix + kind
+}
+
+// env is the side's environment variable for a plain one (AUTH0_DOMAIN).
+func (n tenantSide) env(plain string) string { return plain + n.suffix }
+
+// readTenantSide reads how to reach the tenant of side n.
+func readTenantSide(c *ucli.Context, s *IOStreams, n tenantSide) (tenantOptions, error) {
 	t := tenantOptions{
-		Domain:     strings.TrimSpace(c.String("domain")),
-		ClientID:   c.String("client-id"),
-		Token:      c.String("token"),
-		Audience:   c.String("audience"),
+		Domain:     strings.TrimSpace(c.String(n.flag("domain"))),
+		ClientID:   c.String(n.flag("client-id")),
+		Token:      c.String(n.flag("token")),
+		Audience:   c.String(n.flag("audience")),
 		Rate:       c.Float64("rate"),
 		MaxRetries: c.Int("max-retries"),
 		MaxWait:    c.Duration("max-wait"),
@@ -50,7 +82,7 @@ func readTenant(c *ucli.Context, s *IOStreams) (tenantOptions, error) {
 		t.CustomDomain = c.String("custom-domain")
 	}
 	if t.Domain == "" {
-		return t, usagef("--domain (or AUTH0_DOMAIN) is required")
+		return t, usagef("--%s (or %s) is required", n.flag("domain"), n.env("AUTH0_DOMAIN"))
 	}
 	if t.Rate < 0 || (c.IsSet("rate") && t.Rate == 0) {
 		return t, usagef("--rate must be positive, got %g (leave it out to learn the tenant's rate from its x-ratelimit headers)", t.Rate)
@@ -61,13 +93,14 @@ func readTenant(c *ucli.Context, s *IOStreams) (tenantOptions, error) {
 	if t.MaxWait < 0 {
 		return t, usagef("--max-wait must not be negative")
 	}
-	secret, file := c.String("client-secret"), c.String("client-secret-file")
+	secretFlag, fileFlag, tokenFlag := n.flag("client-secret"), n.flag("client-secret-file"), n.flag("token")
+	secret, file := c.String(secretFlag), c.String(fileFlag)
 	// Flags override the environment (and so the config file): a credential
 	// given on the command line sets aside the other kinds that come only
 	// from the environment, instead of colliding with them.
-	flagSecret := fromFlag(c, "client-secret", "AUTH0_CLIENT_SECRET")
-	flagFile := fromFlag(c, "client-secret-file", "AUTH0_CLIENT_SECRET_FILE")
-	flagToken := fromFlag(c, "token", "AUTH0_TOKEN")
+	flagSecret := fromFlag(c, secretFlag, n.env("AUTH0_CLIENT_SECRET"))
+	flagFile := fromFlag(c, fileFlag, n.env("AUTH0_CLIENT_SECRET_FILE"))
+	flagToken := fromFlag(c, tokenFlag, n.env("AUTH0_TOKEN"))
 	if flagSecret || flagFile || flagToken {
 		if !flagSecret {
 			secret = ""
@@ -78,35 +111,35 @@ func readTenant(c *ucli.Context, s *IOStreams) (tenantOptions, error) {
 		if !flagToken {
 			t.Token = ""
 		}
-		if flagToken && !fromFlag(c, "client-id", "AUTH0_CLIENT_ID") {
+		if flagToken && !fromFlag(c, n.flag("client-id"), n.env("AUTH0_CLIENT_ID")) {
 			t.ClientID = ""
 		}
 	}
 	if file != "" {
 		if secret != "" {
-			return t, usagef("give --client-secret or --client-secret-file, not both")
+			return t, usagef("give --%s or --%s, not both", secretFlag, fileFlag)
 		}
 		f, err := os.Open(file)
 		if err != nil {
-			return t, usagef("--client-secret-file: %w", err)
+			return t, usagef("--%s: %w", fileFlag, err)
 		}
 		warnIfReadableByOthers(f, file, s)
 		b, err := readSmall(f, 4096)
 		f.Close()
 		if err != nil {
-			return t, usagef("--client-secret-file %s: %w", file, err)
+			return t, usagef("--%s %s: %w", fileFlag, file, err)
 		}
 		secret = strings.TrimSpace(string(b))
 		if secret == "" {
-			return t, usagef("--client-secret-file %s is empty", file)
+			return t, usagef("--%s %s is empty", fileFlag, file)
 		}
 	}
 	t.ClientSecret = secret
 	switch {
 	case t.Token != "" && (t.ClientID != "" || secret != ""):
-		return t, usagef("give either --token or --client-id with a secret, not both")
+		return t, usagef("give either --%s or --%s with a secret, not both", tokenFlag, n.flag("client-id"))
 	case t.Token == "" && (t.ClientID == "" || secret == ""):
-		return t, usagef("credentials missing: give --client-id and --client-secret (or --client-secret-file), or --token")
+		return t, usagef("credentials missing: give --%s and --%s (or --%s), or --%s", n.flag("client-id"), secretFlag, fileFlag, tokenFlag)
 	}
 	return t, nil
 }
@@ -195,11 +228,16 @@ type tokenInfo interface {
 // warning on warn, and a missing scope stops it at its first refused
 // request, which names the scope.
 func (t tenantOptions) requireScopes(ctx context.Context, api tokenInfo, use preflight.Use, warn io.Writer) error {
-	needs := preflight.Needs(use)
+	return t.requireNeeds(ctx, api, preflight.Needs(use), "a0bulk "+use.Command+" needs", warn)
+}
+
+// requireNeeds is requireScopes for needs, which who ("a0bulk export
+// needs") names in its messages.
+func (t tenantOptions) requireNeeds(ctx context.Context, api tokenInfo, needs []preflight.ScopeNeed, who string, warn io.Writer) error {
 	info, err := api.TokenInfo(ctx)
 	if errors.Is(err, management.ErrScopesUnknown) {
-		fmt.Fprintf(warn, "a0bulk: warning: the token's scopes cannot be read (%v), so they are not checked before the run: a0bulk %s needs %s\n",
-			err, use.Command, strings.Join(preflight.ScopeNames(needs), " "))
+		fmt.Fprintf(warn, "a0bulk: warning: the token's scopes cannot be read (%v), so they are not checked before the run: %s %s\n",
+			err, who, strings.Join(preflight.ScopeNames(needs), " "))
 		return nil
 	}
 	if err != nil {
@@ -213,8 +251,8 @@ func (t tenantOptions) requireScopes(ctx context.Context, api tokenInfo, use pre
 	if granted == "" {
 		granted = "none"
 	}
-	return usagef("the token lacks scopes a0bulk %s needs: %s; it carries: %s. Nothing was sent\n  fix: %s",
-		use.Command, preflight.DescribeNeeds(missing), granted, preflight.GrantScopesFix(preflight.ScopeNames(missing), t.ClientID))
+	return usagef("the token lacks scopes %s: %s; it carries: %s. Nothing was sent\n  fix: %s",
+		who, preflight.DescribeNeeds(missing), granted, preflight.GrantScopesFix(preflight.ScopeNames(missing), t.ClientID))
 }
 
 // connectFor is the client of a command that calls the API directly (no

@@ -53,12 +53,14 @@ var commandFlagCategory = map[string]map[string]string{
 	"verify": {"report": catInput},
 	// export's format is the file it writes.
 	"export": {"format": catOutput},
+	// migrate reaches two tenants, each with its own flags.
+	"migrate": migrateCategories(),
 	"sandbox": {
 		"addr": catSandboxTenant, "addr-file": catSandboxTenant, "plan": catSandboxTenant,
 		"rate": catSandboxTenant, "burst": catSandboxTenant, "job-delay": catSandboxTenant,
 		"max-jobs": catSandboxTenant, "client-id": catSandboxTenant, "client-secret": catSandboxTenant,
 		"scopes": catSandboxTenant, "custom-domain": catSandboxTenant, "token-lifetime": catSandboxTenant,
-		"users": catSandboxTenant, "lean": catSandboxTenant,
+		"users": catSandboxTenant, "lean": catSandboxTenant, "hash-export": catSandboxTenant,
 	},
 }
 
@@ -142,7 +144,8 @@ func setCategory(f ucli.Flag, cat string) bool {
 var fileFlags = map[string]bool{
 	"input": true, "map": true, "report": true, "resume": true, "retry-failed": true,
 	"config": true, "client-secret-file": true, "state": true, "out": true,
-	"addr-file": true, "users": true, "hashes": true,
+	"addr-file": true, "users": true, "hashes": true, "hash-export": true,
+	"from-client-secret-file": true, "to-client-secret-file": true,
 }
 
 func setTakesFile(f ucli.Flag) {

@@ -47,6 +47,15 @@ type Options struct {
 	// MaxDownloads bounds the attempts to download the file, each after
 	// the first with a fresh link (default DefaultMaxDownloads).
 	MaxDownloads int
+	// JobID, when set, is an export job an earlier attempt started (and
+	// journalled through OnStart): it is read, waited for and its file
+	// downloaded; no job is started. A job the tenant no longer has answers
+	// 404 (management.IsNotFound), one that ended without a file ErrNoFile.
+	JobID string
+	// OnStart, when set, is told the job the tenant started, before the
+	// wait: a caller that journals its id can come back to it (JobID)
+	// instead of starting another. Its error stops the export.
+	OnStart func(*management.Job) error
 	// OnJob, when set, sees every read of the job (progress).
 	OnJob func(*management.Job)
 	// Logf, when set, gets what an operator should know: a failed
@@ -105,16 +114,26 @@ func Run(ctx context.Context, o Options) (Result, error) {
 		return res, err
 	}
 	defer s.discard()
-	conn, err := o.API.ConnectionByName(ctx, o.Connection)
-	if err != nil {
-		return res, err
+	id := o.JobID
+	if id == "" {
+		conn, err := o.API.ConnectionByName(ctx, o.Connection)
+		if err != nil {
+			return res, err
+		}
+		job, err := o.start(ctx, conn.ID)
+		if err != nil {
+			return res, err
+		}
+		if o.OnStart != nil {
+			if err := o.OnStart(job); err != nil {
+				return res, err
+			}
+		}
+		id = job.ID
 	}
-	job, err := o.start(ctx, conn.ID)
+	res.JobID = id
+	job, err := o.wait(ctx, id)
 	if err != nil {
-		return res, err
-	}
-	res.JobID = job.ID
-	if job, err = o.wait(ctx, job.ID); err != nil {
 		return res, err
 	}
 	if res.Users, res.Downloads, err = o.fetchWhole(ctx, job, s); err != nil {
@@ -154,7 +173,25 @@ func (o *Options) wait(ctx context.Context, id string) (*management.Job, error) 
 		}
 		return nil, fmt.Errorf("reading export job %s: %w", id, err)
 	}
+	if err := o.ours(job); err != nil {
+		return nil, err
+	}
 	return job, completed(job)
+}
+
+// ours refuses a job given by JobID that is not an export of o.Connection
+// (a journal naming another job): its file would be other users.
+func (o *Options) ours(job *management.Job) error {
+	if o.JobID == "" {
+		return nil
+	}
+	if job.Type != "" && job.Type != management.JobTypeExport {
+		return fmt.Errorf("job %s is a %s job, not an export", job.ID, job.Type)
+	}
+	if job.Connection != "" && job.Connection != o.Connection {
+		return fmt.Errorf("export job %s is of connection %q, not %q", job.ID, job.Connection, o.Connection)
+	}
+	return nil
 }
 
 // completed: a job whose file can be downloaded.
@@ -167,10 +204,20 @@ func completed(job *management.Job) error {
 		if details == "" {
 			details = "Auth0 gives no details"
 		}
-		return fmt.Errorf("export job %s failed: %s", job.ID, details)
+		return noFile(fmt.Sprintf("export job %s failed: %s", job.ID, details))
 	}
-	return fmt.Errorf("export job %s ended %s, without a file (job data lives 24 hours)", job.ID, job.Status)
+	return noFile(fmt.Sprintf("export job %s ended %s, without a file (job data lives 24 hours)", job.ID, job.Status))
 }
+
+// ErrNoFile marks the error of an export job that ended without a file
+// (failed, expired): reading it again will not give one.
+var ErrNoFile = errors.New("the export job has no file")
+
+// noFile is an error that says msg and is ErrNoFile.
+type noFile string
+
+func (e noFile) Error() string        { return string(e) }
+func (e noFile) Is(target error) bool { return target == ErrNoFile }
 
 // retryBackoff: a second download goes at once (the link may just have
 // expired), the next ones after a second more each (the network, or the

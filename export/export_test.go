@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"path/filepath"
 	"reflect"
 	"slices"
 	"strings"
@@ -325,4 +326,86 @@ func TestExportLostAnswerStartsAgain(t *testing.T) {
 		t.Errorf("log: %s", log.String())
 	}
 	dirHolds(t, dir, "u.ndjson")
+}
+
+// An export given a job an earlier attempt started (JobID) waits for that
+// job and downloads its file: no job is started. A job that is not an
+// export of the connection is refused; one the tenant no longer has (24
+// hours on) answers 404; one that failed is ErrNoFile.
+func TestExportOfAJobStartedBefore(t *testing.T) {
+	tn := newTenant(t, sandbox.Config{JobDelay: 5 * time.Second}, 7)
+	job, err := tn.client.ExportUsers(t.Context(), management.ExportRequest{ConnectionID: tn.srv.Connections()[0].ID, Format: "json", Fields: export.DefaultFields})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, out := outPath(t, "users.ndjson")
+	o := tn.options(&logbook{})
+	o.Out, o.JobID = out, job.ID
+	o.OnStart = func(*management.Job) error { t.Error("OnStart for a job given"); return nil }
+	res, err := tn.run(t, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _ := os.ReadFile(out)
+	if res.JobID != job.ID || res.Users != 7 || !bytes.Equal(got, tn.exported(t, job.ID)) || tn.srv.Stats().ExportJobs != 1 {
+		t.Fatalf("result %+v, %d export jobs", res, tn.srv.Stats().ExportJobs)
+	}
+
+	imp, err := tn.client.ImportUsers(t.Context(), management.ImportRequest{ConnectionID: tn.srv.Connections()[0].ID, Users: []byte(`[{"email":"x@example.com"}]`)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, out = outPath(t, "users.ndjson")
+	o.Out, o.JobID = out, imp.ID
+	if _, err := tn.run(t, o); err == nil || !strings.Contains(err.Error(), "is a users_import job, not an export") {
+		t.Errorf("an import job's id: %v", err)
+	}
+
+	tn.clk.Advance(25 * time.Hour)
+	_, out = outPath(t, "users.ndjson")
+	o.Out, o.JobID = out, job.ID
+	if _, err := tn.run(t, o); !management.IsNotFound(err) || errors.Is(err, export.ErrNoFile) {
+		t.Errorf("a job 25 hours old: %v, want not found", err)
+	}
+}
+
+// OnStart sees the job before it is waited for; its error stops the
+// export, which writes nothing.
+func TestExportOnStart(t *testing.T) {
+	tn := newTenant(t, sandbox.Config{JobDelay: 5 * time.Second}, 3)
+	dir, out := outPath(t, "users.ndjson")
+	o := tn.options(&logbook{})
+	o.Out = out
+	var started []string
+	reads := 0
+	o.OnJob = func(*management.Job) { reads++ }
+	boom := errors.New("journal full")
+	o.OnStart = func(j *management.Job) error {
+		started = append(started, j.ID+" "+j.Status)
+		if reads != 0 {
+			t.Errorf("OnStart after %d reads of the job", reads)
+		}
+		return boom
+	}
+	if _, err := tn.run(t, o); !errors.Is(err, boom) {
+		t.Fatalf("err %v, want OnStart's", err)
+	}
+	if len(started) != 1 || !strings.HasSuffix(started[0], " pending") {
+		t.Errorf("OnStart saw %q", started)
+	}
+	dirHolds(t, dir)
+}
+
+// Partials finds what a killed export to out left, and only that, even
+// when out's name holds glob characters.
+func TestPartials(t *testing.T) {
+	dir := t.TempDir()
+	out := filepath.Join(dir, "a[1]*.ndjson")
+	for _, name := range []string{".a[1]*.ndjson.a0bulk-partial-0123456789ab", ".a1x.ndjson.a0bulk-partial-0123456789ab", "a[1]*.ndjson"} {
+		os.WriteFile(filepath.Join(dir, name), nil, 0o600)
+	}
+	got, err := export.Partials(out)
+	if err != nil || len(got) != 1 || filepath.Base(got[0]) != ".a[1]*.ndjson.a0bulk-partial-0123456789ab" {
+		t.Fatalf("Partials: %q %v", got, err)
+	}
 }

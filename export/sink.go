@@ -126,3 +126,23 @@ func syncDir(dir string) {
 		d.Close()
 	}
 }
+
+// Partials are the partial files an export to out left behind when it was
+// killed outright (SIGKILL) before it could remove them: a caller that
+// exports to out again may delete them.
+func Partials(out string) ([]string, error) {
+	return filepath.Glob(filepath.Join(filepath.Dir(out), "."+globEscape(filepath.Base(out))+".a0bulk-partial-*"))
+}
+
+// globEscape quotes the characters filepath.Match treats specially.
+func globEscape(s string) string {
+	var b []byte
+	for i := 0; i < len(s); i++ {
+		switch s[i] {
+		case '*', '?', '[', '\\':
+			b = append(b, '\\')
+		}
+		b = append(b, s[i])
+	}
+	return string(b)
+}

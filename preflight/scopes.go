@@ -89,6 +89,14 @@ func Needs(u Use) []ScopeNeed {
 	return nil
 }
 
+// MigrateNeeds are what a migrate calls in each of its tenants: in the
+// source an export job and the connection; in the target the import, and
+// one export job counting the connection afterwards (the proof).
+func MigrateNeeds() (source, target []ScopeNeed) {
+	proof := ScopeNeed{Scope: "read:users", Why: "POST /jobs/users-exports, the proof's count of the target connection"}
+	return Needs(Use{Command: "export"}), append(Needs(Use{Command: "import"}), proof)
+}
+
 // Scopes is the least privilege of command (one of Commands) as `check
 // --for` shows it: the scopes every run needs, then, Optional, those only
 // some flags (or the usual next step) need; nil for any other command. The

@@ -47,6 +47,10 @@ type HashSummary struct {
 	Complete bool `json:"complete"`
 }
 
+// CheckHashes is checkHashes for callers that build a spec (migrate), to
+// refuse before their own first call to a tenant.
+func (s Spec) CheckHashes() error { return s.checkHashes() }
+
 // checkHashes refuses --hashes where a joined hash could reach an update,
 // or could not be sent at all, before anything is read.
 func (s Spec) checkHashes() error {

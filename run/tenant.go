@@ -103,3 +103,8 @@ func describeTenant(t report.Tenant) string {
 	}
 	return name
 }
+
+// SameTenant reports whether was and now can be the same tenant: every
+// field known on both is equal (domains compared canonically). A migrate
+// binds its journal to its two tenants with it, as reports are bound here.
+func SameTenant(was, now report.Tenant) bool { return sameTenant(was, now) }

@@ -39,8 +39,10 @@
 // reproduces the same faults whatever the goroutine scheduling. Ids come
 // from a generator seeded the same way.
 //
-// Deviations worth knowing: the sandbox keeps no passwords or hashes (only
-// whether one was given); the Auth0-Custom-Domain header on any route the
+// Deviations worth knowing: the sandbox keeps no passwords, only whether
+// one was given and its bcrypt hash when imported, seeded or (with
+// Config.KeepPasswordHashes) made from a password, for the password-hash
+// export Auth0 support hands over (hashexport.go); the Auth0-Custom-Domain header on any route the
 // official SDKs strip it from (including users-imports, where only auth0.net
 // sends it) is served but recorded as a violation in the stats; job data
 // disappears 24 hours after creation, like Auth0's. Config.Lean (lean.go),

@@ -116,8 +116,12 @@ func newImportedUser(u *input.User, id, connection string, at time.Time) *stored
 		Identities:   []management.Identity{identityFor(id, connection)},
 		UserMetadata: maps.Clone(u.UserMetadata), AppMetadata: maps.Clone(u.AppMetadata),
 	}
-	return &storedUser{user: mu, connection: connection, hasPassword: u.PasswordHash != "" || u.CustomPasswordHash != nil,
+	su := &storedUser{user: mu, connection: connection, hasPassword: u.PasswordHash != "" || u.CustomPasswordHash != nil,
 		hashSHA256: hashFingerprint(u)}
+	if u.PasswordHash != "" {
+		su.passwordHash, su.passwordSet = u.PasswordHash, at
+	}
+	return su
 }
 
 // PasswordHashDefinedMessage is Auth0's per-user error for a password hash

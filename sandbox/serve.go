@@ -86,9 +86,9 @@ func Serve(ctx context.Context, ln net.Listener, srv *Server, log io.Writer) err
 }
 
 // SeedFile adds the users in an NDJSON file (one management.User per line,
-// at least an email; blank lines are skipped) to the tenant's first
-// database connection. A bad line is reported as "path:line: …"; the users
-// before it are already added.
+// at least an email, optionally a bcrypt "password_hash"; blank lines are
+// skipped) to the tenant's first database connection. A bad line is
+// reported as "path:line: …"; the users before it are already added.
 func (s *Server) SeedFile(path string) error {
 	f, err := os.Open(path)
 	if err != nil {
@@ -109,11 +109,17 @@ func (s *Server) SeedFile(path string) error {
 		if line == "" {
 			continue
 		}
-		var u management.User
+		var u struct {
+			management.User
+			PasswordHash string `json:"password_hash"`
+		}
 		if err := json.Unmarshal([]byte(line), &u); err != nil || u.Email == "" {
 			return fmt.Errorf("%s:%d: want a JSON user with an email", path, n)
 		}
-		s.AddUser(u, conn)
+		if u.PasswordHash != "" && !bcryptRE.MatchString(u.PasswordHash) {
+			return fmt.Errorf("%s:%d: password_hash is not a bcrypt hash ($2a$ or $2b$)", path, n)
+		}
+		s.addUser(u.User, conn, u.PasswordHash)
 	}
 	return sc.Err()
 }

@@ -53,6 +53,7 @@ type Config struct {
 	// and the lookups that settle them need. Reads (GET /users/{id},
 	// users-by-email, /sandbox/users) then return users without profile
 	// attributes, metadata or extra identities; GET /sandbox/users streams.
+	// It keeps no password hashes either.
 	Lean bool
 	// RefuseHashUpsert fails an import upsert of an existing user that
 	// carries password_hash or custom_password_hash, with the per-user
@@ -63,7 +64,13 @@ type Config struct {
 	// differ; a client must work with both (it never sends a hash to an
 	// update), and tests that prove so turn this on.
 	RefuseHashUpsert bool
-	Faults           Faults
+	// KeepPasswordHashes makes POST /users and PATCH /users/{id} keep a
+	// bcrypt hash (cost 10, as Auth0) of the password they set, for the
+	// password-hash export (hashexport.go). Off by default: bcrypt is slow
+	// on purpose, and most tests create many users. Imported and seeded
+	// hashes are kept either way.
+	KeepPasswordHashes bool
+	Faults             Faults
 }
 
 // Faults injects failures. Every decision is a pure function of the seed and
@@ -234,6 +241,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, s.Users())
 	case r.URL.Path == "/sandbox/stats" && r.Method == http.MethodGet:
 		writeJSON(w, http.StatusOK, s.Stats())
+	case r.URL.Path == hashExportPath && r.Method == http.MethodGet:
+		s.serveHashExport(w)
 	default:
 		writeJSON(w, http.StatusNotFound, apiErr(http.StatusNotFound, "Not Found", ""))
 	}

@@ -11,12 +11,18 @@ import (
 	"github.com/a0bulk/a0bulk/management"
 )
 
-// storedUser is a user as the tenant holds it. Passwords and hashes are never
-// kept: only whether one was given.
+// storedUser is a user as the tenant holds it. A password is never kept:
+// only whether one was given, and (hashexport.go) its bcrypt hash, as
+// Auth0 keeps it, for the password-hash export.
 type storedUser struct {
 	user        management.User
 	connection  string
 	hasPassword bool
+	// passwordHash is the user's bcrypt hash: imported (password_hash), seeded,
+	// or made from a password when Config.KeepPasswordHashes; passwordSet
+	// is when it was set. The lean store keeps neither.
+	passwordHash string
+	passwordSet  time.Time
 	// implicitVerification: POST /users would have sent a verification email
 	// because the body had neither verify_email:false nor email_verified:true.
 	implicitVerification bool
@@ -41,6 +47,12 @@ type SandboxUser struct {
 // AddUser seeds a pre-existing user into connection (by name). Missing
 // user_id, identities and timestamps are filled in like Auth0 would.
 func (s *Server) AddUser(u management.User, connection string) {
+	s.addUser(u, connection, "")
+}
+
+// addUser is AddUser of a user whose password has the bcrypt hash
+// passwordHash ("": none).
+func (s *Server) addUser(u management.User, connection, passwordHash string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	now := s.clock.Now().UTC().Truncate(time.Millisecond)
@@ -57,7 +69,11 @@ func (s *Server) AddUser(u management.User, connection string) {
 	if len(u.Identities) == 0 {
 		u.Identities = []management.Identity{identityFor(u.UserID, connection)}
 	}
-	s.users.add(&storedUser{user: u, connection: connection})
+	su := &storedUser{user: u, connection: connection}
+	if passwordHash != "" {
+		su.hasPassword, su.passwordHash, su.passwordSet = true, passwordHash, *u.CreatedAt
+	}
+	s.users.add(su)
 }
 
 // Users returns every user the tenant holds, in creation order.
@@ -262,7 +278,9 @@ func (s *Server) postUser(c *call) response {
 	if sends {
 		s.stats.implicit++
 	}
-	s.users.add(&storedUser{user: u, connection: conn.Name, hasPassword: true, implicitVerification: sends})
+	su := &storedUser{user: u, connection: conn.Name, hasPassword: true, implicitVerification: sends}
+	s.keepPassword(su, req.Password, now)
+	s.users.add(su)
 	return reply(http.StatusCreated, copyUser(u))
 }
 
@@ -344,6 +362,7 @@ func (s *Server) patchUser(c *call) response {
 	su.user = u
 	if req.Password != "" {
 		su.hasPassword = true
+		s.keepPassword(su, req.Password, now)
 	}
 	s.users.save(su, old)
 	return reply(http.StatusOK, copyUser(u))
