@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -27,12 +28,30 @@ import (
 type testTenant struct {
 	cur  atomic.Pointer[sandbox.Server]
 	host string
+	// busy counts requests being served: a run stopped by its context
+	// gives up on a request the tenant may serve (and count) after the
+	// run has returned, so requests waits for them.
+	mu   sync.Mutex
+	idle *sync.Cond
+	busy int
 }
 
 func newTestTenant(t *testing.T, cfg sandbox.Config) *testTenant {
 	tt := &testTenant{}
+	tt.idle = sync.NewCond(&tt.mu)
 	tt.cur.Store(sandbox.New(cfg))
-	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { tt.cur.Load().ServeHTTP(w, r) }))
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		tt.mu.Lock()
+		tt.busy++
+		tt.mu.Unlock()
+		defer func() {
+			tt.mu.Lock()
+			tt.busy--
+			tt.idle.Broadcast()
+			tt.mu.Unlock()
+		}()
+		tt.cur.Load().ServeHTTP(w, r)
+	}))
 	t.Cleanup(ts.Close)
 	tt.host = strings.TrimPrefix(ts.URL, "http://")
 	return tt
@@ -44,8 +63,14 @@ func (tt *testTenant) env(t *testing.T) Env {
 	return Env{Connect: testConnect(t, "http://"+tt.host), Target: TenantOf(tt.host, "cid", ""), PollMin: time.Millisecond, PollRate: 1000, Grace: time.Millisecond}
 }
 
-// requests counts what the tenant was sent, token requests included.
+// requests counts what the tenant was sent, token requests included, once
+// it has served every request it received.
 func (tt *testTenant) requests() int {
+	tt.mu.Lock()
+	for tt.busy > 0 {
+		tt.idle.Wait()
+	}
+	tt.mu.Unlock()
 	n := 0
 	for _, c := range tt.sb().Stats().Requests {
 		n += c
