@@ -146,10 +146,19 @@ func (s *Scheduler) writeEntries(entries []report.Entry) error {
 // a run that died before it learned the outcome): such a user was created at
 // or after the run started. Users that were in the tenant before stay
 // skipped. Without a lookup, every duplicate stays skipped.
+//
+// In an upsert, Auth0 may refuse an existing user whose line carries a
+// password hash ("…the user already has password hash defined", a support
+// article; the hash is insert-only) instead of updating it: after a
+// resend, that user is the one the first POST inserted, and is claimed the
+// same way.
 func (s *Scheduler) claimOwnDuplicates(ctx context.Context, seq int, entries []report.Entry) error {
 	for i := range entries {
 		e := &entries[i]
-		if e.Status != report.Skipped || e.Code != CodeDuplicatedUser || !s.mayHaveCreated(seq, e.Key()) {
+		switch why := s.refusedAsExisting(e); {
+		case why == "":
+			continue
+		case why == CodeDuplicatedUser && !s.mayHaveCreated(seq, e.Key()):
 			continue
 		}
 		if _, err := s.resolve(ctx, e); err != nil {
@@ -157,6 +166,25 @@ func (s *Scheduler) claimOwnDuplicates(ctx context.Context, seq int, entries []r
 		}
 	}
 	return nil
+}
+
+// hashDefined is the part of Auth0's per-user error for a password hash in
+// an upsert of a user who has one that names the cause.
+const hashDefined = "already has password hash defined"
+
+// refusedAsExisting says why e's job refused it because the user exists:
+// CodeDuplicatedUser, or in an upsert hashDefined, or "". A hash refusal is
+// always looked up (they are rare: a sync withholds the hashes of users it
+// knows): the user may be one that a killed run's job, or this run's first
+// POST of a resent chunk, inserted moments before.
+func (s *Scheduler) refusedAsExisting(e *report.Entry) string {
+	switch {
+	case e.Status == report.Skipped && e.Code == CodeDuplicatedUser:
+		return CodeDuplicatedUser
+	case s.Upsert && e.Status == report.Failed && strings.Contains(e.Reason, hashDefined):
+		return hashDefined
+	}
+	return ""
 }
 
 // checkSummary compares the job's tally with what was written.

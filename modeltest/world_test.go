@@ -87,7 +87,12 @@ type world struct {
 func play(s schedule, dir string) *world {
 	start := time.Date(2026, 11, 25, 9, 0, 0, 0, time.UTC)
 	w := &world{s: s, dir: dir, clk: newSimClock(start), rng: rand.New(rand.NewPCG(s.seed, 0x6b696c6c))}
-	w.sb = sandbox.New(sandbox.Config{Clock: w.clk, JobDelay: s.jobDelay, TokenLifetime: s.token, Faults: s.faults})
+	// Auth0's sources differ on a password hash in an upsert of an
+	// existing user (ignored, or the user fails): every other schedule
+	// plays the refusal, which a run must see through as it does a
+	// DUPLICATED_USER (jobs.Scheduler.claimOwnDuplicates).
+	refuseHash := s.seed%2 == 0
+	w.sb = sandbox.New(sandbox.Config{Clock: w.clk, JobDelay: s.jobDelay, TokenLifetime: s.token, Faults: s.faults, RefuseHashUpsert: refuseHash})
 	hs := httptest.NewServer(w.sb)
 	defer hs.Close()
 	w.host = strings.TrimPrefix(hs.URL, "http://")
