@@ -14,6 +14,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/a0bulk/a0bulk/hashes"
 	"github.com/a0bulk/a0bulk/input"
@@ -225,8 +226,12 @@ func equalHashSummary(a, b HashSummary) bool {
 // not change what the state calls unchanged.
 func TestSyncNeverResendsAHash(t *testing.T) {
 	e := newSyncEnv(t, "import", sandbox.Config{RefuseHashUpsert: true})
-	// Already in the tenant (an earlier migration), unknown to the state.
-	e.sb.AddUser(management.User{Email: "old@example.com", GivenName: "Old"}, syncConn)
+	// Already in the tenant (an earlier migration, a day ago), unknown to
+	// the state. A user made now would be this run's to a run that dates
+	// its start by the tenant's clock to the second (the Date header), and
+	// its hash refusal would then rightly be claimed as this run's insert.
+	before := time.Now().Add(-24 * time.Hour).UTC()
+	e.sb.AddUser(management.User{Email: "old@example.com", GivenName: "Old", CreatedAt: &before, UpdatedAt: &before}, syncConn)
 	hf := writeLines(t, filepath.Join(e.dir, "hashes.ndjson"),
 		hashLine("new1", "new@example.com", bcrypt10("new"), false, false),
 		hashLine("old1", "old@example.com", bcrypt10("old"), false, false))
