@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -20,6 +21,7 @@ import (
 	"github.com/a0bulk/a0bulk/management"
 	"github.com/a0bulk/a0bulk/report"
 	"github.com/a0bulk/a0bulk/sandbox"
+	"github.com/a0bulk/a0bulk/throttle"
 )
 
 // testTenant is a sandbox behind one loopback address whose tenant can be
@@ -28,28 +30,24 @@ import (
 type testTenant struct {
 	cur  atomic.Pointer[sandbox.Server]
 	host string
-	// busy counts requests being served: a run stopped by its context
-	// gives up on a request the tenant may serve (and count) after the
-	// run has returned, so requests waits for them.
-	mu   sync.Mutex
-	idle *sync.Cond
-	busy int
+	// Each env (a run's client) tags its requests with a number of its
+	// own, so that what one run sent is counted apart from what an earlier
+	// run, stopped by its context, had on the wire and the tenant serves
+	// only later (a count of the tenant's requests would take it for the
+	// next run's).
+	mu    sync.Mutex
+	tags  int
+	byTag map[int]int
 }
 
 func newTestTenant(t *testing.T, cfg sandbox.Config) *testTenant {
-	tt := &testTenant{}
-	tt.idle = sync.NewCond(&tt.mu)
+	tt := &testTenant{byTag: map[int]int{}}
 	tt.cur.Store(sandbox.New(cfg))
 	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		tag, _ := strconv.Atoi(r.Header.Get(runTagHeader))
 		tt.mu.Lock()
-		tt.busy++
+		tt.byTag[tag]++
 		tt.mu.Unlock()
-		defer func() {
-			tt.mu.Lock()
-			tt.busy--
-			tt.idle.Broadcast()
-			tt.mu.Unlock()
-		}()
 		tt.cur.Load().ServeHTTP(w, r)
 	}))
 	t.Cleanup(ts.Close)
@@ -60,22 +58,56 @@ func newTestTenant(t *testing.T, cfg sandbox.Config) *testTenant {
 func (tt *testTenant) sb() *sandbox.Server { return tt.cur.Load() }
 
 func (tt *testTenant) env(t *testing.T) Env {
-	return Env{Connect: testConnect(t, "http://"+tt.host), Target: TenantOf(tt.host, "cid", ""), PollMin: time.Millisecond, PollRate: 1000, Grace: time.Millisecond}
+	tt.mu.Lock()
+	tt.tags++
+	tag := tt.tags
+	tt.mu.Unlock()
+	connect := func() (Tenant, error) {
+		return management.New(management.Config{
+			Domain: tt.host, ClientID: "cid", ClientSecret: "sec",
+			Throttle: throttle.Options{Rate: 1000, MaxRate: 1000, MaxRetries: 5},
+			Base:     tagged{tag: strconv.Itoa(tag), base: http.DefaultTransport},
+		})
+	}
+	return Env{Connect: connect, Target: TenantOf(tt.host, "cid", ""), PollMin: time.Millisecond, PollRate: 1000, Grace: time.Millisecond}
 }
 
-// requests counts what the tenant was sent, token requests included, once
-// it has served every request it received.
-func (tt *testTenant) requests() int {
+const runTagHeader = "X-Test-Run"
+
+// tagged sets runTagHeader on every request.
+type tagged struct {
+	tag  string
+	base http.RoundTripper
+}
+
+func (g tagged) RoundTrip(r *http.Request) (*http.Response, error) {
+	r = r.Clone(r.Context())
+	r.Header.Set(runTagHeader, g.tag)
+	return g.base.RoundTrip(r)
+}
+
+// sentSince counts the requests of the envs made after tag (lastTag).
+func (tt *testTenant) sentSince(tag int) int {
 	tt.mu.Lock()
-	for tt.busy > 0 {
-		tt.idle.Wait()
-	}
-	tt.mu.Unlock()
+	defer tt.mu.Unlock()
 	n := 0
-	for _, c := range tt.sb().Stats().Requests {
-		n += c
+	for t, c := range tt.byTag {
+		if t > tag {
+			n += c
+		}
 	}
 	return n
+}
+
+// requests counts every request the tenant was sent, token requests
+// included.
+func (tt *testTenant) requests() int { return tt.sentSince(-1) }
+
+// lastTag is the tag of the latest env made.
+func (tt *testTenant) lastTag() int {
+	tt.mu.Lock()
+	defer tt.mu.Unlock()
+	return tt.tags
 }
 
 // stoppedCreate is a create of 20 users on tt stopped (as by Ctrl-C) after
@@ -118,7 +150,7 @@ func unchangedBy(t *testing.T, what, path string, tt *testTenant, allowed int, t
 	if err != nil {
 		t.Fatal(err)
 	}
-	sent := tt.requests()
+	since := tt.lastTag()
 	err = try()
 	var ue *UsageError
 	if !errors.As(err, &ue) {
@@ -130,7 +162,7 @@ func unchangedBy(t *testing.T, what, path string, tt *testTenant, allowed int, t
 			t.Errorf("%s: %q does not name %s", what, err, n)
 		}
 	}
-	if n := tt.requests() - sent; n > allowed {
+	if n := tt.sentSince(since); n > allowed {
 		t.Errorf("%s: the refused run sent %d requests (allowed %d): %v", what, n, allowed, tt.sb().Stats().Requests)
 	}
 	if after, _ := os.ReadFile(path); !bytes.Equal(before, after) {
